@@ -1,0 +1,54 @@
+// One application instance: database pool, Prisma, pg-boss, outbox, GraphQL server. Tests build
+// several on one database to prove what holds across instances.
+import type pg from 'pg';
+import { systemClock, type Clock } from './clock.js';
+import type { Config } from './config.js';
+import { createPool, createPrisma, type PrismaClient } from './db/prisma.js';
+import { createDeliverer, workEmailQueues, type Deliverer } from './email/delivery.js';
+import { Outbox } from './email/outbox.js';
+import { startBoss, type PgBoss } from './jobs/boss.js';
+import { createYogaServer, type Yoga } from './server/yoga.js';
+import { loadSettings, type Settings } from './settings.js';
+
+export interface App {
+  config: Config;
+  clock: Clock;
+  settings: Settings;
+  pool: pg.Pool;
+  prisma: PrismaClient;
+  boss: PgBoss;
+  outbox: Outbox;
+  deliverer: Deliverer;
+  yoga: Yoga;
+  /** Starts the job workers (e-mail delivery and, later, the scheduled jobs). */
+  startWorkers(): Promise<void>;
+  /** Stops the workers (letting running jobs finish) and closes every connection. */
+  close(): Promise<void>;
+}
+
+export async function createApp(options: { config: Config; databaseUrl: string; clock?: Clock }): Promise<App> {
+  const { config, databaseUrl } = options;
+  const clock = options.clock ?? systemClock;
+  const pool = createPool(databaseUrl);
+  const prisma = createPrisma(pool);
+  const boss = await startBoss(databaseUrl);
+  const settings = await loadSettings(prisma);
+  const app = {
+    config,
+    clock,
+    settings,
+    pool,
+    prisma,
+    boss,
+    outbox: new Outbox({ boss, config, clock }),
+    deliverer: createDeliverer({ prisma, boss, config, clock }),
+  } as App;
+  app.yoga = createYogaServer(app);
+  app.startWorkers = () => workEmailQueues(app);
+  app.close = async () => {
+    await boss.stop({ graceful: true, timeout: config.shutdownGraceSeconds * 1_000, close: true });
+    await prisma.$disconnect();
+    await pool.end();
+  };
+  return app;
+}

@@ -1,0 +1,103 @@
+// Delivers outbox e-mails through Resend, one pg-boss job per e-mail.
+// At least once: a job may run again after a crash, so the record's status is checked first and
+// Resend receives the record's idempotency key, which makes a second send a no-op on its side.
+import { Resend } from 'resend';
+import type { Clock } from '../clock.js';
+import type { Config } from '../config.js';
+import type { PrismaClient } from '../db/prisma.js';
+import type { PgBoss } from '../jobs/boss.js';
+import { EMAIL_DEAD_QUEUE, EMAIL_QUEUE } from '../jobs/queues.js';
+import type { EmailDeliveryJob } from './outbox.js';
+
+/** What is left of a link's secret once the e-mail has left. */
+export const REDACTED = '[lien-expiré]';
+
+/** A failure worth retrying later (network, 5xx): pg-boss retries with backoff. */
+class TransientDeliveryError extends Error {}
+
+export interface Deliverer {
+  deliver(outboxId: string): Promise<void>;
+}
+
+export function createDeliverer(deps: { prisma: PrismaClient; boss: PgBoss; config: Config; clock: Clock }): Deliverer {
+  const { prisma, boss, config, clock } = deps;
+  // Without an API key every e-mail stays in the development mailbox and no delivery job exists.
+  const resend = config.resendApiKey
+    ? new Resend(config.resendApiKey, config.resendBaseUrl ? { baseUrl: config.resendBaseUrl } : undefined)
+    : undefined;
+
+  return {
+    async deliver(outboxId) {
+      const email = await prisma.emailOutbox.findUnique({ where: { id: outboxId } });
+      // Gone (purged with its patron) or already handled: nothing to do.
+      if (!resend || !email || email.status !== 'PENDING') return;
+
+      const { data, error, headers } = await resend.emails.send(
+        {
+          from: email.fromAddress,
+          to: email.toAddresses,
+          cc: email.ccAddresses.length ? email.ccAddresses : undefined,
+          replyTo: email.replyTo ?? undefined,
+          subject: email.subject,
+          html: email.html,
+          text: email.text,
+        },
+        { idempotencyKey: email.idempotencyKey },
+      );
+
+      if (!error) {
+        const redact = (content: string) => email.secrets.reduce((out, secret) => out.replaceAll(secret, REDACTED), content);
+        await prisma.emailOutbox.updateMany({
+          where: { id: email.id, status: 'PENDING' },
+          data: {
+            status: 'SENT',
+            sentAt: clock.now(),
+            providerMessageId: data?.id ?? null,
+            html: redact(email.html),
+            text: redact(email.text),
+            secrets: [],
+            attempts: { increment: 1 },
+            lastError: null,
+          },
+        });
+        return;
+      }
+
+      const status = (error as { statusCode?: number | null }).statusCode ?? null;
+      const reason = `${status ?? 'réseau'} ${error.name}: ${error.message}`;
+      await prisma.emailOutbox.update({
+        where: { id: email.id },
+        data: { attempts: { increment: 1 }, lastError: reason.slice(0, 1_000) },
+      });
+
+      if (status === 429) {
+        // Rate limited: come back when Resend says, without spending one of the retries.
+        const retryAfter = Number(headers?.['retry-after']);
+        const seconds = Number.isFinite(retryAfter) && retryAfter > 0 ? Math.ceil(retryAfter) : 1;
+        await boss.send(EMAIL_QUEUE, { outboxId } satisfies EmailDeliveryJob, { startAfter: seconds });
+        return;
+      }
+      if (status !== null && status >= 400 && status < 500) {
+        // Refused for good (bad address, invalid payload): retrying would not help.
+        await prisma.emailOutbox.update({ where: { id: email.id }, data: { status: 'FAILED' } });
+        console.error(`[numos] e-mail ${email.id} refusé par Resend : ${reason}`);
+        return;
+      }
+      throw new TransientDeliveryError(reason);
+    },
+  };
+}
+
+/** Workers for the e-mail queues. Retries exhausted: the dead-letter job marks the e-mail FAILED. */
+export async function workEmailQueues(deps: { prisma: PrismaClient; boss: PgBoss; deliverer: Deliverer }): Promise<void> {
+  const { prisma, boss, deliverer } = deps;
+  // One at a time per instance: Resend allows about 2 requests a second per team.
+  await boss.work<EmailDeliveryJob>(EMAIL_QUEUE, { localConcurrency: 1, pollingIntervalSeconds: 0.5 }, async ([job]) => {
+    if (job) await deliverer.deliver(job.data.outboxId);
+  });
+  await boss.work<EmailDeliveryJob>(EMAIL_DEAD_QUEUE, { pollingIntervalSeconds: 5 }, async (jobs) => {
+    const ids = jobs.map((j) => j.data.outboxId);
+    const failed = await prisma.emailOutbox.updateMany({ where: { id: { in: ids }, status: 'PENDING' }, data: { status: 'FAILED' } });
+    if (failed.count) console.error(`[numos] ${failed.count} e-mail(s) abandonné(s) après épuisement des tentatives`);
+  });
+}

@@ -1,0 +1,72 @@
+// The e-mail outbox. An e-mail is rendered and recorded inside the transaction of the change that
+// causes it, together with the pg-boss job that delivers it: a rolled-back change sends nothing.
+// Without RESEND_API_KEY the record is the development mailbox and no job is created.
+import { render } from '@react-email/components';
+import type { ReactElement } from 'react';
+import type { Clock } from '../clock.js';
+import type { Config } from '../config.js';
+import type { Tx } from '../db/prisma.js';
+import { inTransaction, type PgBoss } from '../jobs/boss.js';
+import { EMAIL_QUEUE } from '../jobs/queues.js';
+
+export interface OutgoingEmail {
+  /** Template name, for the mailbox and statistics. */
+  template: string;
+  to: string[];
+  cc?: string[];
+  replyTo?: string;
+  /** Display name of the sender, e.g. "Administration NILVANGE"; the address is EMAIL_FROM. */
+  fromName?: string;
+  subject: string;
+  body: ReactElement;
+  /** Secrets the body carries (link tokens): removed from the record once Resend has the e-mail. */
+  secrets?: string[];
+  /** The patron this e-mail concerns, so the GDPR purge can find it. */
+  patronId?: string;
+}
+
+export interface EmailDeliveryJob {
+  outboxId: string;
+}
+
+/** `"Administration NILVANGE" <numos@numos.local>`, quoting what RFC 5322 requires. */
+export function formatSender(address: string, name?: string): string {
+  if (!name) return address;
+  return `"${name.replace(/["\\]/g, (c) => `\\${c}`).replace(/[\r\n]+/g, ' ')}" <${address}>`;
+}
+
+export class Outbox {
+  constructor(
+    private readonly deps: { boss: PgBoss; config: Config; clock: Clock },
+  ) {}
+
+  async queue(tx: Tx, email: OutgoingEmail): Promise<string> {
+    const [html, text] = await Promise.all([render(email.body), render(email.body, { plainText: true })]);
+    const delivered = this.deps.config.resendApiKey !== undefined;
+    const row = await tx.emailOutbox.create({
+      data: {
+        idempotencyKey: crypto.randomUUID(),
+        template: email.template,
+        fromAddress: formatSender(this.deps.config.emailFrom, email.fromName),
+        toAddresses: email.to,
+        ccAddresses: email.cc ?? [],
+        replyTo: email.replyTo ?? null,
+        subject: email.subject,
+        html,
+        text,
+        secrets: delivered ? (email.secrets ?? []) : [],
+        status: delivered ? 'PENDING' : 'LOCAL',
+        patronId: email.patronId ?? null,
+        createdAt: this.deps.clock.now(),
+      },
+      select: { id: true },
+    });
+    if (delivered) {
+      await this.deps.boss.send(EMAIL_QUEUE, { outboxId: row.id } satisfies EmailDeliveryJob, {
+        db: inTransaction(tx),
+        singletonKey: row.id,
+      });
+    }
+    return row.id;
+  }
+}

@@ -1,0 +1,78 @@
+// The Pothos schema builder: plugins, scalars and root types only. Types live in src/modules/*.
+import SchemaBuilder from '@pothos/core';
+import PrismaPlugin from '@pothos/plugin-prisma';
+import RelayPlugin from '@pothos/plugin-relay';
+import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
+import { GraphQLError } from 'graphql';
+import { DateTimeResolver, EmailAddressResolver, LocalDateResolver } from 'graphql-scalars';
+import type PrismaTypes from '../generated/pothos-prisma-types.js';
+import { getDatamodel } from '../generated/pothos-prisma-types.js';
+import type { Context } from './context.js';
+
+export const builder = new SchemaBuilder<{
+  Context: Context;
+  PrismaTypes: PrismaTypes;
+  DefaultFieldNullability: false;
+  Scalars: {
+    DateTime: { Input: Date; Output: Date };
+    LocalDate: { Input: string; Output: string };
+    EmailAddress: { Input: string; Output: string };
+    ID: { Input: string; Output: string };
+  };
+  AuthScopes: {
+    /** A patron session. */
+    patron: boolean;
+    /** Any staff session (library admin or DLPB agent). */
+    staff: boolean;
+    /** A DLPB agent. */
+    dlpb: boolean;
+    /** A resource provider's API key. */
+    provider: boolean;
+  };
+}>({
+  plugins: [ScopeAuthPlugin, PrismaPlugin, RelayPlugin],
+  defaultFieldNullability: false,
+  scopeAuth: {
+    authScopes: ({ caller }) => ({
+      patron: caller.kind === 'patron',
+      staff: caller.kind === 'staff',
+      dlpb: caller.kind === 'staff' && caller.role === 'DLPB_AGENT',
+      provider: caller.kind === 'provider',
+    }),
+    // The contract's two top-level codes: no credentials at all, or credentials without the right.
+    unauthorizedError: (_parent, { caller }) =>
+      caller.kind === 'visitor' ? unauthenticated() : forbidden(),
+  },
+  prisma: {
+    client: (ctx) => ctx.prisma,
+    dmmf: getDatamodel(),
+    exposeDescriptions: false,
+    filterConnectionTotalCount: true,
+    onUnusedQuery: process.env.NODE_ENV === 'production' ? null : 'warn',
+  },
+  relay: {
+    clientMutationId: 'omit',
+    cursorType: 'String',
+    nodeQueryOptions: { nullable: true },
+    nodesQueryOptions: false,
+  },
+});
+
+export function unauthenticated(): GraphQLError {
+  return new GraphQLError('Vous devez être connecté pour effectuer cette opération.', {
+    extensions: { code: 'UNAUTHENTICATED', http: { status: 200 } },
+  });
+}
+
+export function forbidden(): GraphQLError {
+  return new GraphQLError("Vous n'êtes pas autorisé à effectuer cette opération.", {
+    extensions: { code: 'FORBIDDEN', http: { status: 200 } },
+  });
+}
+
+builder.addScalarType('DateTime', DateTimeResolver);
+builder.addScalarType('LocalDate', LocalDateResolver);
+builder.addScalarType('EmailAddress', EmailAddressResolver);
+
+builder.queryType();
+builder.mutationType();

@@ -1,0 +1,11 @@
+// What every resolver receives: the application's services and who is calling.
+import type { App } from '../app.js';
+import type { Caller } from '../auth/caller.js';
+
+export interface Context {
+  app: App;
+  prisma: App['prisma'];
+  caller: Caller;
+  /** The caller's address (X-Forwarded-For believed only from TRUSTED_PROXIES), for throttling. */
+  clientIp: string;
+}

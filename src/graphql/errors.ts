@@ -1,0 +1,59 @@
+// Business-rule failures: returned in a payload's `errors`, never thrown. Each has a stable code
+// and a French message fit to show to the person.
+import { builder } from './builder.js';
+
+export const ERROR_CODES = [
+  'INVALID_INPUT',
+  'LOGIN_TAKEN',
+  'PASSWORD_TOO_SHORT',
+  'PASSWORD_TOO_COMMON',
+  'PASSWORD_MISMATCH',
+  'INVALID_BIRTH_DATE',
+  'UNKNOWN_LIBRARY',
+  'INVALID_CREDENTIALS',
+  'INVALID_TOKEN',
+  'TOKEN_EXPIRED',
+  'NOT_FOUND',
+  'ALREADY_DECIDED',
+  'INVALID_STATE',
+  'LICENCE_POOL_EXHAUSTED',
+  'QUOTA_EXCEEDED',
+  'ACCOUNT_NOT_ACTIVE',
+  'AGE_RESTRICTED',
+  'CATEGORY_NOT_ALLOWED',
+  'IDEMPOTENCY_KEY_REUSED',
+  'CANCELLATION_WINDOW_CLOSED',
+  'RENEWAL_NOT_OPEN',
+  'RATE_LIMITED',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export interface UserError {
+  code: ErrorCode;
+  message: string;
+  field?: string | null;
+}
+
+export const userError = (code: ErrorCode, message: string, field?: string): UserError => ({ code, message, field });
+
+export const ErrorCodeEnum = builder.enumType('ErrorCode', { values: ERROR_CODES });
+
+export const UserErrorType = builder.objectRef<UserError>('UserError').implement({
+  fields: (t) => ({
+    code: t.field({ type: ErrorCodeEnum, resolve: (e) => e.code }),
+    message: t.exposeString('message', { description: 'French, fit to show to the person.' }),
+    field: t.string({
+      nullable: true,
+      description: 'Name of the input field at fault, when there is one (e.g. "birthDate").',
+      resolve: (e) => e.field ?? null,
+    }),
+  }),
+});
+
+export const OkPayload = builder.objectRef<{ ok: boolean; errors: UserError[] }>('OkPayload').implement({
+  fields: (t) => ({
+    ok: t.exposeBoolean('ok'),
+    errors: t.field({ type: [UserErrorType], resolve: (p) => p.errors }),
+  }),
+});

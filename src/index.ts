@@ -1,0 +1,53 @@
+// `npm start`: database (embedded unless DATABASE_URL), migrations, demonstration data, first DLPB
+// agent, job workers, HTTP server; graceful shutdown on SIGTERM and SIGINT.
+import { createServer } from 'node:http';
+import { createApp } from './app.js';
+import { loadConfig } from './config.js';
+import { openDatabase } from './database.js';
+import { applyMigrations } from './db/migrate.js';
+import { loadDemoLibraries } from './modules/libraries/service.js';
+import { bootstrapDlpbAgent } from './modules/staff/service.js';
+
+const started = performance.now();
+const config = loadConfig();
+const database = await openDatabase(config);
+const migrations = await applyMigrations(database.url);
+if (migrations.length) console.log(`[numos] migrations appliquées : ${migrations.join(', ')}`);
+
+const app = await createApp({ config, databaseUrl: database.url });
+if (config.demoData) {
+  const loaded = await loadDemoLibraries(app.prisma);
+  if (loaded) console.log(`[numos] ${loaded} bibliothèques de démonstration chargées (codes et adresses fictifs)`);
+}
+if (await bootstrapDlpbAgent(app.prisma, config)) {
+  console.log(`[numos] premier agent DLPB créé : ${config.bootstrapDlpb?.login}`);
+}
+await app.startWorkers();
+
+const server = createServer(app.yoga);
+server.listen(config.port, () => {
+  const seconds = ((performance.now() - started) / 1_000).toFixed(1);
+  console.log(
+    `[numos] API prête en ${seconds} s sur http://localhost:${config.port}/graphql` +
+      ` (${database.embedded ? 'PostgreSQL embarqué' : 'DATABASE_URL'}${config.resendApiKey ? '' : ', e-mails gardés dans la boîte de développement'})`,
+  );
+});
+
+let stopping = false;
+async function shutdown(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  console.log(`[numos] ${signal} reçu : arrêt en cours…`);
+  // Stop accepting; give in-flight requests the grace period, then cut idle keep-alive sockets.
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  const grace = setTimeout(() => server.closeAllConnections(), config.shutdownGraceSeconds * 1_000);
+  await closed;
+  clearTimeout(grace);
+  await app.close();
+  await database.stop();
+  console.log('[numos] arrêté.');
+  process.exit(0);
+}
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));

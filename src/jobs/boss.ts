@@ -1,0 +1,25 @@
+// pg-boss: the job queue inside PostgreSQL. Its schema is created (or upgraded) at start-up and
+// every queue of QUEUES exists before anything is sent or worked.
+import { PgBoss, type Db } from 'pg-boss';
+import type { Tx } from '../db/prisma.js';
+import { QUEUES } from './queues.js';
+
+export type { PgBoss };
+
+export async function startBoss(connectionString: string): Promise<PgBoss> {
+  const boss = new PgBoss({ connectionString, max: 4, application_name: 'numos-jobs' });
+  boss.on('error', (error) => console.error('[numos] pg-boss :', error));
+  await boss.start();
+  for (const { name, ...options } of QUEUES) await boss.createQueue(name, options);
+  return boss;
+}
+
+/**
+ * Lets pg-boss write a job inside a Prisma interactive transaction, so the job exists if and only
+ * if the change that caused it commits (transactional outbox).
+ */
+export function inTransaction(tx: Tx): Db {
+  return {
+    executeSql: async (text, values = []) => ({ rows: await tx.$queryRawUnsafe<unknown[]>(text, ...values) }),
+  };
+}

@@ -1,0 +1,26 @@
+// Text normalisation shared by storage and search, so that a search typed "Eleonore" finds
+// "Éléonore" and "BOUZONVILLE" finds "Bouzonville": both sides go through the same function.
+
+const LIGATURES: Record<string, string> = { œ: 'oe', æ: 'ae', ß: 'ss', Œ: 'oe', Æ: 'ae' };
+
+/** Lower-case, without accents or ligatures, single spaces. */
+export function normalizeForSearch(value: string): string {
+  return value
+    .replace(/[œæßŒÆ]/g, (c) => LIGATURES[c] ?? c)
+    .normalize('NFD')
+    .replace(/\p{M}/gu, '')
+    .toLowerCase()
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
+/** Words of a search query, normalised; empty when the query holds nothing searchable. */
+export function searchTerms(query: string | null | undefined): string[] {
+  if (!query) return [];
+  return normalizeForSearch(query).split(' ').filter(Boolean);
+}
+
+/** Escapes LIKE wildcards so that a user's "%" or "_" match themselves. */
+export function escapeLike(term: string): string {
+  return term.replace(/[\\%_]/g, (c) => `\\${c}`);
+}

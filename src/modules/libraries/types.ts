@@ -1,0 +1,25 @@
+import { builder } from '../../graphql/builder.js';
+import { searchLibraries } from './service.js';
+
+export const LibraryType = builder.prismaNode('Library', {
+  id: { field: 'id' },
+  fields: (t) => ({
+    code: t.exposeString('code', {
+      description: "Moselia identifier, 52 followed by 5 digits; also the library's staff login.",
+    }),
+    name: t.exposeString('name'),
+    town: t.exposeString('town', { nullable: true }),
+    isPlaceholder: t.exposeBoolean('placeholder', {
+      description: 'True for demonstration rows whose code and e-mail address are invented placeholders.',
+    }),
+  }),
+});
+
+builder.queryField('libraries', (t) =>
+  t.prismaField({
+    type: ['Library'],
+    description: 'Libraries of the network; `search` matches name and town, ignoring case and accents.',
+    args: { search: t.arg.string({ required: false }) },
+    resolve: (_query, _root, { search }, { prisma }) => searchLibraries(prisma, search),
+  }),
+);

@@ -1,0 +1,61 @@
+// Login sessions: opaque random tokens, stored hashed, one per login, revoked by logout.
+import type { App } from '../../app.js';
+import { SESSION_PREFIX } from '../../auth/caller.js';
+import { userError, type UserError } from '../../graphql/errors.js';
+import { verifyAgainstDummy, verifyPassword } from '../../lib/password.js';
+import { hashSecret, newSecret } from '../../lib/secrets.js';
+import { normalizeStaffLogin } from '../staff/service.js';
+
+export type Realm = 'PATRON' | 'STAFF';
+
+export type LoginResult =
+  | { ok: true; token: string; expiresAt: Date; viewer: { kind: 'patron' | 'staff'; id: string } }
+  | { ok: false; errors: UserError[] };
+
+const invalidCredentials = (): LoginResult => ({
+  ok: false,
+  errors: [userError('INVALID_CREDENTIALS', 'Identifiant ou mot de passe incorrect.')],
+});
+
+/**
+ * Same answer, and the same Argon2 work, whether the login exists or not: a wrong login cannot be
+ * told from a wrong password.
+ */
+export async function login(app: App, realm: Realm, loginName: string, password: string): Promise<LoginResult> {
+  const { prisma, clock, settings } = app;
+  const key = normalizeStaffLogin(loginName);
+  if (realm === 'STAFF') {
+    const staff = await prisma.staffAccount.findUnique({ where: { login: key } });
+    const ok = staff?.passwordHash && !staff.disabledAt
+      ? await verifyPassword(staff.passwordHash, password)
+      : await verifyAgainstDummy(password);
+    if (!ok || !staff) return invalidCredentials();
+    const expiresAt = new Date(clock.now().getTime() + settings.staffSessionHours * 3_600_000);
+    const token = await openSession(app, { staffId: staff.id }, expiresAt);
+    return { ok: true, token, expiresAt, viewer: { kind: 'staff', id: staff.id } };
+  }
+  const patron = await prisma.patron.findUnique({ where: { loginKey: key } });
+  // Unconfirmed accounts cannot log in; expired ones can, to ask for their renewal.
+  const ok = patron && patron.status !== 'UNCONFIRMED'
+    ? await verifyPassword(patron.passwordHash, password)
+    : await verifyAgainstDummy(password);
+  if (!ok || !patron) return invalidCredentials();
+  const expiresAt = new Date(clock.now().getTime() + settings.patronSessionDays * 86_400_000);
+  const token = await openSession(app, { patronId: patron.id }, expiresAt);
+  return { ok: true, token, expiresAt, viewer: { kind: 'patron', id: patron.id } };
+}
+
+async function openSession(app: App, owner: { patronId: string } | { staffId: string }, expiresAt: Date) {
+  const token = newSecret(SESSION_PREFIX);
+  await app.prisma.session.create({
+    data: { ...owner, tokenHash: hashSecret(token), createdAt: app.clock.now(), expiresAt },
+  });
+  return token;
+}
+
+export async function logout(app: App, sessionId: string): Promise<void> {
+  await app.prisma.session.updateMany({
+    where: { id: sessionId, revokedAt: null },
+    data: { revokedAt: app.clock.now() },
+  });
+}
