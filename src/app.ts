@@ -31,7 +31,7 @@ export async function createApp(options: { config: Config; databaseUrl: string; 
   const clock = options.clock ?? systemClock;
   const pool = createPool(databaseUrl);
   const prisma = createPrisma(pool);
-  const boss = await startBoss(databaseUrl);
+  const boss = await startBoss(databaseUrl, { emailRetryDelaySeconds: config.emailRetryDelaySeconds });
   const settings = await loadSettings(prisma);
   const app = {
     config,

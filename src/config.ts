@@ -29,6 +29,8 @@ export interface Config {
   /** Addresses and CIDR ranges whose X-Forwarded-For is believed. */
   trustedProxies: string[];
   graphiql: boolean;
+  /** First delay before a failed e-mail is retried (then exponential backoff). */
+  emailRetryDelaySeconds: number;
   /** Seconds in-flight requests and jobs get to finish on SIGTERM. */
   shutdownGraceSeconds: number;
 }
@@ -77,6 +79,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throttle: flag(env.NUMOS_THROTTLE, true),
     trustedProxies,
     graphiql: flag(env.NUMOS_GRAPHIQL, nodeEnv !== 'production'),
+    emailRetryDelaySeconds: Number(env.NUMOS_EMAIL_RETRY_DELAY_SECONDS ?? 10),
     shutdownGraceSeconds: Number(env.NUMOS_SHUTDOWN_GRACE_SECONDS ?? 10),
   };
 }

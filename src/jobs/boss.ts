@@ -1,16 +1,20 @@
 // pg-boss: the job queue inside PostgreSQL. Its schema is created (or upgraded) at start-up and
-// every queue of QUEUES exists before anything is sent or worked.
+// every queue of queueDefinitions exists before anything is sent or worked.
 import { PgBoss, type Db } from 'pg-boss';
 import type { Tx } from '../db/prisma.js';
-import { QUEUES } from './queues.js';
+import { queueDefinitions } from './queues.js';
 
 export type { PgBoss };
 
-export async function startBoss(connectionString: string): Promise<PgBoss> {
+export async function startBoss(connectionString: string, options = { emailRetryDelaySeconds: 10 }): Promise<PgBoss> {
   const boss = new PgBoss({ connectionString, max: 4, application_name: 'numos-jobs' });
   boss.on('error', (error) => console.error('[numos] pg-boss :', error));
   await boss.start();
-  for (const { name, ...options } of QUEUES) await boss.createQueue(name, options);
+  for (const { name, ...queue } of queueDefinitions(options)) {
+    // createQueue leaves an existing queue as it was; updateQueue brings its options up to date.
+    await boss.createQueue(name, queue);
+    await boss.updateQueue(name, queue);
+  }
   return boss;
 }
 

@@ -6,14 +6,15 @@ export const EMAIL_DEAD_QUEUE = 'email.dead';
 
 type QueueDefinition = Omit<Queue, 'name'> & { name: string };
 
-export const QUEUES: QueueDefinition[] = [
+export const queueDefinitions = (options: { emailRetryDelaySeconds: number }): QueueDefinition[] => [
   // Dead letters first: a queue can only name a dead-letter queue that exists.
   { name: EMAIL_DEAD_QUEUE, retentionSeconds: 30 * 86_400 },
   {
     name: EMAIL_QUEUE,
-    // Resend outages are usually short; back off from 10 s up to an hour, for about a day.
+    // Resend outages are usually short; back off exponentially (10 s by default) up to an hour
+    // between attempts, for about a day in all.
     retryLimit: 12,
-    retryDelay: 10,
+    retryDelay: options.emailRetryDelaySeconds,
     retryBackoff: true,
     retryDelayMax: 3_600,
     expireInSeconds: 60,

@@ -1,0 +1,144 @@
+// Builds an application instance for a test file on its own database (cloned from the template),
+// with a hand-set clock and, when asked, a fake Resend server. Tests talk to it through GraphQL
+// (`gql`, in-process yoga.fetch) as a front end would.
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { inject } from 'vitest';
+import { createApp, type App } from '../../src/app.js';
+import { loadConfig } from '../../src/config.js';
+import { librarySearchText } from '../../src/modules/libraries/service.js';
+import { hashPassword } from '../../src/lib/password.js';
+import { ManualClock } from './clock.js';
+import { FakeResend } from './fake-resend.js';
+import { databaseUrl } from './global-setup.js';
+
+export interface TestDatabase {
+  url: string;
+  drop(): Promise<void>;
+}
+
+/** A fresh database cloned from the migrated template. */
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const adminUrl = inject('adminUrl');
+  const name = `numos_test_${process.ppid}_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${name} TEMPLATE ${inject('templateDatabase')}`);
+  } finally {
+    await admin.end();
+  }
+  return {
+    url: databaseUrl(adminUrl, name),
+    drop: async () => {
+      const client = new pg.Client({ connectionString: adminUrl });
+      await client.connect();
+      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await client.end();
+    },
+  };
+}
+
+export interface GraphQLResponse<T = any> {
+  data?: T;
+  errors?: { message: string; path?: string[]; extensions?: { code?: string } }[];
+}
+
+export interface TestApp {
+  app: App;
+  clock: ManualClock;
+  resend: FakeResend | undefined;
+  database: TestDatabase;
+  gql<T = any>(query: string, variables?: Record<string, unknown>, options?: { token?: string; headers?: Record<string, string> }): Promise<GraphQLResponse<T>>;
+  close(): Promise<void>;
+}
+
+export interface TestAppOptions {
+  env?: Record<string, string>;
+  now?: string;
+  /** Deliver e-mails to a fake Resend (else they stay in the development mailbox). */
+  resend?: FakeResend | boolean;
+  /** Start the job workers (e-mail delivery…). */
+  workers?: boolean;
+  /** Share an existing database (several instances); else a new one is created and dropped. */
+  database?: TestDatabase;
+}
+
+export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
+  const ownDatabase = !options.database;
+  const database = options.database ?? (await createTestDatabase());
+  const resend = options.resend === true ? await new FakeResend().start() : options.resend || undefined;
+  const clock = new ManualClock(options.now ?? '2026-11-28T10:00:00Z');
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    DATABASE_URL: database.url,
+    ...(resend ? { RESEND_API_KEY: 're_test_key', RESEND_BASE_URL: resend.url } : {}),
+    ...options.env,
+  });
+  const app = await createApp({ config, databaseUrl: database.url, clock });
+  if (options.workers) await app.startWorkers();
+  return {
+    app,
+    clock,
+    resend,
+    database,
+    async gql(query, variables, { token, headers } = {}) {
+      const response = await app.yoga.fetch('http://numos.test/graphql', {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+          ...headers,
+        },
+        body: JSON.stringify({ query, variables }),
+      });
+      return response.json() as Promise<GraphQLResponse>;
+    },
+    async close() {
+      await app.close();
+      if (options.resend === true) await resend?.stop();
+      if (ownDatabase) await database.drop();
+    },
+  };
+}
+
+// ------------------------------------------------------------------ seeds (direct, for setup only)
+
+export async function seedLibrary(app: App, fields: { code: string; name: string; town?: string; email?: string }) {
+  const town = fields.town ?? null;
+  return app.prisma.library.create({
+    data: {
+      code: fields.code,
+      name: fields.name,
+      town,
+      email: fields.email ?? `bib-${fields.code}@example.org`,
+      searchText: librarySearchText(fields.name, town),
+    },
+  });
+}
+
+export async function seedStaff(
+  app: App,
+  fields: { login: string; password?: string; role?: 'LIBRARY_ADMIN' | 'DLPB_AGENT'; libraryId?: string; email?: string },
+) {
+  return app.prisma.staffAccount.create({
+    data: {
+      login: fields.login.toLowerCase(),
+      displayName: fields.login,
+      email: fields.email ?? `${fields.login.toLowerCase()}@example.org`,
+      role: fields.role ?? 'DLPB_AGENT',
+      libraryId: fields.libraryId ?? null,
+      passwordHash: fields.password ? await hashPassword(fields.password) : null,
+    },
+  });
+}
+
+export async function login(t: TestApp, realm: 'STAFF' | 'PATRON', loginName: string, password: string): Promise<string> {
+  const { data, errors } = await t.gql(
+    `mutation($input: LoginInput!) { login(input: $input) { token errors { code message } } }`,
+    { input: { realm, login: loginName, password } },
+  );
+  const token = data?.login?.token;
+  if (!token) throw new Error(`connexion impossible : ${JSON.stringify(errors ?? data?.login?.errors)}`);
+  return token;
+}
