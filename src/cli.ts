@@ -43,4 +43,5 @@ async function main(args: string[]): Promise<number> {
   }
 }
 
-process.exitCode = await main(process.argv.slice(2));
+// An explicit exit: tsx does not pass `process.exitCode` on to the shell.
+process.exit(await main(process.argv.slice(2)));

@@ -7,6 +7,7 @@ import '../modules/libraries/types.js';
 import '../modules/staff/types.js';
 import '../modules/patrons/types.js';
 import '../modules/sessions/types.js';
+import '../modules/licences/types.js';
 
 let schema: GraphQLSchema | undefined;
 

@@ -1,0 +1,123 @@
+// The server over real HTTP: endpoints, hardening, error masking.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { builder } from '../../src/graphql/builder.js';
+import { seedLibrary, startTestApp, type TestApp } from '../support/harness.js';
+
+// A field that fails unexpectedly, to see what a client is told. Registered before the schema is
+// first built (the harness builds it lazily).
+builder.queryField('testExplode', (t) =>
+  t.boolean({ resolve: () => { throw new Error('SELECT secret FROM internals failed at db.ts:42'); } }),
+);
+
+async function serve(t: TestApp): Promise<{ server: Server; url: string }> {
+  const server = createServer(t.app.yoga);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
+
+const post = (url: string, body: unknown, headers: Record<string, string> = {}) =>
+  fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+
+describe('HTTP server', () => {
+  let t: TestApp;
+  let url: string;
+  let server: Server;
+  beforeAll(async () => {
+    t = await startTestApp();
+    await seedLibrary(t.app, { code: '5200001', name: 'Médiathèque de Nilvange', town: 'Nilvange' });
+    ({ server, url } = await serve(t));
+  });
+  afterAll(async () => {
+    server.close();
+    await t.close();
+  });
+
+  it('answers /health and /ready', async () => {
+    expect((await fetch(`${url}/health`)).status).toBe(200);
+    expect((await fetch(`${url}/ready`)).status).toBe(200);
+  });
+
+  it('serves GraphiQL to a browser in development', async () => {
+    const page = await fetch(`${url}/graphql`, { headers: { accept: 'text/html' } });
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('NuMos API');
+  });
+
+  it('answers queries over POST', async () => {
+    const response = await post(url, { query: '{ libraries(search: "nilvange") { code } }' });
+    expect(await response.json()).toEqual({ data: { libraries: [{ code: '5200001' }] } });
+  });
+
+  it('refuses mutations over GET', async () => {
+    const response = await fetch(`${url}/graphql?query=${encodeURIComponent('mutation { logout { ok } }')}`, {
+      headers: { 'x-graphql-yoga-csrf': '1' },
+    });
+    const body = await response.json();
+    expect(body.errors[0].message).toContain('Can only perform a mutation operation from a POST request');
+  });
+
+  it('refuses simple cross-site requests without the CSRF header', async () => {
+    const response = await fetch(`${url}/graphql?query=${encodeURIComponent('{ libraries { code } }')}`);
+    expect(response.status).toBe(403);
+  });
+
+  it('refuses batched requests', async () => {
+    const response = await post(url, [{ query: '{ libraries { code } }' }, { query: '{ libraries { code } }' }]);
+    expect(response.ok).toBe(false);
+  });
+
+  it('limits aliases, depth and tokens', async () => {
+    const aliases = Array.from({ length: 20 }, (_, i) => `a${i}: libraries { code }`).join(' ');
+    const tooManyAliases = await (await post(url, { query: `{ ${aliases} }` })).json();
+    expect(tooManyAliases.errors[0].message).toMatch(/aliases/i);
+
+    const nested = 'viewer { '.repeat(15) + '__typename' + ' }'.repeat(15);
+    const tooDeep = await (await post(url, { query: `{ ${nested} }` })).json();
+    expect(tooDeep.errors.map((e: { message: string }) => e.message).join('\n')).toMatch(/depth limit of 12/i);
+
+    const long = `{ libraries { ${'code '.repeat(3_000)} } }`;
+    const tooLong = await (await post(url, { query: long })).json();
+    expect(tooLong.errors[0].message).toMatch(/token/i);
+  });
+
+  it('masks unexpected errors', async () => {
+    const body = await (await post(url, { query: '{ testExplode }' })).json();
+    expect(body.errors[0].message).toBe('Unexpected error.');
+    expect(JSON.stringify(body)).not.toContain('secret');
+  });
+
+  it('names the variable of a malformed scalar', async () => {
+    const body = await (
+      await post(url, { query: 'query($id: ID!, $d: DateTime!) { node(id: $id) { id } }', variables: { id: 'x', d: '2026-02-30T00:00:00Z' } })
+    ).json();
+    expect(body.errors[0].message).toContain('$d');
+  });
+
+  it('suggests field names outside production', async () => {
+    const body = await (await post(url, { query: '{ librarie { code } }' })).json();
+    expect(body.errors[0].message).toContain('Did you mean');
+  });
+});
+
+describe('HTTP server in production', () => {
+  let t: TestApp;
+  let url: string;
+  let server: Server;
+  beforeAll(async () => {
+    t = await startTestApp({ env: { NODE_ENV: 'production' } });
+    ({ server, url } = await serve(t));
+  });
+  afterAll(async () => {
+    server.close();
+    await t.close();
+  });
+
+  it('hides field suggestions and GraphiQL', async () => {
+    const body = await (await post(url, { query: '{ librarie { code } }' })).json();
+    expect(body.errors[0].message).not.toContain('Did you mean');
+    const page = await fetch(`${url}/graphql`, { headers: { accept: 'text/html' } });
+    expect(await page.text()).not.toContain('NuMos API');
+  });
+});
