@@ -4,10 +4,12 @@ import type pg from 'pg';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import { createPool, createPrisma, type PrismaClient } from './db/prisma.js';
-import { createDeliverer, workEmailQueues, type Deliverer } from './email/delivery.js';
+import { createDeliverer, type Deliverer } from './email/delivery.js';
 import { Outbox } from './email/outbox.js';
 import { startBoss, type PgBoss } from './jobs/boss.js';
+import { startWorkers } from './jobs/workers.js';
 import { createYogaServer, type Yoga } from './server/yoga.js';
+import { Throttle } from './lib/throttle.js';
 import { loadSettings, type Settings } from './settings.js';
 
 export interface App {
@@ -18,9 +20,10 @@ export interface App {
   prisma: PrismaClient;
   boss: PgBoss;
   outbox: Outbox;
+  throttle: Throttle;
   deliverer: Deliverer;
   yoga: Yoga;
-  /** Starts the job workers (e-mail delivery and, later, the scheduled jobs). */
+  /** Starts the job workers (src/jobs/workers.ts). */
   startWorkers(): Promise<void>;
   /** Stops the workers (letting running jobs finish) and closes every connection. */
   close(): Promise<void>;
@@ -41,10 +44,11 @@ export async function createApp(options: { config: Config; databaseUrl: string; 
     prisma,
     boss,
     outbox: new Outbox({ boss, config, clock }),
+    throttle: new Throttle(pool, config.throttle),
     deliverer: createDeliverer({ prisma, boss, config, clock }),
   } as App;
   app.yoga = createYogaServer(app);
-  app.startWorkers = () => workEmailQueues(app);
+  app.startWorkers = () => startWorkers(app);
   app.close = async () => {
     await boss.stop({ graceful: true, timeout: config.shutdownGraceSeconds * 1_000, close: true });
     await prisma.$disconnect();

@@ -8,6 +8,8 @@ import '../modules/staff/types.js';
 import '../modules/patrons/types.js';
 import '../modules/sessions/types.js';
 import '../modules/licences/types.js';
+import '../modules/registration/types.js';
+import '../modules/passwords/types.js';
 
 let schema: GraphQLSchema | undefined;
 

@@ -3,6 +3,11 @@ import type { Queue } from 'pg-boss';
 
 export const EMAIL_QUEUE = 'email.send';
 export const EMAIL_DEAD_QUEUE = 'email.dead';
+export const RESEND_CONFIRMATION_QUEUE = 'registration.resend-confirmation';
+export const PASSWORD_RESET_QUEUE = 'password.reset-request';
+
+/** Payloads that carry personal data (an address, a login) do not outlive their use by long. */
+const PERSONAL_PAYLOAD = { deleteAfterSeconds: 3_600, retentionSeconds: 86_400, retryLimit: 5, retryDelay: 5, retryBackoff: true };
 
 type QueueDefinition = Omit<Queue, 'name'> & { name: string };
 
@@ -20,4 +25,8 @@ export const queueDefinitions = (options: { emailRetryDelaySeconds: number }): Q
     expireInSeconds: 60,
     deadLetter: EMAIL_DEAD_QUEUE,
   },
+  // Requests answered at once with the same words whoever asks; the work happens here, so the
+  // answer's timing tells nothing either.
+  { name: RESEND_CONFIRMATION_QUEUE, ...PERSONAL_PAYLOAD },
+  { name: PASSWORD_RESET_QUEUE, ...PERSONAL_PAYLOAD },
 ];

@@ -24,3 +24,6 @@ export function searchTerms(query: string | null | undefined): string[] {
 export function escapeLike(term: string): string {
   return term.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
+
+/** Logins are case-insensitive: compared and stored (as keys) lower-case. */
+export const normalizeLogin = (login: string) => login.trim().toLowerCase();

@@ -1,4 +1,5 @@
 import type { AccountStatus } from '../../generated/prisma/enums.js';
+import { canSeePatron } from '../../auth/visibility.js';
 import { builder } from '../../graphql/builder.js';
 import { ageAt, ageGroupOf } from '../../lib/calendar.js';
 
@@ -33,6 +34,8 @@ const isoDate = (date: Date) => date.toISOString().slice(0, 10);
 
 export const PatronType = builder.prismaNode('Patron', {
   id: { field: 'id' },
+  // Checked wherever a patron appears (viewer, node, requests…), not only at the entry points.
+  authScopes: (patron, { caller }) => canSeePatron(caller, patron),
   fields: (t) => ({
     lastName: t.exposeString('lastName'),
     firstName: t.exposeString('firstName'),

@@ -4,7 +4,8 @@ import { SESSION_PREFIX } from '../../auth/caller.js';
 import { userError, type UserError } from '../../graphql/errors.js';
 import { verifyAgainstDummy, verifyPassword } from '../../lib/password.js';
 import { hashSecret, newSecret } from '../../lib/secrets.js';
-import { normalizeStaffLogin } from '../staff/service.js';
+import { normalizeLogin } from '../../lib/text.js';
+import { THROTTLE_RULES } from '../../lib/throttle.js';
 
 export type Realm = 'PATRON' | 'STAFF';
 
@@ -21,9 +22,27 @@ const invalidCredentials = (): LoginResult => ({
  * Same answer, and the same Argon2 work, whether the login exists or not: a wrong login cannot be
  * told from a wrong password.
  */
-export async function login(app: App, realm: Realm, loginName: string, password: string): Promise<LoginResult> {
+export async function login(app: App, realm: Realm, loginName: string, password: string, clientIp: string): Promise<LoginResult> {
+  const key = normalizeLogin(loginName);
+  const throttleKey = `${realm}:${key}`;
+  // Failures only count, per login and per address, in short windows: an attacker is slowed down
+  // and the real person is never locked out for good.
+  const blocked =
+    (await app.throttle.check(THROTTLE_RULES.loginFailuresPerLogin, throttleKey)) ??
+    (await app.throttle.check(THROTTLE_RULES.loginFailuresPerAddress, clientIp));
+  if (blocked) return { ok: false, errors: [blocked] };
+  const result = await attemptLogin(app, realm, key, password);
+  if (result.ok) {
+    await app.throttle.reset(THROTTLE_RULES.loginFailuresPerLogin, throttleKey);
+  } else {
+    await app.throttle.hit(THROTTLE_RULES.loginFailuresPerLogin, throttleKey);
+    await app.throttle.hit(THROTTLE_RULES.loginFailuresPerAddress, clientIp);
+  }
+  return result;
+}
+
+async function attemptLogin(app: App, realm: Realm, key: string, password: string): Promise<LoginResult> {
   const { prisma, clock, settings } = app;
-  const key = normalizeStaffLogin(loginName);
   if (realm === 'STAFF') {
     const staff = await prisma.staffAccount.findUnique({ where: { login: key } });
     const ok = staff?.passwordHash && !staff.disabledAt

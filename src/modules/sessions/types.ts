@@ -62,8 +62,8 @@ builder.mutationField('login', (t) =>
   t.field({
     type: LoginPayload,
     args: { input: t.arg({ type: LoginInput, required: true }) },
-    resolve: async (_root, { input }, { app }) => {
-      const result = await login(app, input.realm, input.login, input.password);
+    resolve: async (_root, { input }, { app, clientIp }) => {
+      const result = await login(app, input.realm, input.login, input.password, clientIp);
       return result.ok
         ? { token: result.token, expiresAt: result.expiresAt, viewer: result.viewer, errors: [] }
         : { token: null, expiresAt: null, viewer: null, errors: result.errors };

@@ -1,4 +1,7 @@
+import type { StaffAccount } from '../../generated/prisma/client.js';
 import { builder } from '../../graphql/builder.js';
+import { UserErrorType, type UserError } from '../../graphql/errors.js';
+import { createStaffAccount } from './service.js';
 
 export const StaffRoleEnum = builder.enumType('StaffRole', { values: ['LIBRARY_ADMIN', 'DLPB_AGENT'] as const });
 
@@ -15,3 +18,32 @@ export const StaffAccountType = builder.prismaNode('StaffAccount', {
     }),
   }),
 });
+
+const CreateStaffAccountInput = builder.inputType('CreateStaffAccountInput', {
+  fields: (t) => ({
+    login: t.string({ required: true, description: "A library admin's login is their library's Moselia code." }),
+    displayName: t.string({ required: true }),
+    email: t.field({ type: 'EmailAddress', required: true }),
+    role: t.field({ type: StaffRoleEnum, required: true }),
+    libraryId: t.id({ required: false, description: 'Required for LIBRARY_ADMIN, absent for DLPB_AGENT.' }),
+  }),
+});
+
+const StaffAccountPayload = builder
+  .objectRef<{ staffAccount: StaffAccount | null; errors: UserError[] }>('StaffAccountPayload')
+  .implement({
+    fields: (t) => ({
+      staffAccount: t.field({ type: StaffAccountType, nullable: true, resolve: (p) => p.staffAccount }),
+      errors: t.field({ type: [UserErrorType], resolve: (p) => p.errors }),
+    }),
+  });
+
+builder.mutationField('createStaffAccount', (t) =>
+  t.field({
+    type: StaffAccountPayload,
+    description: 'DLPB only. The new staff member receives an e-mail to choose their password.',
+    authScopes: { dlpb: true },
+    args: { input: t.arg({ type: CreateStaffAccountInput, required: true }) },
+    resolve: (_root, { input }, { app, caller }) => createStaffAccount(app, caller, input),
+  }),
+);

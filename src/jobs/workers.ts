@@ -1,0 +1,17 @@
+// Every job handler of the application, started with the server.
+import type { App } from '../app.js';
+import { workEmailQueues } from '../email/delivery.js';
+import { sendPasswordReset } from '../modules/passwords/service.js';
+import { resendConfirmationTo } from '../modules/registration/service.js';
+import type { Realm } from '../modules/sessions/service.js';
+import { PASSWORD_RESET_QUEUE, RESEND_CONFIRMATION_QUEUE } from './queues.js';
+
+export async function startWorkers(app: App): Promise<void> {
+  await workEmailQueues(app);
+  await app.boss.work<{ email: string }>(RESEND_CONFIRMATION_QUEUE, { pollingIntervalSeconds: 0.5 }, async (jobs) => {
+    for (const job of jobs) await resendConfirmationTo(app, job.data.email);
+  });
+  await app.boss.work<{ realm: Realm; login: string }>(PASSWORD_RESET_QUEUE, { pollingIntervalSeconds: 0.5 }, async (jobs) => {
+    for (const job of jobs) await sendPasswordReset(app, job.data.realm, job.data.login);
+  });
+}

@@ -1,0 +1,77 @@
+// Request throttling shared by every instance: counters live in PostgreSQL (rate-limiter-flexible's
+// Postgres store, table `rate_limit`). Windows are fixed and short, so a throttled person is
+// slowed down, never locked out for good. NUMOS_THROTTLE=0 turns it off (load tests, QA).
+import type pg from 'pg';
+import { RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
+import { userError, type UserError } from '../graphql/errors.js';
+
+export interface ThrottleRule {
+  name: string;
+  points: number;
+  seconds: number;
+}
+
+export const THROTTLE_RULES = {
+  loginFailuresPerLogin: { name: 'login-login', points: 10, seconds: 15 * 60 },
+  loginFailuresPerAddress: { name: 'login-ip', points: 100, seconds: 15 * 60 },
+  registrationsPerAddress: { name: 'register-ip', points: 20, seconds: 60 * 60 },
+  resetsPerAddress: { name: 'reset-ip', points: 20, seconds: 60 * 60 },
+  resetsPerLogin: { name: 'reset-login', points: 5, seconds: 60 * 60 },
+  resendsPerAddress: { name: 'resend-ip', points: 20, seconds: 60 * 60 },
+  resendsPerEmail: { name: 'resend-email', points: 5, seconds: 60 * 60 },
+  messagesPerAddress: { name: 'message-ip', points: 10, seconds: 60 * 60 },
+} satisfies Record<string, ThrottleRule>;
+
+export const rateLimited = (msBeforeNext: number): UserError => {
+  const minutes = Math.max(1, Math.ceil(msBeforeNext / 60_000));
+  return userError('RATE_LIMITED', `Trop de tentatives. Réessayez dans ${minutes} minute${minutes > 1 ? 's' : ''}.`);
+};
+
+export class Throttle {
+  private readonly limiters = new Map<string, RateLimiterPostgres>();
+
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly enabled: boolean,
+  ) {}
+
+  private limiter(rule: ThrottleRule): RateLimiterPostgres {
+    let limiter = this.limiters.get(rule.name);
+    if (!limiter) {
+      limiter = new RateLimiterPostgres({
+        storeClient: this.pool,
+        storeType: 'pool',
+        tableName: 'rate_limit',
+        tableCreated: true, // created by the migrations
+        keyPrefix: rule.name,
+        points: rule.points,
+        duration: rule.seconds,
+      });
+      this.limiters.set(rule.name, limiter);
+    }
+    return limiter;
+  }
+
+  /** Counts one attempt; RATE_LIMITED once the rule's points are spent within its window. */
+  async hit(rule: ThrottleRule, key: string): Promise<UserError | null> {
+    if (!this.enabled) return null;
+    try {
+      await this.limiter(rule).consume(key.toLowerCase());
+      return null;
+    } catch (error) {
+      if (error instanceof RateLimiterRes) return rateLimited(error.msBeforeNext);
+      throw error;
+    }
+  }
+
+  /** RATE_LIMITED when the rule's points are already spent, without counting an attempt. */
+  async check(rule: ThrottleRule, key: string): Promise<UserError | null> {
+    if (!this.enabled) return null;
+    const state = await this.limiter(rule).get(key.toLowerCase());
+    return state && state.consumedPoints >= rule.points ? rateLimited(state.msBeforeNext) : null;
+  }
+
+  async reset(rule: ThrottleRule, key: string): Promise<void> {
+    if (this.enabled) await this.limiter(rule).delete(key.toLowerCase());
+  }
+}

@@ -1,0 +1,32 @@
+// The append-only audit log (a trigger forbids UPDATE and DELETE). Entries name people by id only.
+import type { Tx } from '../../db/prisma.js';
+import type { Caller } from '../../auth/caller.js';
+
+export interface AuditEntry {
+  action: string;
+  subjectType: string;
+  subjectId?: string | null;
+  libraryId?: string | null;
+  onBehalf?: boolean;
+  before?: Record<string, unknown> | null;
+  after?: Record<string, unknown> | null;
+}
+
+export async function audit(tx: Tx, caller: Caller, at: Date, entry: AuditEntry): Promise<void> {
+  const actor =
+    caller.kind === 'staff' ? caller.staffId : caller.kind === 'patron' ? caller.patronId : caller.kind === 'provider' ? caller.providerId : null;
+  await tx.auditLog.create({
+    data: {
+      occurredAt: at,
+      actorKind: caller.kind === 'staff' ? caller.role : caller.kind.toUpperCase(),
+      actorId: actor,
+      action: entry.action,
+      subjectType: entry.subjectType,
+      subjectId: entry.subjectId ?? null,
+      libraryId: entry.libraryId ?? null,
+      onBehalf: entry.onBehalf ?? false,
+      before: (entry.before ?? undefined) as object | undefined,
+      after: (entry.after ?? undefined) as object | undefined,
+    },
+  });
+}

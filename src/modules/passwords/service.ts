@@ -1,0 +1,84 @@
+// "Mot de passe oublié" for both realms, and the first password of new staff members.
+import { createElement } from 'react';
+import { PasswordReset } from '../../../emails/PasswordReset.js';
+import type { App } from '../../app.js';
+import type { Tx } from '../../db/prisma.js';
+import { userError, type UserError } from '../../graphql/errors.js';
+import { formatFrenchDateTime } from '../../lib/calendar.js';
+import { hashPassword } from '../../lib/password.js';
+import { links } from '../../links.js';
+import type { Realm } from '../sessions/service.js';
+import { normalizeLogin } from '../../lib/text.js';
+import { findToken, issueToken, useToken } from '../tokens/service.js';
+import { passwordErrors } from './policy.js';
+
+export interface ResetRecipient {
+  owner: { patronId: string } | { staffId: string };
+  displayName: string;
+  login: string;
+  email: string;
+}
+
+/** Issues a reset token and queues its e-mail, in the caller's transaction. */
+export async function sendPasswordLink(app: App, tx: Tx, recipient: ResetRecipient, options: { firstPassword?: boolean } = {}) {
+  const now = app.clock.now();
+  const expiresAt = options.firstPassword
+    ? new Date(now.getTime() + app.settings.staffInvitationDays * 86_400_000)
+    : new Date(now.getTime() + app.settings.passwordResetMinutes * 60_000);
+  const token = await issueToken(tx, 'PASSWORD_RESET', recipient.owner, now, expiresAt);
+  await app.outbox.queue(tx, {
+    template: 'PasswordReset',
+    to: [recipient.email],
+    subject: options.firstPassword ? 'Choisissez votre mot de passe NuMos' : 'Réinitialisez votre mot de passe NuMos',
+    body: createElement(PasswordReset, {
+      displayName: recipient.displayName,
+      login: recipient.login,
+      link: links(app.config).resetPassword(token),
+      expiresAt: formatFrenchDateTime(expiresAt),
+      firstPassword: options.firstPassword ?? false,
+    }),
+    secrets: [token],
+    patronId: 'patronId' in recipient.owner ? recipient.owner.patronId : undefined,
+  });
+}
+
+/**
+ * Runs in a job, after `requestPasswordReset` has answered: the answer (and its timing) is the
+ * same whether or not the login exists. Patrons must have confirmed their account.
+ */
+export async function sendPasswordReset(app: App, realm: Realm, login: string): Promise<boolean> {
+  const key = normalizeLogin(login);
+  let recipient: ResetRecipient | undefined;
+  if (realm === 'STAFF') {
+    const staff = await app.prisma.staffAccount.findUnique({ where: { login: key } });
+    if (staff && !staff.disabledAt) recipient = { owner: { staffId: staff.id }, displayName: staff.displayName, login: staff.login, email: staff.email };
+  } else {
+    const patron = await app.prisma.patron.findUnique({ where: { loginKey: key } });
+    if (patron && patron.status !== 'UNCONFIRMED') {
+      recipient = { owner: { patronId: patron.id }, displayName: `${patron.firstName} ${patron.lastName}`, login: patron.login, email: patron.email };
+    }
+  }
+  if (!recipient) return false;
+  await app.prisma.$transaction((tx) => sendPasswordLink(app, tx, recipient));
+  return true;
+}
+
+/** Sets a new password from a reset link; the link dies and every session of the account ends. */
+export async function resetPassword(app: App, rawToken: string, password: string, confirmation: string): Promise<UserError[]> {
+  const now = app.clock.now();
+  const errors = passwordErrors(password, confirmation);
+  const { token, error } = await findToken(app.prisma, 'PASSWORD_RESET', rawToken, now);
+  if (error) errors.unshift(error);
+  if (errors.length || !token) return errors;
+  const passwordHash = await hashPassword(password);
+  return app.prisma.$transaction(async (tx) => {
+    if (!(await useToken(tx, token.id, now))) {
+      return [userError('INVALID_TOKEN', "Ce lien n'est pas valide ou a déjà servi : demandez-en un nouveau.", 'token')];
+    }
+    const owner = token.staffId ? { staffId: token.staffId } : { patronId: token.patronId! };
+    if (token.staffId) await tx.staffAccount.update({ where: { id: token.staffId }, data: { passwordHash } });
+    else await tx.patron.update({ where: { id: token.patronId! }, data: { passwordHash } });
+    await tx.session.updateMany({ where: { ...owner, revokedAt: null }, data: { revokedAt: now } });
+    return [];
+  });
+}

@@ -1,0 +1,315 @@
+// Registration (SPEC steps 1–2): the seed's form, the confirmation e-mail, the confirmation that
+// opens temporary access and tells the home library.
+import { createElement } from 'react';
+import { AccountAlreadyExists } from '../../../emails/AccountAlreadyExists.js';
+import { ConfirmRegistration } from '../../../emails/ConfirmRegistration.js';
+import { NewRegistrationRequest } from '../../../emails/NewRegistrationRequest.js';
+import type { App } from '../../app.js';
+import type { Tx } from '../../db/prisma.js';
+import type { Library, Patron, RegistrationRequest } from '../../generated/prisma/client.js';
+import { userError, type UserError } from '../../graphql/errors.js';
+import { idOf } from '../../graphql/ids.js';
+import {
+  addParisDays,
+  addParisMonths,
+  addParisYears,
+  ageAt,
+  ageGroupOf,
+  formatFrenchDate,
+  formatFrenchDateTime,
+  parisDate,
+} from '../../lib/calendar.js';
+import { hashPassword } from '../../lib/password.js';
+import { normalizeForSearch } from '../../lib/text.js';
+import { THROTTLE_RULES } from '../../lib/throttle.js';
+import { links } from '../../links.js';
+import { passwordErrors } from '../passwords/policy.js';
+import { issueToken, findToken } from '../tokens/service.js';
+
+export const LOGIN_PATTERN = /^[A-Za-z0-9._-]{3,32}$/;
+const NAME_MAX = 100;
+
+export interface RegisterInput {
+  lastName: string;
+  firstName: string;
+  birthDate: string;
+  email: string;
+  login: string;
+  password: string;
+  passwordConfirmation: string;
+  libraryId: string;
+  newsletter: boolean;
+}
+
+export interface RegisterResult {
+  ok: boolean;
+  confirmationExpiresAt: Date | null;
+  errors: UserError[];
+}
+
+const cleanName = (value: string) => value.normalize('NFC').replace(/\s+/g, ' ').trim();
+
+/** One live account per person: same normalised last name, first name and birth date. */
+export const identityKeyOf = (lastName: string, firstName: string, birthDate: string) =>
+  `${normalizeForSearch(lastName)}|${normalizeForSearch(firstName)}|${birthDate}`;
+
+export const patronSearchText = (p: { lastName: string; firstName: string; login: string; email: string }) =>
+  normalizeForSearch(`${p.lastName} ${p.firstName} ${p.login} ${p.email}`);
+
+/** Patron birth dates are DATE columns, read back as UTC midnight. */
+export const birthDateOf = (patron: Pick<Patron, 'birthDate'>) => patron.birthDate.toISOString().slice(0, 10);
+const frenchNumericDate = (isoDate: string) => isoDate.split('-').reverse().join('/');
+
+function formErrors(app: App, input: RegisterInput, fields: { lastName: string; firstName: string; login: string }): UserError[] {
+  const errors: UserError[] = [];
+  const today = parisDate(app.clock.now());
+  for (const [field, value, label] of [
+    ['lastName', fields.lastName, 'Le nom'],
+    ['firstName', fields.firstName, 'Le prénom'],
+  ] as const) {
+    if (!value) errors.push(userError('INVALID_INPUT', `${label} est obligatoire.`, field));
+    else if (value.length > NAME_MAX) errors.push(userError('INVALID_INPUT', `${label} ne peut pas dépasser ${NAME_MAX} caractères.`, field));
+  }
+  const oldest = parisDate(addParisYears(app.clock.now(), -120));
+  if (input.birthDate > today) {
+    errors.push(userError('INVALID_BIRTH_DATE', 'La date de naissance ne peut pas être dans le futur.', 'birthDate'));
+  } else if (input.birthDate < oldest) {
+    errors.push(userError('INVALID_BIRTH_DATE', 'La date de naissance ne peut pas remonter à plus de 120 ans.', 'birthDate'));
+  }
+  if (!LOGIN_PATTERN.test(fields.login)) {
+    errors.push(
+      userError(
+        'INVALID_INPUT',
+        "L'identifiant doit compter de 3 à 32 caractères : lettres sans accents, chiffres, point, tiret ou tiret bas, sans espace.",
+        'login',
+      ),
+    );
+  }
+  errors.push(...passwordErrors(input.password, input.passwordConfirmation));
+  return errors;
+}
+
+export async function register(app: App, input: RegisterInput, clientIp: string): Promise<RegisterResult> {
+  const refused = (errors: UserError[]): RegisterResult => ({ ok: false, confirmationExpiresAt: null, errors });
+  const throttled = await app.throttle.hit(THROTTLE_RULES.registrationsPerAddress, clientIp);
+  if (throttled) return refused([throttled]);
+
+  const fields = { lastName: cleanName(input.lastName), firstName: cleanName(input.firstName), login: input.login.trim() };
+  const email = input.email.trim();
+  const errors = formErrors(app, input, fields);
+  const libraryId = idOf('Library', input.libraryId);
+  const library = libraryId ? await app.prisma.library.findUnique({ where: { id: libraryId } }) : null;
+  if (!library) {
+    errors.push(userError('UNKNOWN_LIBRARY', 'Bibliothèque inconnue : choisissez votre bibliothèque dans la liste.', 'libraryId'));
+  }
+  const identityKey = identityKeyOf(fields.lastName, fields.firstName, input.birthDate);
+  const loginKey = fields.login.toLowerCase();
+  if (LOGIN_PATTERN.test(fields.login)) {
+    const owner = await app.prisma.patron.findUnique({ where: { loginKey }, select: { identityKey: true, status: true } });
+    // A refused account of the same person gives way to the new request (below), login included.
+    if (owner && !(owner.identityKey === identityKey && owner.status === 'REFUSED')) {
+      errors.push(userError('LOGIN_TAKEN', 'Cet identifiant est déjà pris : choisissez-en un autre.', 'login'));
+    }
+  }
+  if (errors.length || !library) return refused(errors);
+
+  // Hashed whatever happens next, so that a known person and a new one take the same time.
+  const passwordHash = await hashPassword(input.password);
+  const now = app.clock.now();
+  const confirmationDueAt = addParisDays(now, app.settings.confirmationDays);
+
+  try {
+    await app.prisma.$transaction(async (tx) => {
+      // Two submissions for one person at once: the second waits and sees the first.
+      await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${identityKey}))`;
+      const existing = await tx.patron.findFirst({ where: { identityKey, status: { not: 'REFUSED' } }, include: { library: true } });
+      if (existing) return tellExistingPerson(app, tx, existing);
+      // A refused person may ask again: the old refused account (personal data) is replaced; its
+      // requests stay, anonymous, for the statistics.
+      await tx.patron.deleteMany({ where: { identityKey, status: 'REFUSED' } });
+      const patron = await tx.patron.create({
+        data: {
+          libraryId: library.id,
+          lastName: fields.lastName,
+          firstName: fields.firstName,
+          birthDate: new Date(`${input.birthDate}T00:00:00Z`),
+          email,
+          login: fields.login,
+          loginKey,
+          passwordHash,
+          newsletter: input.newsletter,
+          identityKey,
+          searchText: patronSearchText({ ...fields, email }),
+          status: 'UNCONFIRMED',
+          statusChangedAt: now,
+          registeredAt: now,
+        },
+      });
+      const request = await tx.registrationRequest.create({
+        data: {
+          kind: 'REGISTRATION',
+          state: 'AWAITING_CONFIRMATION',
+          patronId: patron.id,
+          libraryId: library.id,
+          ageGroup: ageGroupOf(ageAt(input.birthDate, now)),
+          submittedAt: now,
+          confirmationDueAt,
+        },
+      });
+      await sendConfirmation(app, tx, patron, library, request);
+    });
+  } catch (error) {
+    // The same login chosen by two people at the same moment: the unique index decides.
+    if ((error as { code?: string }).code === 'P2002') {
+      return refused([userError('LOGIN_TAKEN', 'Cet identifiant est déjà pris : choisissez-en un autre.', 'login')]);
+    }
+    throw error;
+  }
+  return { ok: true, confirmationExpiresAt: confirmationDueAt, errors: [] };
+}
+
+/** The confirmation e-mail, with a new link that replaces any earlier one. */
+async function sendConfirmation(app: App, tx: Tx, patron: Patron, library: Library, request: RegistrationRequest) {
+  const expiresAt = request.confirmationDueAt!;
+  const token = await issueToken(tx, 'CONFIRMATION', { patronId: patron.id, requestId: request.id }, app.clock.now(), expiresAt);
+  await app.outbox.queue(tx, {
+    template: 'ConfirmRegistration',
+    to: [patron.email],
+    fromName: `Administration ${library.name.toUpperCase()}`,
+    subject: 'Confirmez votre inscription à NuMos',
+    body: createElement(ConfirmRegistration, {
+      firstName: patron.firstName,
+      lastName: patron.lastName,
+      login: patron.login,
+      libraryName: library.name,
+      link: links(app.config).confirm(token),
+      expiresAt: formatFrenchDate(expiresAt),
+    }),
+    secrets: [token],
+    patronId: patron.id,
+  });
+}
+
+/**
+ * A registration for a person who already has an account: nothing new is created. An account still
+ * awaiting confirmation gets its confirmation e-mail again; any other is told it exists, with its
+ * login and a password reset link.
+ */
+async function tellExistingPerson(app: App, tx: Tx, patron: Patron & { library: Library }) {
+  const now = app.clock.now();
+  if (patron.status === 'UNCONFIRMED') {
+    const request = await tx.registrationRequest.findFirst({
+      where: { patronId: patron.id, state: 'AWAITING_CONFIRMATION', confirmationDueAt: { gt: now } },
+    });
+    if (request) await sendConfirmation(app, tx, patron, patron.library, request);
+    return;
+  }
+  const expiresAt = new Date(now.getTime() + app.settings.passwordResetMinutes * 60_000);
+  const token = await issueToken(tx, 'PASSWORD_RESET', { patronId: patron.id }, now, expiresAt);
+  await app.outbox.queue(tx, {
+    template: 'AccountAlreadyExists',
+    to: [patron.email],
+    fromName: `Administration ${patron.library.name.toUpperCase()}`,
+    subject: 'Vous avez déjà un compte NuMos',
+    body: createElement(AccountAlreadyExists, {
+      firstName: patron.firstName,
+      lastName: patron.lastName,
+      login: patron.login,
+      resetLink: links(app.config).resetPassword(token),
+      resetExpiresAt: formatFrenchDateTime(expiresAt),
+    }),
+    secrets: [token],
+    patronId: patron.id,
+  });
+}
+
+/** Tells the home library (copy to the DLPB) that a request awaits its decision. */
+export async function notifyLibrary(app: App, tx: Tx, request: RegistrationRequest, patron: Patron, library: Library) {
+  const birthDate = birthDateOf(patron);
+  await app.outbox.queue(tx, {
+    template: 'NewRegistrationRequest',
+    to: [library.email],
+    cc: [app.config.dlpbEmail],
+    subject:
+      request.kind === 'RENEWAL'
+        ? `NuMos : réinscription à valider – ${patron.firstName} ${patron.lastName}`
+        : `NuMos : inscription à valider – ${patron.firstName} ${patron.lastName}`,
+    body: createElement(NewRegistrationRequest, {
+      kind: request.kind,
+      libraryName: library.name,
+      firstName: patron.firstName,
+      lastName: patron.lastName,
+      birthDate: frenchNumericDate(birthDate),
+      age: ageAt(birthDate, app.clock.now()),
+      email: patron.email,
+      login: patron.login,
+      submittedAt: formatFrenchDateTime(request.submittedAt),
+      escalatesAt: request.decisionDueAt ? formatFrenchDateTime(request.decisionDueAt) : null,
+      link: links(app.config).request(request.id),
+    }),
+    patronId: patron.id,
+  });
+}
+
+export interface ConfirmResult {
+  account: Pick<Patron, 'status' | 'temporaryUntil' | 'activeUntil'> | null;
+  errors: UserError[];
+}
+
+/**
+ * AWAITING_CONFIRMATION → AWAITING_DECISION, the account TEMPORARY for a month, the library told.
+ * Confirming again within the link's window answers with the current account.
+ */
+export async function confirm(app: App, rawToken: string): Promise<ConfirmResult> {
+  const now = app.clock.now();
+  return app.prisma.$transaction(async (tx) => {
+    const { token, error } = await findToken(tx, 'CONFIRMATION', rawToken, now, { allowUsed: true });
+    if (error || !token.patronId || !token.requestId) {
+      return { account: null, errors: [error ?? userError('INVALID_TOKEN', "Ce lien de confirmation n'est pas valide.", 'token')] };
+    }
+    // The conditional update decides: of two confirmations at once, one moves the request.
+    const moved = await tx.registrationRequest.updateMany({
+      where: { id: token.requestId, state: 'AWAITING_CONFIRMATION' },
+      data: {
+        state: 'AWAITING_DECISION',
+        confirmedAt: now,
+        decisionDueAt: addParisDays(now, app.settings.escalationDays),
+      },
+    });
+    if (moved.count === 1) {
+      await tx.oneTimeToken.update({ where: { id: token.id }, data: { usedAt: now } });
+      const patron = await tx.patron.update({
+        where: { id: token.patronId },
+        data: {
+          status: 'TEMPORARY',
+          statusChangedAt: now,
+          confirmedAt: now,
+          temporaryUntil: addParisMonths(now, app.settings.temporaryMonths),
+        },
+        include: { library: true },
+      });
+      const request = await tx.registrationRequest.findUniqueOrThrow({ where: { id: token.requestId } });
+      await notifyLibrary(app, tx, request, patron, patron.library);
+      return { account: patron, errors: [] };
+    }
+    const patron = await tx.patron.findUnique({ where: { id: token.patronId } });
+    return { account: patron, errors: [] };
+  });
+}
+
+/** A new confirmation e-mail for each request of this address still waiting for confirmation. */
+export async function resendConfirmationTo(app: App, email: string): Promise<number> {
+  const now = app.clock.now();
+  const requests = await app.prisma.registrationRequest.findMany({
+    where: {
+      state: 'AWAITING_CONFIRMATION',
+      confirmationDueAt: { gt: now },
+      patron: { email: { equals: email.trim(), mode: 'insensitive' }, status: 'UNCONFIRMED' },
+    },
+    include: { patron: true, library: true },
+  });
+  for (const request of requests) {
+    await app.prisma.$transaction((tx) => sendConfirmation(app, tx, request.patron!, request.library, request));
+  }
+  return requests.length;
+}

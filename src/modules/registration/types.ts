@@ -1,0 +1,129 @@
+import { GraphQLError } from 'graphql';
+import { canSeeRequest } from '../../auth/visibility.js';
+import { builder } from '../../graphql/builder.js';
+import { OkPayload, UserErrorType } from '../../graphql/errors.js';
+import { AccountType } from '../patrons/types.js';
+import { RESEND_CONFIRMATION_QUEUE } from '../../jobs/queues.js';
+import { THROTTLE_RULES } from '../../lib/throttle.js';
+import { confirm, register, type ConfirmResult, type RegisterResult } from './service.js';
+
+export const RegistrationKindEnum = builder.enumType('RegistrationKind', { values: ['REGISTRATION', 'RENEWAL'] as const });
+export const RegistrationStateEnum = builder.enumType('RegistrationState', {
+  values: ['AWAITING_CONFIRMATION', 'AWAITING_DECISION', 'ACCEPTED', 'REFUSED', 'LAPSED'] as const,
+});
+export const DecisionEnum = builder.enumType('Decision', { values: ['ACCEPT', 'REFUSE'] as const });
+
+export const RegistrationRequestType = builder.prismaNode('RegistrationRequest', {
+  id: { field: 'id' },
+  authScopes: (request, { caller }) => canSeeRequest(caller, request),
+  fields: (t) => ({
+    kind: t.expose('kind', { type: RegistrationKindEnum }),
+    state: t.expose('state', { type: RegistrationStateEnum }),
+    patron: t.relation('patron', {
+      nullable: false,
+      // Lapsed and purged requests keep no patron; nobody is shown those (they are never pending).
+      onNull: () => new GraphQLError("Les données personnelles de cette demande ont été supprimées.", { extensions: { code: 'NOT_FOUND' } }),
+    }),
+    library: t.relation('library'),
+    submittedAt: t.expose('submittedAt', { type: 'DateTime' }),
+    confirmedAt: t.expose('confirmedAt', { type: 'DateTime', nullable: true }),
+    decisionDueAt: t.expose('decisionDueAt', {
+      type: 'DateTime',
+      nullable: true,
+      description: 'When the request escalates to the DLPB if still undecided.',
+    }),
+    escalated: t.exposeBoolean('escalated'),
+    escalatedAt: t.expose('escalatedAt', { type: 'DateTime', nullable: true }),
+    decision: t.expose('decision', { type: DecisionEnum, nullable: true }),
+    decidedAt: t.expose('decidedAt', { type: 'DateTime', nullable: true }),
+    decidedBy: t.relation('decidedBy', { nullable: true }),
+    decidedOnBehalfOfLibrary: t.exposeBoolean('decidedOnBehalfOfLibrary', {
+      description: 'True when a DLPB agent decided in the library\'s place.',
+    }),
+    responseMessage: t.exposeString('responseMessage', {
+      nullable: true,
+      description: 'The response text that was sent to the patron.',
+    }),
+  }),
+});
+
+builder.prismaObjectField('Patron', 'requests', (t) =>
+  t.relation('requests', { query: { orderBy: { submittedAt: 'desc' } } }),
+);
+
+const RegisterInput = builder.inputType('RegisterInput', {
+  fields: (t) => ({
+    lastName: t.string({ required: true }),
+    firstName: t.string({ required: true }),
+    birthDate: t.field({ type: 'LocalDate', required: true }),
+    email: t.field({ type: 'EmailAddress', required: true }),
+    login: t.string({ required: true, description: 'Letters without accents, digits, ".", "-", "_"; 3 to 32 characters.' }),
+    password: t.string({ required: true, description: 'At least 8 characters; common passwords are refused.' }),
+    passwordConfirmation: t.string({ required: true }),
+    libraryId: t.id({ required: true }),
+    newsletter: t.boolean({ required: true }),
+  }),
+});
+
+const RegisterPayload = builder.objectRef<RegisterResult>('RegisterPayload').implement({
+  fields: (t) => ({
+    ok: t.exposeBoolean('ok', {
+      description:
+        'True when the request was taken. For privacy the answer is the same whether or not the person already has an account (they are told by e-mail).',
+    }),
+    confirmationExpiresAt: t.expose('confirmationExpiresAt', { type: 'DateTime', nullable: true }),
+    errors: t.field({ type: [UserErrorType], resolve: (p) => p.errors }),
+  }),
+});
+
+builder.mutationField('register', (t) =>
+  t.field({
+    type: RegisterPayload,
+    description: 'Step 1: the registration form. Every problem of the form is reported at once; nothing is stored then.',
+    args: { input: t.arg({ type: RegisterInput, required: true }) },
+    resolve: (_root, { input }, { app, clientIp }) => register(app, input, clientIp),
+  }),
+);
+
+const ConfirmInput = builder.inputType('ConfirmInput', { fields: (t) => ({ token: t.string({ required: true }) }) });
+
+const ConfirmPayload = builder.objectRef<ConfirmResult>('ConfirmPayload').implement({
+  fields: (t) => ({
+    account: t.field({
+      type: AccountType,
+      nullable: true,
+      description: 'Confirming twice within the window is not an error: the current account is returned.',
+      resolve: (p) => p.account,
+    }),
+    errors: t.field({ type: [UserErrorType], resolve: (p) => p.errors }),
+  }),
+});
+
+builder.mutationField('confirm', (t) =>
+  t.field({
+    type: ConfirmPayload,
+    description: 'Step 2: the link of the confirmation e-mail.',
+    args: { input: t.arg({ type: ConfirmInput, required: true }) },
+    resolve: (_root, { input }, { app }) => confirm(app, input.token),
+  }),
+);
+
+const ResendConfirmationInput = builder.inputType('ResendConfirmationInput', {
+  fields: (t) => ({ email: t.field({ type: 'EmailAddress', required: true }) }),
+});
+
+builder.mutationField('resendConfirmation', (t) =>
+  t.field({
+    type: OkPayload,
+    description: 'Sends a new confirmation link (the old one stops working). Same answer whatever the address.',
+    args: { input: t.arg({ type: ResendConfirmationInput, required: true }) },
+    resolve: async (_root, { input }, { app, clientIp }) => {
+      const throttled =
+        (await app.throttle.hit(THROTTLE_RULES.resendsPerAddress, clientIp)) ??
+        (await app.throttle.hit(THROTTLE_RULES.resendsPerEmail, input.email));
+      if (throttled) return { ok: false, errors: [throttled] };
+      await app.boss.send(RESEND_CONFIRMATION_QUEUE, { email: input.email });
+      return { ok: true, errors: [] };
+    },
+  }),
+);

@@ -1,0 +1,66 @@
+// One-time secrets sent in links (confirmation, password reset, renewal): 256 random bits, stored
+// as a SHA-256 hash, dead once used, replaced by a newer one, or expired.
+import type { Tx } from '../../db/prisma.js';
+import type { OneTimeToken, TokenPurpose } from '../../generated/prisma/client.js';
+import { userError, type UserError } from '../../graphql/errors.js';
+import { hashSecret, newSecret } from '../../lib/secrets.js';
+
+export type TokenOwner = { patronId: string; requestId?: string } | { staffId: string };
+
+/** Issues a token, replacing the owner's live tokens of the same purpose. */
+export async function issueToken(tx: Tx, purpose: TokenPurpose, owner: TokenOwner, now: Date, expiresAt: Date): Promise<string> {
+  const ownerFilter = 'staffId' in owner ? { staffId: owner.staffId } : { patronId: owner.patronId };
+  await tx.oneTimeToken.updateMany({
+    where: { purpose, ...ownerFilter, usedAt: null, replacedAt: null },
+    data: { replacedAt: now },
+  });
+  const token = newSecret();
+  await tx.oneTimeToken.create({ data: { purpose, ...owner, tokenHash: hashSecret(token), createdAt: now, expiresAt } });
+  return token;
+}
+
+export type TokenLookup = { token: OneTimeToken; error: null } | { token: null; error: UserError };
+
+const MESSAGES: Record<TokenPurpose, { invalid: string; expired: string }> = {
+  CONFIRMATION: {
+    invalid: "Ce lien de confirmation n'est pas valide.",
+    expired: 'Ce lien de confirmation a expiré : il vous faut refaire une demande d’inscription.',
+  },
+  PASSWORD_RESET: {
+    invalid: "Ce lien n'est pas valide ou a déjà servi : demandez-en un nouveau.",
+    expired: 'Ce lien a expiré : demandez-en un nouveau.',
+  },
+  RENEWAL: {
+    invalid: "Ce lien de renouvellement n'est pas valide.",
+    expired: 'Ce lien de renouvellement a expiré.',
+  },
+};
+
+/**
+ * Finds a token of a purpose. Unknown, replaced or (unless `allowUsed`) used: INVALID_TOKEN;
+ * past its expiry: TOKEN_EXPIRED. The answer never says whom a token belonged to.
+ */
+export async function findToken(
+  tx: Tx,
+  purpose: TokenPurpose,
+  raw: string,
+  now: Date,
+  options: { allowUsed?: boolean } = {},
+): Promise<TokenLookup> {
+  const token = raw ? await tx.oneTimeToken.findUnique({ where: { tokenHash: hashSecret(raw) } }) : null;
+  const messages = MESSAGES[purpose];
+  if (!token || token.purpose !== purpose || token.replacedAt || (token.usedAt && !options.allowUsed)) {
+    return { token: null, error: userError('INVALID_TOKEN', messages.invalid, 'token') };
+  }
+  if (token.expiresAt <= now) return { token: null, error: userError('TOKEN_EXPIRED', messages.expired, 'token') };
+  return { token, error: null };
+}
+
+/** Marks a token used, if nobody did first (single use under concurrency). */
+export async function useToken(tx: Tx, tokenId: string, now: Date): Promise<boolean> {
+  const { count } = await tx.oneTimeToken.updateMany({
+    where: { id: tokenId, usedAt: null, replacedAt: null, expiresAt: { gt: now } },
+    data: { usedAt: now },
+  });
+  return count === 1;
+}
