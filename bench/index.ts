@@ -1,0 +1,19 @@
+// npm run bench [-- name…]: runs the benchmark scripts (all when no name is given). Figures, not
+// pass/fail: speed targets are read here, never asserted in the test suite.
+import { credentialsBench } from './credentials.js';
+
+const benches: Record<string, () => Promise<void>> = {
+  credentials: () => credentialsBench(),
+};
+
+const wanted = process.argv.slice(2);
+for (const name of wanted.length ? wanted : Object.keys(benches)) {
+  const run = benches[name];
+  if (!run) {
+    console.error(`Benchmark inconnu : ${name} (disponibles : ${Object.keys(benches).join(', ')})`);
+    process.exit(2);
+  }
+  console.log(`\n== ${name}`);
+  await run();
+}
+process.exit(0);
