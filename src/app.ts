@@ -6,6 +6,7 @@ import type { Config } from './config.js';
 import { createPool, createPrisma, type PrismaClient } from './db/prisma.js';
 import { createDeliverer, type Deliverer } from './email/delivery.js';
 import { Outbox } from './email/outbox.js';
+import { startEventBus, type EventBus } from './events/bus.js';
 import { startBoss, type PgBoss } from './jobs/boss.js';
 import { startWorkers } from './jobs/workers.js';
 import { createYogaServer, type Yoga } from './server/yoga.js';
@@ -21,6 +22,7 @@ export interface App {
   boss: PgBoss;
   outbox: Outbox;
   throttle: Throttle;
+  events: EventBus;
   deliverer: Deliverer;
   yoga: Yoga;
   /** Starts the job workers (src/jobs/workers.ts). */
@@ -45,12 +47,14 @@ export async function createApp(options: { config: Config; databaseUrl: string; 
     boss,
     outbox: new Outbox({ boss, config, clock }),
     throttle: new Throttle(pool, config.throttle),
+    events: await startEventBus(databaseUrl, pool),
     deliverer: createDeliverer({ prisma, boss, config, clock }),
   } as App;
   app.yoga = createYogaServer(app);
   app.startWorkers = () => startWorkers(app);
   app.close = async () => {
     await boss.stop({ graceful: true, timeout: config.shutdownGraceSeconds * 1_000, close: true });
+    await app.events.close();
     await prisma.$disconnect();
     await pool.end();
   };

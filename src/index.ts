@@ -1,12 +1,12 @@
 // `npm start`: database (embedded unless DATABASE_URL), migrations, demonstration data, first DLPB
 // agent, job workers, HTTP server; graceful shutdown on SIGTERM and SIGINT.
-import { createServer } from 'node:http';
 import { createApp } from './app.js';
 import { loadConfig } from './config.js';
 import { openDatabase } from './database.js';
 import { applyMigrations } from './db/migrate.js';
 import { loadDemoLibraries } from './modules/libraries/service.js';
 import { bootstrapDlpbAgent } from './modules/staff/service.js';
+import { createHttpServer } from './server/http.js';
 
 const started = performance.now();
 const config = loadConfig();
@@ -24,7 +24,7 @@ if (await bootstrapDlpbAgent(app.prisma, config)) {
 }
 await app.startWorkers();
 
-const server = createServer(app.yoga);
+const server = createHttpServer(app);
 server.listen(config.port, () => {
   const seconds = ((performance.now() - started) / 1_000).toFixed(1);
   console.log(

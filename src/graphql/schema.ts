@@ -10,6 +10,8 @@ import '../modules/sessions/types.js';
 import '../modules/licences/types.js';
 import '../modules/registration/types.js';
 import '../modules/passwords/types.js';
+import '../modules/decisions/types.js';
+import '../modules/decisions/events.js';
 
 let schema: GraphQLSchema | undefined;
 

@@ -1,5 +1,6 @@
 // Every pg-boss queue of the application, created in one place at start-up.
 import type { Queue } from 'pg-boss';
+import { SCHEDULED_JOBS } from './schedules.js';
 
 export const EMAIL_QUEUE = 'email.send';
 export const EMAIL_DEAD_QUEUE = 'email.dead';
@@ -29,4 +30,6 @@ export const queueDefinitions = (options: { emailRetryDelaySeconds: number }): Q
   // answer's timing tells nothing either.
   { name: RESEND_CONFIRMATION_QUEUE, ...PERSONAL_PAYLOAD },
   { name: PASSWORD_RESET_QUEUE, ...PERSONAL_PAYLOAD },
+  // Scheduled steps: a failed run is retried a few times; the next occurrence catches up anyway.
+  ...SCHEDULED_JOBS.map((job) => ({ name: job.name, retryLimit: 3, retryDelay: 30, expireInSeconds: 15 * 60 })),
 ];

@@ -5,6 +5,7 @@ import { sendPasswordReset } from '../modules/passwords/service.js';
 import { resendConfirmationTo } from '../modules/registration/service.js';
 import type { Realm } from '../modules/sessions/service.js';
 import { PASSWORD_RESET_QUEUE, RESEND_CONFIRMATION_QUEUE } from './queues.js';
+import { SCHEDULE_TIME_ZONE, SCHEDULED_JOBS } from './schedules.js';
 
 export async function startWorkers(app: App): Promise<void> {
   await workEmailQueues(app);
@@ -14,4 +15,10 @@ export async function startWorkers(app: App): Promise<void> {
   await app.boss.work<{ realm: Realm; login: string }>(PASSWORD_RESET_QUEUE, { pollingIntervalSeconds: 0.5 }, async (jobs) => {
     for (const job of jobs) await sendPasswordReset(app, job.data.realm, job.data.login);
   });
+  for (const job of SCHEDULED_JOBS) {
+    await app.boss.schedule(job.name, job.cron, null, { tz: SCHEDULE_TIME_ZONE });
+    await app.boss.work(job.name, { pollingIntervalSeconds: 5 }, async () => {
+      await job.run(app, app.clock.now());
+    });
+  }
 }

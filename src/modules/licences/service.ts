@@ -1,5 +1,11 @@
 // The département's licence pool: how many accounts may be ACTIVE at once.
+import { createElement } from 'react';
+import { LicenceAlert } from '../../../emails/LicenceAlert.js';
 import type { App } from '../../app.js';
+import type { Caller } from '../../auth/caller.js';
+import type { Tx } from '../../db/prisma.js';
+import { userError, type UserError } from '../../graphql/errors.js';
+import { audit } from '../audit/service.js';
 
 export interface LicencePoolState {
   capacity: number;
@@ -7,13 +13,80 @@ export interface LicencePoolState {
   available: number;
 }
 
+const ACTIVE_COUNT = `(SELECT count(*) FROM patron WHERE status = 'ACTIVE')::int`;
+
 export async function licencePool(app: Pick<App, 'pool' | 'settings'>): Promise<LicencePoolState> {
   // One statement: capacity (the row, or the default before the DLPB ever set one) and use.
   const { rows } = await app.pool.query<{ capacity: number; used: number }>(
-    `SELECT coalesce((SELECT capacity FROM licence_pool WHERE id = 1), $1)::int AS capacity,
-            (SELECT count(*) FROM patron WHERE status = 'ACTIVE')::int AS used`,
+    `SELECT coalesce((SELECT capacity FROM licence_pool WHERE id = 1), $1)::int AS capacity, ${ACTIVE_COUNT} AS used`,
     [app.settings.licenceCapacity],
   );
-  const { capacity, used } = rows[0]!;
-  return { capacity, used, available: Math.max(0, capacity - used) };
+  return withAvailable(rows[0]!);
+}
+
+const withAvailable = ({ capacity, used }: { capacity: number; used: number }): LicencePoolState => ({
+  capacity,
+  used,
+  available: Math.max(0, capacity - used),
+});
+
+/**
+ * Locks the pool for the rest of the transaction and reads it. Every acceptance takes this lock,
+ * so two of them cannot both take the last licence.
+ */
+export async function lockLicencePool(tx: Tx, defaultCapacity: number): Promise<LicencePoolState & { alertLevel: number }> {
+  await tx.$executeRaw`INSERT INTO licence_pool (id, capacity, alert_level, updated_at) VALUES (1, ${defaultCapacity}, 0, now()) ON CONFLICT (id) DO NOTHING`;
+  const [row] = await tx.$queryRawUnsafe<{ capacity: number; alert_level: number; used: number }[]>(
+    `SELECT capacity, alert_level, ${ACTIVE_COUNT} AS used FROM licence_pool WHERE id = 1 FOR UPDATE`,
+  );
+  return { ...withAvailable(row!), alertLevel: row!.alert_level };
+}
+
+const levelOf = (used: number, capacity: number) => (used >= capacity ? 100 : used * 10 >= capacity * 9 ? 90 : 0);
+
+/**
+ * Alerts the DLPB once when use crosses 90 % and once when it reaches 100 %; the level falls back
+ * when use does (capacity raised, accounts expired), so a later crossing alerts again. Call with
+ * the pool locked.
+ */
+export async function checkLicenceAlert(app: App, tx: Tx, previousLevel: number): Promise<void> {
+  const [row] = await tx.$queryRawUnsafe<{ capacity: number; used: number }[]>(
+    `SELECT capacity, ${ACTIVE_COUNT} AS used FROM licence_pool WHERE id = 1`,
+  );
+  const { capacity, used } = row!;
+  const level = levelOf(used, capacity);
+  if (level === previousLevel) return;
+  await tx.licencePool.update({ where: { id: 1 }, data: { alertLevel: level } });
+  if (level > previousLevel) {
+    await app.outbox.queue(tx, {
+      template: 'LicenceAlert',
+      to: [app.config.dlpbEmail],
+      subject: level === 100 ? 'NuMos : plus aucune licence disponible' : 'NuMos : 90 % des licences utilisées',
+      body: createElement(LicenceAlert, { level: level as 90 | 100, used, capacity }),
+    });
+  }
+}
+
+export async function setLicenceCapacity(
+  app: App,
+  caller: Caller,
+  capacity: number,
+): Promise<{ licencePool: LicencePoolState | null; errors: UserError[] }> {
+  if (!Number.isInteger(capacity) || capacity < 0 || capacity > 10_000_000) {
+    return { licencePool: null, errors: [userError('INVALID_INPUT', 'La capacité doit être un nombre entier de licences, positif ou nul.', 'capacity')] };
+  }
+  const pool = await app.prisma.$transaction(async (tx) => {
+    const before = await lockLicencePool(tx, app.settings.licenceCapacity);
+    await tx.licencePool.update({ where: { id: 1 }, data: { capacity } });
+    await audit(tx, caller, app.clock.now(), {
+      action: 'licence.capacity',
+      subjectType: 'LicencePool',
+      subjectId: '1',
+      before: { capacity: before.capacity },
+      after: { capacity },
+    });
+    await checkLicenceAlert(app, tx, before.alertLevel);
+    return withAvailable({ capacity, used: before.used });
+  });
+  return { licencePool: pool, errors: [] };
 }

@@ -1,5 +1,6 @@
 import { builder } from '../../graphql/builder.js';
-import { licencePool, type LicencePoolState } from './service.js';
+import { UserErrorType, type UserError } from '../../graphql/errors.js';
+import { licencePool, setLicenceCapacity, type LicencePoolState } from './service.js';
 
 export const LicencePoolType = builder.objectRef<LicencePoolState>('LicencePool').implement({
   fields: (t) => ({
@@ -15,5 +16,28 @@ builder.queryField('licencePool', (t) =>
     description: 'DLPB only.',
     authScopes: { dlpb: true },
     resolve: (_root, _args, { app }) => licencePool(app),
+  }),
+);
+
+const SetLicenceCapacityInput = builder.inputType('SetLicenceCapacityInput', {
+  fields: (t) => ({ capacity: t.int({ required: true }) }),
+});
+
+const LicencePoolPayload = builder
+  .objectRef<{ licencePool: LicencePoolState | null; errors: UserError[] }>('LicencePoolPayload')
+  .implement({
+    fields: (t) => ({
+      licencePool: t.field({ type: LicencePoolType, nullable: true, resolve: (p) => p.licencePool }),
+      errors: t.field({ type: [UserErrorType], resolve: (p) => p.errors }),
+    }),
+  });
+
+builder.mutationField('setLicenceCapacity', (t) =>
+  t.field({
+    type: LicencePoolPayload,
+    description: 'DLPB only. Audit-logged.',
+    authScopes: { dlpb: true },
+    args: { input: t.arg({ type: SetLicenceCapacityInput, required: true }) },
+    resolve: (_root, { input }, { app, caller }) => setLicenceCapacity(app, caller, input.capacity),
   }),
 );

@@ -6,6 +6,7 @@ import { ConfirmRegistration } from '../../../emails/ConfirmRegistration.js';
 import { NewRegistrationRequest } from '../../../emails/NewRegistrationRequest.js';
 import type { App } from '../../app.js';
 import type { Tx } from '../../db/prisma.js';
+import { publishInTransaction } from '../../events/bus.js';
 import type { Library, Patron, RegistrationRequest } from '../../generated/prisma/client.js';
 import { userError, type UserError } from '../../graphql/errors.js';
 import { idOf } from '../../graphql/ids.js';
@@ -290,6 +291,7 @@ export async function confirm(app: App, rawToken: string): Promise<ConfirmResult
       });
       const request = await tx.registrationRequest.findUniqueOrThrow({ where: { id: token.requestId } });
       await notifyLibrary(app, tx, request, patron, patron.library);
+      await publishInTransaction(tx, { type: 'CONFIRMED', occurredAt: now.toISOString(), requestId: request.id, libraryId: request.libraryId });
       return { account: patron, errors: [] };
     }
     const patron = await tx.patron.findUnique({ where: { id: token.patronId } });

@@ -1,0 +1,89 @@
+// Registration events across every server instance, through PostgreSQL LISTEN/NOTIFY: no extra
+// server. Changes publish with pg_notify inside their own transaction, so an event goes out if and
+// only if the change commits; each instance LISTENs on one connection and hands what arrives to
+// yoga's pub/sub, which feeds the subscriptions (SSE and WebSocket) of that instance.
+import { createPubSub, type PubSub } from 'graphql-yoga';
+import pg from 'pg';
+import type { Tx } from '../db/prisma.js';
+
+export const EVENTS_CHANNEL = 'numos_registration_events';
+export const REGISTRATION_TOPIC = 'registration';
+
+export type RegistrationEventType = 'CONFIRMED' | 'DECIDED' | 'ESCALATED' | 'LAPSED' | 'RENEWAL_REQUESTED';
+
+export interface RegistrationEventPayload {
+  type: RegistrationEventType;
+  occurredAt: string;
+  requestId: string;
+  libraryId: string;
+}
+
+export type Topics = { [REGISTRATION_TOPIC]: [RegistrationEventPayload] };
+
+/** Publishes an event when (and only if) the transaction commits. */
+export async function publishInTransaction(tx: Tx, event: RegistrationEventPayload): Promise<void> {
+  await tx.$executeRaw`SELECT pg_notify(${EVENTS_CHANNEL}, ${JSON.stringify(event)})`;
+}
+
+/**
+ * The JSON that set-based jobs build in SQL for each row they change: `request` and `library` are
+ * SQL expressions of the statement (e.g. "r.id"), `$at` the occurrence time parameter.
+ */
+export const notifySql = (type: RegistrationEventType, request: string, library: string, at: string) =>
+  `pg_notify('${EVENTS_CHANNEL}', json_build_object('type', '${type}', 'occurredAt', to_char(${at} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), 'requestId', ${request}, 'libraryId', ${library})::text)`;
+
+/** An EventTarget fed by LISTEN; dispatching on it (yoga's publish) sends a NOTIFY. */
+class PgEventTarget extends EventTarget {
+  private client: pg.Client | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly connectionString: string,
+    private readonly pool: pg.Pool,
+  ) {
+    super();
+  }
+
+  async listen(): Promise<void> {
+    const client = new pg.Client({ connectionString: this.connectionString, application_name: 'numos-events' });
+    client.on('notification', (message) => {
+      if (message.channel !== EVENTS_CHANNEL || !message.payload) return;
+      super.dispatchEvent(new CustomEvent(REGISTRATION_TOPIC, { detail: JSON.parse(message.payload) }));
+    });
+    // A lost connection is replaced; events sent meanwhile are missed, which subscriptions accept
+    // (a dashboard reloads its queue when it reconnects).
+    client.on('error', () => this.reconnect());
+    client.on('end', () => this.reconnect());
+    await client.connect();
+    await client.query(`LISTEN ${EVENTS_CHANNEL}`);
+    this.client = client;
+  }
+
+  private reconnect() {
+    if (this.closed) return;
+    this.client = undefined;
+    setTimeout(() => void this.listen().catch(() => this.reconnect()), 1_000).unref();
+  }
+
+  override dispatchEvent(event: Event): boolean {
+    const detail = (event as CustomEvent<RegistrationEventPayload>).detail;
+    void this.pool.query('SELECT pg_notify($1, $2)', [EVENTS_CHANNEL, JSON.stringify(detail)]);
+    return true;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.client?.end().catch(() => undefined);
+  }
+}
+
+export interface EventBus {
+  pubSub: PubSub<Topics>;
+  close(): Promise<void>;
+}
+
+export async function startEventBus(connectionString: string, pool: pg.Pool): Promise<EventBus> {
+  const target = new PgEventTarget(connectionString, pool);
+  await target.listen();
+  return { pubSub: createPubSub<Topics>({ eventTarget: target as never }), close: () => target.close() };
+}

@@ -1,0 +1,151 @@
+// The library's decision (SPEC step 3): accept or refuse a request awaiting it. Library admins
+// decide for their own library, DLPB agents for any (on the library's behalf).
+import { createElement } from 'react';
+import { DecisionResponse } from '../../../emails/DecisionResponse.js';
+import type { App } from '../../app.js';
+import type { Caller } from '../../auth/caller.js';
+import { canSeeLibraryData } from '../../auth/visibility.js';
+import { publishInTransaction } from '../../events/bus.js';
+import type { Decision, RegistrationRequest } from '../../generated/prisma/client.js';
+import { forbidden } from '../../graphql/builder.js';
+import { userError, type UserError } from '../../graphql/errors.js';
+import { idOf } from '../../graphql/ids.js';
+import { addParisYears, formatFrenchDate, monthPeriod } from '../../lib/calendar.js';
+import { audit } from '../audit/service.js';
+import { checkLicenceAlert, lockLicencePool } from '../licences/service.js';
+import { policyInForce } from '../quotas/policy.js';
+import { acceptanceTemplate, refusalTemplate, renderResponse, type TemplateLinks } from './templates.js';
+
+export interface DecideInput {
+  requestId: string;
+  decision: Decision;
+  message?: string | null;
+}
+
+export interface DecideResult {
+  request: RegistrationRequest | null;
+  errors: UserError[];
+}
+
+const MESSAGE_MAX = 20_000;
+
+/** Thrown inside the transaction to roll it back and answer with a business error. */
+class Refusal extends Error {
+  constructor(readonly error: UserError) {
+    super(error.message);
+  }
+}
+
+export function templateLinks(app: App): TemplateLinks {
+  const base = app.config.publicAppUrl;
+  return {
+    resetPassword: `${base}/mot-de-passe-oublie`,
+    guide: `${base}/modedemploi`,
+    libraries: `${base}/bibliotheques`,
+    contact: `${base}/mes-messages/envoyer/question/support`,
+    departement: 'https://www.moselle.fr',
+  };
+}
+
+/** The pre-filled response text a decider starts from (placeholders not yet filled). */
+export async function defaultResponse(app: App, decision: Decision): Promise<string> {
+  if (decision === 'REFUSE') return refusalTemplate(templateLinks(app));
+  const { limits } = await policyInForce(app.prisma, monthPeriod(app.clock.now()));
+  return acceptanceTemplate(limits, templateLinks(app));
+}
+
+export async function decide(app: App, caller: Caller, input: DecideInput): Promise<DecideResult> {
+  if (caller.kind !== 'staff') throw forbidden();
+  const fail = (error: UserError): DecideResult => ({ request: null, errors: [error] });
+  const id = idOf('RegistrationRequest', input.requestId);
+  const found = id ? await app.prisma.registrationRequest.findUnique({ where: { id }, select: { libraryId: true, patronId: true } }) : null;
+  if (!found || !found.patronId) return fail(userError('NOT_FOUND', 'Demande introuvable.', 'requestId'));
+  if (!canSeeLibraryData(caller, found.libraryId)) throw forbidden();
+  if (input.message != null && input.message.length > MESSAGE_MAX) {
+    return fail(userError('INVALID_INPUT', `Le message ne peut pas dépasser ${MESSAGE_MAX} caractères.`, 'message'));
+  }
+  const template = input.message?.trim() ? input.message : await defaultResponse(app, input.decision);
+  const onBehalf = caller.role === 'DLPB_AGENT';
+
+  try {
+    const request = await app.prisma.$transaction(async (tx) => {
+      const now = app.clock.now();
+      const current = await tx.registrationRequest.findUniqueOrThrow({ where: { id: id! }, include: { patron: true, library: true } });
+      const patron = current.patron!;
+      const takesLicence = input.decision === 'ACCEPT' && patron.status !== 'ACTIVE';
+      const pool = input.decision === 'ACCEPT' ? await lockLicencePool(tx, app.settings.licenceCapacity) : null;
+
+      // The conditional update decides: of simultaneous decisions, exactly one finds the request
+      // still awaiting one.
+      const moved = await tx.registrationRequest.updateMany({
+        where: { id: current.id, state: 'AWAITING_DECISION' },
+        data: {
+          state: input.decision === 'ACCEPT' ? 'ACCEPTED' : 'REFUSED',
+          decision: input.decision,
+          decidedAt: now,
+          decidedById: caller.staffId,
+          decidedOnBehalfOfLibrary: onBehalf,
+        },
+      });
+      if (moved.count === 0) {
+        throw new Refusal(
+          current.state === 'ACCEPTED' || current.state === 'REFUSED'
+            ? userError('ALREADY_DECIDED', 'Cette demande a déjà été traitée.', 'requestId')
+            : userError('INVALID_STATE', "Cette demande n'attend pas de décision (elle n'a pas été confirmée ou a expiré).", 'requestId'),
+        );
+      }
+      if (takesLicence && pool!.used >= pool!.capacity) {
+        throw new Refusal(
+          userError('LICENCE_POOL_EXHAUSTED', "Toutes les licences NuMos sont utilisées : la DLPB doit en augmenter le nombre avant toute nouvelle acceptation.", 'decision'),
+        );
+      }
+
+      let activeUntil = patron.activeUntil;
+      if (input.decision === 'ACCEPT') {
+        // A renewal runs one year beyond the later of today and the current end.
+        const from = current.kind === 'RENEWAL' && activeUntil && activeUntil > now ? activeUntil : now;
+        activeUntil = addParisYears(from, app.settings.activeYears);
+        await tx.patron.update({
+          where: { id: patron.id },
+          data: { status: 'ACTIVE', activeUntil, statusChangedAt: patron.status === 'ACTIVE' ? undefined : now },
+        });
+      } else if (current.kind === 'REGISTRATION') {
+        await tx.patron.update({ where: { id: patron.id }, data: { status: 'REFUSED', statusChangedAt: now } });
+      } // A refused renewal: the account runs to its end.
+
+      const html = renderResponse(template, {
+        firstName: patron.firstName,
+        lastName: patron.lastName,
+        activeUntil: activeUntil ? formatFrenchDate(activeUntil) : '',
+        login: patron.login,
+      });
+      const decided = await tx.registrationRequest.update({ where: { id: current.id }, data: { responseMessage: html } });
+      const accepted = input.decision === 'ACCEPT';
+      await app.outbox.queue(tx, {
+        template: accepted ? 'DecisionAccepted' : 'DecisionRefused',
+        to: [patron.email],
+        fromName: `Administration ${current.library.name.toUpperCase()}`,
+        subject: accepted ? 'Votre compte NuMos est activé' : "Votre demande d'accès à NuMos",
+        body: createElement(DecisionResponse, { preview: accepted ? 'Votre compte NuMos est activé' : "Votre demande d'accès à NuMos", html }),
+        patronId: patron.id,
+        secrets: [],
+      });
+      await audit(tx, caller, now, {
+        action: 'registration.decide',
+        subjectType: 'RegistrationRequest',
+        subjectId: current.id,
+        libraryId: current.libraryId,
+        onBehalf,
+        before: { state: current.state, accountStatus: patron.status, activeUntil: patron.activeUntil },
+        after: { state: decided.state, decision: input.decision, activeUntil, accountStatus: accepted ? 'ACTIVE' : current.kind === 'REGISTRATION' ? 'REFUSED' : patron.status },
+      });
+      await publishInTransaction(tx, { type: 'DECIDED', occurredAt: now.toISOString(), requestId: current.id, libraryId: current.libraryId });
+      if (pool) await checkLicenceAlert(app, tx, pool.alertLevel);
+      return decided;
+    });
+    return { request, errors: [] };
+  } catch (error) {
+    if (error instanceof Refusal) return fail(error.error);
+    throw error;
+  }
+}
