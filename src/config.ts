@@ -29,6 +29,8 @@ export interface Config {
   /** Addresses and CIDR ranges whose X-Forwarded-For is believed. */
   trustedProxies: string[];
   graphiql: boolean;
+  /** Pause between two e-mails sent by one instance (Resend allows about 2 a second). */
+  emailIntervalMs: number;
   /** First delay before a failed e-mail is retried (then exponential backoff). */
   emailRetryDelaySeconds: number;
   /** Seconds in-flight requests and jobs get to finish on SIGTERM. */
@@ -79,6 +81,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throttle: flag(env.NUMOS_THROTTLE, true),
     trustedProxies,
     graphiql: flag(env.NUMOS_GRAPHIQL, nodeEnv !== 'production'),
+    emailIntervalMs: Number(env.NUMOS_EMAIL_INTERVAL_MS ?? 550),
     emailRetryDelaySeconds: Number(env.NUMOS_EMAIL_RETRY_DELAY_SECONDS ?? 10),
     shutdownGraceSeconds: Number(env.NUMOS_SHUTDOWN_GRACE_SECONDS ?? 10),
   };

@@ -5,6 +5,7 @@ import { Resend } from 'resend';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import type { PrismaClient } from '../db/prisma.js';
+import type { JobResult } from 'pg-boss';
 import type { PgBoss } from '../jobs/boss.js';
 import { EMAIL_DEAD_QUEUE, EMAIL_QUEUE } from '../jobs/queues.js';
 import type { EmailDeliveryJob } from './outbox.js';
@@ -89,12 +90,28 @@ export function createDeliverer(deps: { prisma: PrismaClient; boss: PgBoss; conf
 }
 
 /** Workers for the e-mail queues. Retries exhausted: the dead-letter job marks the e-mail FAILED. */
-export async function workEmailQueues(deps: { prisma: PrismaClient; boss: PgBoss; deliverer: Deliverer }): Promise<void> {
-  const { prisma, boss, deliverer } = deps;
-  // One at a time per instance: Resend allows about 2 requests a second per team.
-  await boss.work<EmailDeliveryJob>(EMAIL_QUEUE, { localConcurrency: 1, pollingIntervalSeconds: 0.5 }, async ([job]) => {
-    if (job) await deliverer.deliver(job.data.outboxId);
-  });
+export async function workEmailQueues(deps: { prisma: PrismaClient; boss: PgBoss; deliverer: Deliverer; config: Config }): Promise<void> {
+  const { prisma, boss, deliverer, config } = deps;
+  // Sequential, paced sends: Resend allows about 2 requests a second per team (a 429 that gets
+  // through anyway is waited out). Each job settles on its own, so one failure retries alone.
+  await boss.work<EmailDeliveryJob>(
+    EMAIL_QUEUE,
+    { localConcurrency: 1, batchSize: 10, pollingIntervalSeconds: 0.5, perJobResults: true },
+    async (jobs) => {
+      const results: JobResult[] = [];
+      for (const [index, job] of jobs.entries()) {
+        if (index > 0 && config.emailIntervalMs > 0) await new Promise((r) => setTimeout(r, config.emailIntervalMs));
+        try {
+          await deliverer.deliver(job.data.outboxId);
+          results.push({ id: job.id, status: 'completed' });
+        } catch (error) {
+          // "failed" is retried with backoff while retries remain, then dead-lettered.
+          results.push({ id: job.id, status: 'failed', output: { message: (error as Error).message } });
+        }
+      }
+      return results;
+    },
+  );
   await boss.work<EmailDeliveryJob>(EMAIL_DEAD_QUEUE, { pollingIntervalSeconds: 5 }, async (jobs) => {
     const ids = jobs.map((j) => j.data.outboxId);
     const failed = await prisma.emailOutbox.updateMany({ where: { id: { in: ids }, status: 'PENDING' }, data: { status: 'FAILED' } });

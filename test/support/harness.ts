@@ -72,7 +72,8 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const config = loadConfig({
     NODE_ENV: 'test',
     DATABASE_URL: database.url,
-    ...(resend ? { RESEND_API_KEY: 're_test_key', RESEND_BASE_URL: resend.url } : {}),
+    // The fake Resend has no rate limit: no pause between e-mails.
+    ...(resend ? { RESEND_API_KEY: 're_test_key', RESEND_BASE_URL: resend.url, NUMOS_EMAIL_INTERVAL_MS: '0' } : {}),
     ...options.env,
   });
   const app = await createApp({ config, databaseUrl: database.url, clock });

@@ -88,8 +88,10 @@ export async function decide(app: App, caller: Caller, input: DecideInput): Prom
         },
       });
       if (moved.count === 0) {
+        // Read again: another decision may have committed since `current` was read.
+        const { state } = await tx.registrationRequest.findUniqueOrThrow({ where: { id: current.id }, select: { state: true } });
         throw new Refusal(
-          current.state === 'ACCEPTED' || current.state === 'REFUSED'
+          state === 'ACCEPTED' || state === 'REFUSED'
             ? userError('ALREADY_DECIDED', 'Cette demande a déjà été traitée.', 'requestId')
             : userError('INVALID_STATE', "Cette demande n'attend pas de décision (elle n'a pas été confirmée ou a expiré).", 'requestId'),
         );

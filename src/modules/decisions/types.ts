@@ -2,7 +2,7 @@ import { builder } from '../../graphql/builder.js';
 import { UserErrorType, type UserError } from '../../graphql/errors.js';
 import { idOf } from '../../graphql/ids.js';
 import type { RegistrationRequest } from '../../generated/prisma/client.js';
-import { DecisionEnum } from '../registration/types.js';
+import { DecisionEnum, RegistrationRequestType } from '../registration/types.js';
 import { decide } from './service.js';
 import { pendingOrderBy, pendingWhere } from './queue.js';
 
@@ -81,7 +81,7 @@ const DecideInput = builder.inputType('DecideInput', {
 
 const DecidePayload = builder.objectRef<{ request: RegistrationRequest | null; errors: UserError[] }>('DecidePayload').implement({
   fields: (t) => ({
-    request: t.prismaField({ type: 'RegistrationRequest', nullable: true, resolve: (_q, p) => p.request }),
+    request: t.field({ type: RegistrationRequestType, nullable: true, resolve: (p) => p.request }),
     errors: t.field({ type: [UserErrorType], resolve: (p) => p.errors }),
   }),
 });

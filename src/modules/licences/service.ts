@@ -36,10 +36,11 @@ const withAvailable = ({ capacity, used }: { capacity: number; used: number }): 
  */
 export async function lockLicencePool(tx: Tx, defaultCapacity: number): Promise<LicencePoolState & { alertLevel: number }> {
   await tx.$executeRaw`INSERT INTO licence_pool (id, capacity, alert_level, updated_at) VALUES (1, ${defaultCapacity}, 0, now()) ON CONFLICT (id) DO NOTHING`;
-  const [row] = await tx.$queryRawUnsafe<{ capacity: number; alert_level: number; used: number }[]>(
-    `SELECT capacity, alert_level, ${ACTIVE_COUNT} AS used FROM licence_pool WHERE id = 1 FOR UPDATE`,
-  );
-  return { ...withAvailable(row!), alertLevel: row!.alert_level };
+  const [pool] = await tx.$queryRaw<{ capacity: number; alert_level: number }[]>`SELECT capacity, alert_level FROM licence_pool WHERE id = 1 FOR UPDATE`;
+  // Counted in a statement of its own, after the lock is ours: a statement that waited for the
+  // lock still reads with the snapshot it started with, and would miss the acceptance that held it.
+  const [{ used }] = (await tx.$queryRawUnsafe<{ used: number }[]>(`SELECT ${ACTIVE_COUNT} AS used`)) as [{ used: number }];
+  return { ...withAvailable({ capacity: pool!.capacity, used }), alertLevel: pool!.alert_level };
 }
 
 const levelOf = (used: number, capacity: number) => (used >= capacity ? 100 : used * 10 >= capacity * 9 ? 90 : 0);

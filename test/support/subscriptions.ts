@@ -1,0 +1,65 @@
+// Reads a GraphQL subscription over SSE (yoga's default transport) from an in-process yoga.
+import type { TestApp } from './harness.js';
+
+export interface Subscription<T = any> {
+  /** Resolves with the next event, or rejects after `timeoutMs`. */
+  next(timeoutMs?: number): Promise<T>;
+  /** Events received so far and not yet taken with next(). */
+  pending(): T[];
+  close(): void;
+}
+
+export async function subscribeSse<T = any>(t: TestApp, query: string, variables: object = {}, token?: string): Promise<Subscription<T>> {
+  const controller = new AbortController();
+  const response = await t.app.yoga.fetch('http://numos.test/graphql', {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      accept: 'text/event-stream',
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
+    body: JSON.stringify({ query, variables }),
+    signal: controller.signal,
+  });
+  const queue: T[] = [];
+  const waiters: ((value: T) => void)[] = [];
+  const reader = response.body!.getReader();
+  const decoder = new TextDecoder();
+  let buffer = '';
+  void (async () => {
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        buffer += decoder.decode(value, { stream: true });
+        let end: number;
+        while ((end = buffer.indexOf('\n\n')) >= 0) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          const data = block.split('\n').filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trim()).join('');
+          if (!data) continue;
+          const event = JSON.parse(data) as T;
+          const waiter = waiters.shift();
+          if (waiter) waiter(event);
+          else queue.push(event);
+        }
+      }
+    } catch {
+      // aborted
+    }
+  })();
+  return {
+    next: (timeoutMs = 5_000) =>
+      queue.length
+        ? Promise.resolve(queue.shift()!)
+        : new Promise<T>((resolve, reject) => {
+            const timer = setTimeout(() => reject(new Error('aucun événement reçu à temps')), timeoutMs);
+            waiters.push((value) => {
+              clearTimeout(timer);
+              resolve(value);
+            });
+          }),
+    pending: () => queue.splice(0),
+    close: () => controller.abort(),
+  };
+}
