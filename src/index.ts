@@ -24,8 +24,8 @@ if (await bootstrapDlpbAgent(app.prisma, config)) {
 }
 await app.startWorkers();
 
-const server = createHttpServer(app);
-server.listen(config.port, () => {
+const http = createHttpServer(app);
+http.server.listen(config.port, () => {
   const seconds = ((performance.now() - started) / 1_000).toFixed(1);
   console.log(
     `[numos] API prête en ${seconds} s sur http://localhost:${config.port}/graphql` +
@@ -38,12 +38,7 @@ async function shutdown(signal: string) {
   if (stopping) return;
   stopping = true;
   console.log(`[numos] ${signal} reçu : arrêt en cours…`);
-  // Stop accepting; give in-flight requests the grace period, then cut idle keep-alive sockets.
-  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-  server.closeIdleConnections();
-  const grace = setTimeout(() => server.closeAllConnections(), config.shutdownGraceSeconds * 1_000);
-  await closed;
-  clearTimeout(grace);
+  await http.close(config.shutdownGraceSeconds * 1_000);
   await app.close();
   await database.stop();
   console.log('[numos] arrêté.');

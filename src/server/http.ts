@@ -8,7 +8,16 @@ import type { App } from '../app.js';
 
 type EnvelopedRoot = { execute: (args: ExecutionArgs) => unknown; subscribe: (args: ExecutionArgs) => unknown };
 
-export function createHttpServer(app: App): Server {
+export interface HttpServer {
+  server: Server;
+  /**
+   * Stops accepting, ends subscriptions, lets in-flight requests finish within `graceMs`, then
+   * cuts what is left.
+   */
+  close(graceMs: number): Promise<void>;
+}
+
+export function createHttpServer(app: App): HttpServer {
   const server = createServer(app.yoga);
   const sockets = new WebSocketServer({ server, path: app.yoga.graphqlEndpoint });
   useServer(
@@ -43,6 +52,19 @@ export function createHttpServer(app: App): Server {
     },
     sockets,
   );
-  server.on('close', () => sockets.close());
-  return server;
+  return {
+    server,
+    async close(graceMs) {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const socket of sockets.clients) socket.close(1001, 'Arrêt du serveur');
+      sockets.close();
+      server.closeIdleConnections();
+      const cut = setTimeout(() => {
+        for (const socket of sockets.clients) socket.terminate();
+        server.closeAllConnections();
+      }, graceMs);
+      await closed;
+      clearTimeout(cut);
+    },
+  };
 }

@@ -1,7 +1,7 @@
 // The live feed of admin dashboards: registration events, filtered so that library staff receive
 // their own library's only, and DLPB agents every library's (or one library's when they ask).
 import { filter, pipe } from 'graphql-yoga';
-import { builder, forbidden } from '../../graphql/builder.js';
+import { builder, forbidden, unauthenticated } from '../../graphql/builder.js';
 import { idOf } from '../../graphql/ids.js';
 import { REGISTRATION_TOPIC, type RegistrationEventPayload } from '../../events/bus.js';
 
@@ -29,6 +29,8 @@ builder.subscriptionField('registrationEvents', (t) =>
     authScopes: { staff: true },
     args: { libraryId: t.arg.id({ required: false }) },
     subscribe: (_root, { libraryId }, { app, caller }) => {
+      // Checked here: the scope check does not guard `subscribe` itself.
+      if (caller.kind === 'visitor') throw unauthenticated();
       if (caller.kind !== 'staff') throw forbidden();
       const asked = libraryId ? (idOf('Library', libraryId) ?? 'none') : null;
       if (caller.role === 'LIBRARY_ADMIN' && asked && asked !== caller.libraryId) throw forbidden();
