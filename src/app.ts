@@ -1,7 +1,7 @@
 // One application instance: database pool, Prisma, pg-boss, outbox, GraphQL server. Tests build
 // several on one database to prove what holds across instances.
 import type pg from 'pg';
-import { systemClock, type Clock } from './clock.js';
+import { OffsetClock, systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import { createPool, createPrisma, type PrismaClient } from './db/prisma.js';
 import { createDeliverer, type Deliverer } from './email/delivery.js';
@@ -12,6 +12,7 @@ import { startWorkers } from './jobs/workers.js';
 import { createYogaServer, type Yoga } from './server/yoga.js';
 import { Throttle } from './lib/throttle.js';
 import { loadSettings, type Settings } from './settings.js';
+import { syncTestClock } from './modules/lifecycle/test-clock.js';
 
 export interface App {
   config: Config;
@@ -33,7 +34,7 @@ export interface App {
 
 export async function createApp(options: { config: Config; databaseUrl: string; clock?: Clock }): Promise<App> {
   const { config, databaseUrl } = options;
-  const clock = options.clock ?? systemClock;
+  const clock = options.clock ?? (config.testClock ? new OffsetClock() : systemClock);
   const pool = createPool(databaseUrl);
   const prisma = createPrisma(pool);
   const boss = await startBoss(databaseUrl, { emailRetryDelaySeconds: config.emailRetryDelaySeconds });
@@ -50,6 +51,7 @@ export async function createApp(options: { config: Config; databaseUrl: string; 
     events: await startEventBus(databaseUrl, pool),
     deliverer: createDeliverer({ prisma, boss, config, clock }),
   } as App;
+  if (config.testClock && app.clock instanceof OffsetClock) await syncTestClock(app);
   app.yoga = createYogaServer(app);
   app.startWorkers = () => startWorkers(app);
   app.close = async () => {

@@ -8,4 +8,6 @@ export interface Context {
   caller: Caller;
   /** The caller's address (X-Forwarded-For believed only from TRUSTED_PROXIES), for throttling. */
   clientIp: string;
+  /** Requests this operation may show whoever the caller is (made just now from a link). */
+  granted: Set<string>;
 }

@@ -1,6 +1,6 @@
 // Imports every domain's types for their side effects and builds the schema. Nothing imports this
 // file but the server and the schema printer, which keeps the builder out of import cycles.
-import { lexicographicSortSchema, type GraphQLSchema } from 'graphql';
+import { GraphQLObjectType, GraphQLSchema, lexicographicSortSchema } from 'graphql';
 import { builder } from './builder.js';
 import './errors.js';
 import '../modules/libraries/types.js';
@@ -12,10 +12,27 @@ import '../modules/registration/types.js';
 import '../modules/passwords/types.js';
 import '../modules/decisions/types.js';
 import '../modules/decisions/events.js';
+import '../modules/renewals/types.js';
+import { TEST_CLOCK_MUTATION } from '../modules/lifecycle/types.js';
 
-let schema: GraphQLSchema | undefined;
+const schemas = new Map<boolean, GraphQLSchema>();
 
-export function getSchema(): GraphQLSchema {
-  schema ??= lexicographicSortSchema(builder.toSchema());
+/** The schema; `advanceTestClock` is in it only with the test clock (NUMOS_TEST_CLOCK=1). */
+export function getSchema(testClock = false): GraphQLSchema {
+  let schema = schemas.get(testClock);
+  if (!schema) {
+    const full = builder.toSchema();
+    schema = lexicographicSortSchema(testClock ? full : withoutTestClock(full));
+    schemas.set(testClock, schema);
+  }
   return schema;
+}
+
+function withoutTestClock(schema: GraphQLSchema): GraphQLSchema {
+  const config = schema.toConfig();
+  const mutation = schema.getMutationType()!.toConfig();
+  const { [TEST_CLOCK_MUTATION]: _removed, ...fields } = mutation.fields;
+  const types = config.types.filter((t) => !['AdvanceTestClockInput', 'TestClockPayload', mutation.name].includes(t.name));
+  const Mutation = new GraphQLObjectType({ ...mutation, fields });
+  return new GraphQLSchema({ ...config, mutation: Mutation, types: [...types, Mutation] });
 }

@@ -1,8 +1,17 @@
 // The time-driven steps of SPEC.md, as pg-boss cron schedules (time zone Europe/Paris). pg-boss
 // makes one job per cron occurrence whatever the number of instances; each job is set-based SQL
-// that is idempotent, so a retry or an overlap with the next run changes nothing twice.
+// that is idempotent, so a retry or an overlap with the next run changes nothing twice. The list
+// is in pipeline order: the test clock runs due jobs in this order, so that one step's output
+// (an expiry) is there for the next (the purge).
 import type { App } from '../app.js';
 import { escalateOverdueRequests, expireTemporaryAccounts } from '../modules/decisions/jobs.js';
+import {
+  expireAccounts,
+  lapseUnconfirmedRequests,
+  pruneOutbox,
+  purgePersonalData,
+  sendRenewalReminders,
+} from '../modules/lifecycle/jobs.js';
 
 export interface ScheduledJob {
   name: string;
@@ -12,8 +21,13 @@ export interface ScheduledJob {
 }
 
 export const SCHEDULED_JOBS: ScheduledJob[] = [
-  { name: 'registration.escalate', cron: '*/10 * * * *', run: escalateOverdueRequests },
+  { name: 'registration.lapse', cron: '*/10 * * * *', run: lapseUnconfirmedRequests },
   { name: 'account.temporary-expiry', cron: '*/10 * * * *', run: expireTemporaryAccounts },
+  { name: 'registration.escalate', cron: '*/10 * * * *', run: escalateOverdueRequests },
+  { name: 'account.renewal-reminder', cron: '0 * * * *', run: sendRenewalReminders },
+  { name: 'account.expiry', cron: '*/10 * * * *', run: expireAccounts },
+  { name: 'account.purge', cron: '30 3 * * *', run: purgePersonalData },
+  { name: 'email.prune', cron: '45 3 * * *', run: pruneOutbox },
 ];
 
 export const SCHEDULE_TIME_ZONE = 'Europe/Paris';

@@ -6,6 +6,7 @@ import { resendConfirmationTo } from '../modules/registration/service.js';
 import type { Realm } from '../modules/sessions/service.js';
 import { PASSWORD_RESET_QUEUE, RESEND_CONFIRMATION_QUEUE } from './queues.js';
 import { SCHEDULE_TIME_ZONE, SCHEDULED_JOBS } from './schedules.js';
+import { syncTestClock } from '../modules/lifecycle/test-clock.js';
 
 export async function startWorkers(app: App): Promise<void> {
   await workEmailQueues(app);
@@ -18,6 +19,7 @@ export async function startWorkers(app: App): Promise<void> {
   for (const job of SCHEDULED_JOBS) {
     await app.boss.schedule(job.name, job.cron, null, { tz: SCHEDULE_TIME_ZONE });
     await app.boss.work(job.name, { pollingIntervalSeconds: 5 }, async () => {
+      if (app.config.testClock) await syncTestClock(app);
       await job.run(app, app.clock.now());
     });
   }

@@ -7,6 +7,7 @@ import type { App } from '../app.js';
 import { bearerToken, resolveCaller } from '../auth/caller.js';
 import type { Context } from '../graphql/context.js';
 import { getSchema } from '../graphql/schema.js';
+import { syncTestClock } from '../modules/lifecycle/test-clock.js';
 import { clientIp, trustedProxyList } from './client-ip.js';
 
 export type ServerContext = { req?: IncomingMessage };
@@ -24,7 +25,7 @@ export function createYogaServer(app: App): Yoga {
   const production = app.config.nodeEnv === 'production';
   const proxies = trustedProxyList(app.config.trustedProxies);
   return createYoga<ServerContext, Context>({
-    schema: getSchema(),
+    schema: getSchema(app.config.testClock),
     graphqlEndpoint: '/graphql',
     healthCheckEndpoint: '/health',
     graphiql: app.config.graphiql ? { title: 'NuMos API', shouldPersistHeaders: false } : false,
@@ -54,11 +55,15 @@ export function createYogaServer(app: App): Yoga {
         },
       }),
     ],
-    context: async ({ request, req }) => ({
+    context: async ({ request, req }) => {
+      if (app.config.testClock) await syncTestClock(app);
+      return {
       app,
       prisma: app.prisma,
       caller: await resolveCaller(app.prisma, bearerToken(request.headers.get('authorization')), app.clock.now()),
       clientIp: clientIp(proxies, req?.socket.remoteAddress, request.headers.get('x-forwarded-for')),
-    }),
+      granted: new Set<string>(),
+      };
+    },
   });
 }

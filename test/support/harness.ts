@@ -76,7 +76,8 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     ...(resend ? { RESEND_API_KEY: 're_test_key', RESEND_BASE_URL: resend.url, NUMOS_EMAIL_INTERVAL_MS: '0' } : {}),
     ...options.env,
   });
-  const app = await createApp({ config, databaseUrl: database.url, clock });
+  // With the test clock the application keeps its own (persisted, shared) clock.
+  const app = await createApp({ config, databaseUrl: database.url, clock: config.testClock ? undefined : clock });
   if (options.workers) await app.startWorkers();
   return {
     app,

@@ -15,7 +15,7 @@ export const DecisionEnum = builder.enumType('Decision', { values: ['ACCEPT', 'R
 
 export const RegistrationRequestType = builder.prismaNode('RegistrationRequest', {
   id: { field: 'id' },
-  authScopes: (request, { caller }) => canSeeRequest(caller, request),
+  authScopes: (request, { caller, granted }) => granted.has(request.id) || canSeeRequest(caller, request),
   fields: (t) => ({
     kind: t.expose('kind', { type: RegistrationKindEnum }),
     state: t.expose('state', { type: RegistrationStateEnum }),

@@ -1,0 +1,53 @@
+// The test clock of SPEC.md (NUMOS_TEST_CLOCK=1 only): "now" moves forward, for every instance
+// and the job runner, and the jobs that became due in between run before the answer.
+import type { App } from '../../app.js';
+import { OffsetClock } from '../../clock.js';
+import { userError, type UserError } from '../../graphql/errors.js';
+import { formatFrenchDateTime } from '../../lib/calendar.js';
+import { SCHEDULE_TIME_ZONE, SCHEDULED_JOBS } from '../../jobs/schedules.js';
+
+export const TEST_CLOCK_SETTING = 'testClock.offsetMs';
+
+/** Reads the shared offset, so this instance's clock agrees with the one that last moved it. */
+export async function syncTestClock(app: App): Promise<void> {
+  const row = await app.prisma.setting.findUnique({ where: { key: TEST_CLOCK_SETTING } });
+  if (typeof row?.value === 'number' && app.clock instanceof OffsetClock) app.clock.setOffset(row.value);
+}
+
+export interface AdvanceResult {
+  now: Date;
+  jobsRun: string[];
+  errors: UserError[];
+}
+
+export async function advanceTestClock(app: App, to: Date): Promise<AdvanceResult> {
+  const clock = app.clock as OffsetClock;
+  // One advance at a time across instances; the lock is held while the due jobs run.
+  return app.prisma.$transaction(
+    async (tx) => {
+      await tx.$executeRaw`SELECT pg_advisory_xact_lock(72707003)`;
+      await syncTestClock(app);
+      const from = clock.now();
+      if (to.getTime() <= from.getTime()) {
+        return {
+          now: from,
+          jobsRun: [],
+          errors: [userError('INVALID_INPUT', `L'horloge de test ne recule jamais : choisissez un instant après le ${formatFrenchDateTime(from)}.`, 'to')],
+        };
+      }
+      const offset = to.getTime() - Date.now();
+      await tx.setting.upsert({ where: { key: TEST_CLOCK_SETTING }, create: { key: TEST_CLOCK_SETTING, value: offset }, update: { value: offset } });
+      clock.setOffset(offset);
+      const jobsRun: string[] = [];
+      for (const job of SCHEDULED_JOBS) {
+        const [next] = app.boss.previewSchedule(job.cron, { tz: SCHEDULE_TIME_ZONE, from, count: 1 });
+        if (next && next.getTime() <= to.getTime()) {
+          await job.run(app, to);
+          jobsRun.push(job.name);
+        }
+      }
+      return { now: to, jobsRun, errors: [] };
+    },
+    { timeout: 600_000, maxWait: 60_000 },
+  );
+}

@@ -1,0 +1,82 @@
+// Yearly renewal (SPEC step 7): from the reminder's link or a patron session, from 15 days before
+// the end of access until the purge. A RENEWAL request goes straight to the library's decision.
+import type { App } from '../../app.js';
+import type { Caller } from '../../auth/caller.js';
+import { publishInTransaction } from '../../events/bus.js';
+import type { RegistrationRequest } from '../../generated/prisma/client.js';
+import { userError, type UserError } from '../../graphql/errors.js';
+import { addParisDays, addParisYears, ageAt, ageGroupOf, formatFrenchDate } from '../../lib/calendar.js';
+import { birthDateOf, notifyLibrary } from '../registration/service.js';
+import { findToken } from '../tokens/service.js';
+import { unauthenticated } from '../../graphql/builder.js';
+
+export interface RenewalResult {
+  request: RegistrationRequest | null;
+  errors: UserError[];
+}
+
+class Refusal extends Error {
+  constructor(readonly error: UserError) {
+    super(error.message);
+  }
+}
+
+export async function requestRenewal(app: App, caller: Caller, rawToken: string | null | undefined): Promise<RenewalResult> {
+  const now = app.clock.now();
+  try {
+    const request = await app.prisma.$transaction(async (tx) => {
+      let patronId: string;
+      let tokenId: string | null = null;
+      if (rawToken) {
+        const { token, error } = await findToken(tx, 'RENEWAL', rawToken, now);
+        if (error) throw new Refusal(error);
+        patronId = token.patronId!;
+        tokenId = token.id;
+      } else if (caller.kind === 'patron') {
+        patronId = caller.patronId;
+      } else {
+        throw unauthenticated();
+      }
+      // One renewal at a time: the patron's row is the lock two simultaneous requests queue on.
+      await tx.$queryRaw`SELECT id FROM patron WHERE id = ${patronId}::uuid FOR UPDATE`;
+      const patron = await tx.patron.findUniqueOrThrow({ where: { id: patronId }, include: { library: true } });
+      const opensAt = patron.activeUntil ? addParisDays(patron.activeUntil, -app.settings.renewalNoticeDays) : null;
+      const purgeAt = patron.activeUntil ? addParisYears(patron.activeUntil, app.settings.purgeAfterYears) : null;
+      const open = (patron.status === 'ACTIVE' || patron.status === 'EXPIRED') && opensAt && purgeAt && now >= opensAt && now < purgeAt;
+      if (!open) {
+        throw new Refusal(
+          userError(
+            'RENEWAL_NOT_OPEN',
+            opensAt && patron.status === 'ACTIVE'
+              ? `Le renouvellement sera possible à partir du ${formatFrenchDate(opensAt)}.`
+              : "Le renouvellement n'est pas possible pour ce compte.",
+          ),
+        );
+      }
+      const pending = await tx.registrationRequest.findFirst({ where: { patronId, state: 'AWAITING_DECISION' } });
+      if (pending) {
+        throw new Refusal(userError('INVALID_STATE', 'Une demande est déjà en attente de décision par votre bibliothèque.'));
+      }
+      if (tokenId) await tx.oneTimeToken.update({ where: { id: tokenId }, data: { usedAt: now } });
+      const created = await tx.registrationRequest.create({
+        data: {
+          kind: 'RENEWAL',
+          state: 'AWAITING_DECISION',
+          patronId,
+          libraryId: patron.libraryId,
+          ageGroup: ageGroupOf(ageAt(birthDateOf(patron), now)),
+          submittedAt: now,
+          confirmedAt: now,
+          decisionDueAt: addParisDays(now, app.settings.escalationDays),
+        },
+      });
+      await notifyLibrary(app, tx, created, patron, patron.library);
+      await publishInTransaction(tx, { type: 'RENEWAL_REQUESTED', occurredAt: now.toISOString(), requestId: created.id, libraryId: created.libraryId });
+      return created;
+    });
+    return { request, errors: [] };
+  } catch (error) {
+    if (error instanceof Refusal) return { request: null, errors: [error.error] };
+    throw error;
+  }
+}

@@ -1,0 +1,34 @@
+import { builder } from '../../graphql/builder.js';
+import { UserErrorType } from '../../graphql/errors.js';
+import { RegistrationRequestType } from '../registration/types.js';
+import { requestRenewal, type RenewalResult } from './service.js';
+
+const RequestRenewalInput = builder.inputType('RequestRenewalInput', {
+  fields: (t) => ({
+    token: t.string({ required: false, description: 'The token of the renewal link; omit when calling with a patron session.' }),
+  }),
+});
+
+const RequestRenewalPayload = builder.objectRef<RenewalResult>('RequestRenewalPayload').implement({
+  fields: (t) => ({
+    request: t.field({
+      type: RegistrationRequestType,
+      nullable: true,
+      // Whoever holds the link may see the request it just made, as its patron would.
+      resolve: (p, _args, ctx) => {
+        if (p.request) ctx.granted.add(p.request.id).add(`patron:${p.request.patronId}`);
+        return p.request;
+      },
+    }),
+    errors: t.field({ type: [UserErrorType], resolve: (p) => p.errors }),
+  }),
+});
+
+builder.mutationField('requestRenewal', (t) =>
+  t.field({
+    type: RequestRenewalPayload,
+    description: 'From the renewal link (token) or a patron session; open from 15 days before the end of access until the purge.',
+    args: { input: t.arg({ type: RequestRenewalInput, required: true }) },
+    resolve: (_root, { input }, { app, caller }) => requestRenewal(app, caller, input.token),
+  }),
+);
