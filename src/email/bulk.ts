@@ -34,6 +34,22 @@ export async function queueBulkEmails(
 ): Promise<void> {
   if (!recipients.length) return;
   const [html, text] = await Promise.all([render(email.body), render(email.body, { plainText: true })]);
+  // In chunks: a run may e-mail a hundred thousand people, and each row carries its whole e-mail.
+  for (let start = 0; start < recipients.length; start += CHUNK) {
+    await insertChunk(app, tx, email, html, text, recipients.slice(start, start + CHUNK));
+  }
+}
+
+const CHUNK = 2_000;
+
+async function insertChunk(
+  app: App,
+  tx: Tx,
+  email: { template: string; subject: string; fromName?: string },
+  html: string,
+  text: string,
+  recipients: BulkRecipient[],
+): Promise<void> {
   const delivered = app.config.resendApiKey !== undefined;
   const now = app.clock.now();
   const rows = recipients.map((r) => ({
