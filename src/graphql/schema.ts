@@ -13,6 +13,10 @@ import '../modules/passwords/types.js';
 import '../modules/decisions/types.js';
 import '../modules/decisions/events.js';
 import '../modules/renewals/types.js';
+import '../modules/quotas/types.js';
+import '../modules/providers/types.js';
+import '../modules/messages/types.js';
+import '../modules/stats/types.js';
 import { TEST_CLOCK_MUTATION } from '../modules/lifecycle/types.js';
 
 const schemas = new Map<boolean, GraphQLSchema>();

@@ -12,6 +12,7 @@ import {
   purgePersonalData,
   sendRenewalReminders,
 } from '../modules/lifecycle/jobs.js';
+import { rollUpFinishedMonth } from '../modules/stats/service.js';
 
 export interface ScheduledJob {
   name: string;
@@ -28,6 +29,7 @@ export const SCHEDULED_JOBS: ScheduledJob[] = [
   { name: 'account.expiry', cron: '*/10 * * * *', run: expireAccounts },
   { name: 'account.purge', cron: '30 3 * * *', run: purgePersonalData },
   { name: 'email.prune', cron: '45 3 * * *', run: pruneOutbox },
+  { name: 'stats.monthly-rollup', cron: '15 0 1 * *', run: rollUpFinishedMonth },
 ];
 
 export const SCHEDULE_TIME_ZONE = 'Europe/Paris';

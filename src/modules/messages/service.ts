@@ -1,0 +1,68 @@
+// Messages to a library or to technical support (seed, FAQ): stored, then forwarded by e-mail
+// with the sender as reply-to.
+import { createElement } from 'react';
+import { MessageForward } from '../../../emails/MessageForward.js';
+import type { App } from '../../app.js';
+import type { Caller } from '../../auth/caller.js';
+import { userError, type UserError } from '../../graphql/errors.js';
+import { idOf } from '../../graphql/ids.js';
+import { THROTTLE_RULES } from '../../lib/throttle.js';
+
+export interface SendMessageInput {
+  to: 'LIBRARY' | 'SUPPORT';
+  libraryId?: string | null;
+  email: string;
+  subject: string;
+  body: string;
+}
+
+const SUBJECT_MAX = 200;
+const BODY_MAX = 5_000;
+
+export async function sendMessage(app: App, caller: Caller, clientIp: string, input: SendMessageInput): Promise<UserError[]> {
+  const throttled = await app.throttle.hit(THROTTLE_RULES.messagesPerAddress, clientIp);
+  if (throttled) return [throttled];
+  const subject = input.subject.replace(/\s+/g, ' ').trim();
+  const body = input.body.replace(/\r\n/g, '\n').trim();
+  const errors: UserError[] = [];
+  if (!subject || subject.length > SUBJECT_MAX) errors.push(userError('INVALID_INPUT', `L'objet est obligatoire (${SUBJECT_MAX} caractères au plus).`, 'subject'));
+  if (!body || body.length > BODY_MAX) errors.push(userError('INVALID_INPUT', `Le message est obligatoire (${BODY_MAX} caractères au plus).`, 'body'));
+  const patron = caller.kind === 'patron' ? await app.prisma.patron.findUnique({ where: { id: caller.patronId } }) : null;
+  let library = null;
+  if (input.to === 'LIBRARY') {
+    // Patrons write to their own library unless they name another; visitors must name one.
+    const id = input.libraryId ? idOf('Library', input.libraryId) : patron?.libraryId;
+    library = id ? await app.prisma.library.findUnique({ where: { id } }) : null;
+    if (!library) errors.push(userError('UNKNOWN_LIBRARY', 'Choisissez la bibliothèque à qui écrire.', 'libraryId'));
+  }
+  if (errors.length) return errors;
+  await app.prisma.$transaction(async (tx) => {
+    await tx.message.create({
+      data: {
+        recipient: input.to,
+        libraryId: library?.id ?? null,
+        patronId: patron?.id ?? null,
+        senderEmail: input.email.trim(),
+        subject,
+        body,
+        createdAt: app.clock.now(),
+      },
+    });
+    await app.outbox.queue(tx, {
+      template: 'MessageForward',
+      to: [library?.email ?? app.config.supportEmail],
+      replyTo: input.email.trim(),
+      subject: `[NuMos] ${subject}`,
+      body: createElement(MessageForward, {
+        recipient: input.to,
+        libraryName: library?.name ?? null,
+        senderEmail: input.email.trim(),
+        senderLogin: patron?.login ?? null,
+        subject,
+        body,
+      }),
+      patronId: patron?.id,
+    });
+  });
+  return [];
+}

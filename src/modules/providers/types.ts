@@ -1,0 +1,42 @@
+import type { ResourceProvider } from '../../generated/prisma/client.js';
+import { builder } from '../../graphql/builder.js';
+import { UserErrorType, type UserError } from '../../graphql/errors.js';
+import { ContentCategoryEnum } from '../quotas/types.js';
+import { createResourceProvider } from './service.js';
+
+export const ResourceProviderType = builder.prismaNode('ResourceProvider', {
+  id: { field: 'id' },
+  authScopes: (provider, { caller }) =>
+    (caller.kind === 'staff' && caller.role === 'DLPB_AGENT') || (caller.kind === 'provider' && caller.providerId === provider.id),
+  fields: (t) => ({
+    name: t.exposeString('name'),
+    categories: t.field({ type: [ContentCategoryEnum], resolve: (p) => p.categories }),
+  }),
+});
+
+const CreateResourceProviderInput = builder.inputType('CreateResourceProviderInput', {
+  fields: (t) => ({
+    name: t.string({ required: true }),
+    categories: t.field({ type: [ContentCategoryEnum], required: true }),
+  }),
+});
+
+const CreateResourceProviderPayload = builder
+  .objectRef<{ provider: ResourceProvider | null; apiKey: string | null; errors: UserError[] }>('CreateResourceProviderPayload')
+  .implement({
+    fields: (t) => ({
+      provider: t.field({ type: ResourceProviderType, nullable: true, resolve: (p) => p.provider }),
+      apiKey: t.exposeString('apiKey', { nullable: true, description: 'Shown once; only a hash is stored.' }),
+      errors: t.field({ type: [UserErrorType], resolve: (p) => p.errors }),
+    }),
+  });
+
+builder.mutationField('createResourceProvider', (t) =>
+  t.field({
+    type: CreateResourceProviderPayload,
+    description: 'DLPB only. The API key is in this answer and nowhere else.',
+    authScopes: { dlpb: true },
+    args: { input: t.arg({ type: CreateResourceProviderInput, required: true }) },
+    resolve: (_root, { input }, { app, caller }) => createResourceProvider(app, caller, input),
+  }),
+);

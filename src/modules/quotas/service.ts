@@ -1,0 +1,262 @@
+// Monthly quotas of metered content, checked and consumed by resource providers.
+// The limit is enforced by one conditional statement (an upsert that only increments below the
+// limit), inside a short transaction that also records the call under its idempotency key: any
+// number of concurrent calls never grant more than the limit, and a replayed key counts once.
+import { createHash } from 'node:crypto';
+import { encodeGlobalID } from '@pothos/plugin-relay';
+import type { PoolClient } from 'pg';
+import type { App } from '../../app.js';
+import type { Caller } from '../../auth/caller.js';
+import type { ContentCategory } from '../../generated/prisma/client.js';
+import { userError, type UserError } from '../../graphql/errors.js';
+import { idOf } from '../../graphql/ids.js';
+import { ageAt, ageGroupOf, monthPeriod, nextPeriodStart } from '../../lib/calendar.js';
+import { audit } from '../audit/service.js';
+import { DEFAULT_LIMITS, METERED_CATEGORIES, policyInForce, type MeteredCategory, type PolicyInForce } from './policy.js';
+
+export interface QuotaLine {
+  category: MeteredCategory;
+  limit: number;
+  used: number;
+  remaining: number;
+}
+
+export interface QuotaBalance {
+  period: string;
+  resetsAt: Date;
+  lines: QuotaLine[];
+}
+
+/** The seed's limits, as SQL, for periods no policy covers. */
+const DEFAULT_LIMIT_SQL = (category: string) =>
+  `CASE ${category}::text ${Object.entries(DEFAULT_LIMITS).map(([c, l]) => `WHEN '${c}' THEN ${l}`).join(' ')} END`;
+
+/** The limit in force for (period, category), as SQL: the latest policy started at or before it. */
+export const LIMIT_SQL = (period: string, category: string) => `coalesce((
+  SELECT l."limit" FROM quota_policy p JOIN quota_limit l ON l.policy_id = p.id AND l.category = ${category}::"ContentCategory"
+   WHERE p.effective_from <= ${period} ORDER BY p.effective_from DESC LIMIT 1), ${DEFAULT_LIMIT_SQL(category)})`;
+
+/** Balance of a patron for the period holding `at`: one query for usage and limits. */
+export async function quotaBalance(db: { query: PoolClient['query'] }, patronId: string, at: Date): Promise<QuotaBalance> {
+  const period = monthPeriod(at);
+  const { rows } = await db.query<{ category: MeteredCategory; limit: number; used: number }>(
+    `SELECT c.category, ${LIMIT_SQL('$2', 'c.category')}::int AS limit, coalesce(u.used, 0)::int AS used
+       FROM unnest($3::"ContentCategory"[]) AS c(category)
+       LEFT JOIN quota_usage u ON u.patron_id = $1 AND u.period = $2 AND u.category = c.category`,
+    [patronId, period, METERED_CATEGORIES],
+  );
+  const byCategory = new Map(rows.map((r) => [r.category, r]));
+  return {
+    period,
+    resetsAt: nextPeriodStart(at),
+    lines: METERED_CATEGORIES.map((category) => {
+      const { limit, used } = byCategory.get(category)!;
+      return { category, limit, used, remaining: Math.max(0, limit - used) };
+    }),
+  };
+}
+
+export interface ConsumeInput {
+  patronId: string;
+  category: ContentCategory;
+  resourceId: string;
+  minimumAge?: number | null;
+  idempotencyKey: string;
+}
+
+export interface ConsumeResult {
+  granted: boolean;
+  consumptionId: string | null;
+  balance: QuotaBalance | null;
+  errors: UserError[];
+}
+
+const MESSAGES: Record<string, string> = {
+  QUOTA_EXCEEDED: 'Le forfait mensuel de cette catégorie est épuisé.',
+  ACCOUNT_NOT_ACTIVE: "Le compte de cet usager ne donne pas accès à ce contenu.",
+  AGE_RESTRICTED: "Ce contenu n'est pas accessible à l'âge de cet usager.",
+  CATEGORY_NOT_ALLOWED: "Ce fournisseur n'est pas habilité pour cette catégorie de contenus.",
+  NOT_FOUND: 'Usager introuvable.',
+};
+
+const errorOf = (code: string | null, field?: string): UserError[] =>
+  code ? [userError(code as UserError['code'], MESSAGES[code] ?? code, field)] : [];
+
+export async function consumeQuota(app: App, caller: Caller, input: ConsumeInput): Promise<ConsumeResult> {
+  if (caller.kind !== 'provider') throw new Error('consumeQuota: provider only');
+  const now = app.clock.now();
+  const period = monthPeriod(now);
+  const patronId = idOf('Patron', input.patronId) ?? null;
+  const key = input.idempotencyKey.trim();
+  if (!key || key.length > 255) {
+    return { granted: false, consumptionId: null, balance: null, errors: [userError('INVALID_INPUT', "La clé d'idempotence doit compter de 1 à 255 caractères.", 'idempotencyKey')] };
+  }
+  const requestHash = createHash('sha256')
+    .update(JSON.stringify([patronId ?? input.patronId, input.category, input.resourceId, input.minimumAge ?? null]))
+    .digest('hex');
+
+  const patron = patronId
+    ? (await app.pool.query<{ status: string; birth_date: Date; library_id: string }>(
+        'SELECT status, birth_date, library_id FROM patron WHERE id = $1',
+        [patronId],
+      )).rows[0]
+    : undefined;
+  const age = patron ? ageAt(patron.birth_date.toISOString().slice(0, 10), now) : null;
+  const refusal =
+    !caller.categories.includes(input.category) ? 'CATEGORY_NOT_ALLOWED'
+    : !patron ? 'NOT_FOUND'
+    : input.category === 'UNLIMITED' ? (patron.status === 'ACTIVE' || patron.status === 'TEMPORARY' ? null : 'ACCOUNT_NOT_ACTIVE')
+    : patron.status !== 'ACTIVE' ? 'ACCOUNT_NOT_ACTIVE'
+    : input.minimumAge != null && age! < input.minimumAge ? 'AGE_RESTRICTED'
+    : null;
+  const ageRefusal = !refusal && input.category === 'UNLIMITED' && input.minimumAge != null && age! < input.minimumAge ? 'AGE_RESTRICTED' : null;
+
+  const client = await app.pool.connect();
+  let outcome: { id: string; granted: boolean; error_code: string | null; request_hash: string } | undefined;
+  try {
+    await client.query('BEGIN');
+    const metered = !refusal && !ageRefusal && input.category !== 'UNLIMITED';
+    // The one conditional statement: increments below the limit, records the call either way.
+    const { rows } = await client.query<{ id: string; granted: boolean; error_code: string | null; request_hash: string }>(
+      `WITH usage AS (
+         INSERT INTO quota_usage (patron_id, period, category, used)
+         SELECT $1, $2, $3::"ContentCategory", 1 WHERE $4::boolean AND ${LIMIT_SQL('$2', '$3')} > 0
+         ON CONFLICT (patron_id, period, category) DO UPDATE SET used = quota_usage.used + 1
+          WHERE quota_usage.used < ${LIMIT_SQL('$2', '$3')}
+         RETURNING used
+       )
+       INSERT INTO consumption (provider_id, idempotency_key, request_hash, patron_id, library_id, age_group, category,
+                                resource_id, minimum_age, period, granted, error_code, occurred_at)
+       SELECT $5, $6, $7, $1, $8, $9::"AgeGroup", $3::"ContentCategory", $10, $11, $2,
+              CASE WHEN $12::text IS NOT NULL THEN false WHEN $4::boolean THEN EXISTS (SELECT 1 FROM usage) ELSE true END,
+              CASE WHEN $12::text IS NOT NULL THEN $12 WHEN $4::boolean AND NOT EXISTS (SELECT 1 FROM usage) THEN 'QUOTA_EXCEEDED' END,
+              $13
+       ON CONFLICT (provider_id, idempotency_key) DO NOTHING
+       RETURNING id, granted, error_code, request_hash`,
+      [
+        patronId, period, input.category, metered, caller.providerId, key, requestHash,
+        patron?.library_id ?? null, age === null ? null : ageGroupOf(age), input.resourceId, input.minimumAge ?? null,
+        refusal ?? ageRefusal, now,
+      ],
+    );
+    outcome = rows[0];
+    if (outcome) {
+      await client.query('COMMIT');
+    } else {
+      // A replay, or a concurrent twin that committed first: undo our increment, answer as it did.
+      await client.query('ROLLBACK');
+      outcome = (await client.query(
+        'SELECT id, granted, error_code, request_hash FROM consumption WHERE provider_id = $1 AND idempotency_key = $2',
+        [caller.providerId, key],
+      )).rows[0];
+      if (!outcome || outcome.request_hash !== requestHash) {
+        return {
+          granted: false,
+          consumptionId: null,
+          balance: null,
+          errors: [userError('IDEMPOTENCY_KEY_REUSED', "Cette clé d'idempotence a déjà servi pour un autre appel.", 'idempotencyKey')],
+        };
+      }
+    }
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+  const field = outcome.error_code === 'CATEGORY_NOT_ALLOWED' ? 'category' : outcome.error_code === 'NOT_FOUND' ? 'patronId' : undefined;
+  return {
+    granted: outcome.granted,
+    consumptionId: encodeGlobalID('Consumption', outcome.id),
+    balance: patron ? await quotaBalance(app.pool, patronId!, now) : null,
+    errors: errorOf(outcome.error_code, field),
+  };
+}
+
+export async function cancelConsumption(app: App, caller: Caller, consumptionGlobalId: string): Promise<{ balance: QuotaBalance | null; errors: UserError[] }> {
+  if (caller.kind !== 'provider') throw new Error('cancelConsumption: provider only');
+  const now = app.clock.now();
+  const id = idOf('Consumption', consumptionGlobalId);
+  const found = id
+    ? (await app.pool.query<{ patron_id: string | null; granted: boolean; cancelled_at: Date | null; occurred_at: Date; period: string; category: string }>(
+        'SELECT patron_id, granted, cancelled_at, occurred_at, period, category FROM consumption WHERE id = $1 AND provider_id = $2',
+        [id, caller.providerId],
+      )).rows[0]
+    : undefined;
+  if (!found) return { balance: null, errors: [userError('NOT_FOUND', 'Consommation introuvable.', 'consumptionId')] };
+  const windowEnd = new Date(found.occurred_at.getTime() + app.settings.cancellationHours * 3_600_000);
+  if (now >= windowEnd) {
+    return { balance: null, errors: [userError('CANCELLATION_WINDOW_CLOSED', `Une consommation ne peut être annulée que dans les ${app.settings.cancellationHours} heures.`, 'consumptionId')] };
+  }
+  const client = await app.pool.connect();
+  try {
+    await client.query('BEGIN');
+    const { rowCount } = await client.query(
+      'UPDATE consumption SET cancelled_at = $2 WHERE id = $1 AND granted AND cancelled_at IS NULL',
+      [id, now],
+    );
+    if (rowCount === 1 && found.category !== 'UNLIMITED') {
+      await client.query(
+        'UPDATE quota_usage SET used = used - 1 WHERE patron_id = $1 AND period = $2 AND category = $3 AND used > 0',
+        [found.patron_id, found.period, found.category],
+      );
+    }
+    await client.query('COMMIT');
+    if (rowCount !== 1) {
+      return { balance: null, errors: [userError('INVALID_STATE', "Cette consommation n'a pas été accordée ou est déjà annulée.", 'consumptionId')] };
+    }
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+  return { balance: found.patron_id ? await quotaBalance(app.pool, found.patron_id, now) : null, errors: [] };
+}
+
+const PERIOD = /^(\d{4})-(0[1-9]|1[0-2])$/;
+
+export async function setQuotaLimits(
+  app: App,
+  caller: Caller,
+  input: { effectiveFrom: string; limits: { category: ContentCategory; limit: number }[] },
+): Promise<{ policy: PolicyInForce | null; errors: UserError[] }> {
+  const now = app.clock.now();
+  const current = monthPeriod(now);
+  const errors: UserError[] = [];
+  if (!PERIOD.test(input.effectiveFrom)) {
+    errors.push(userError('INVALID_INPUT', 'Le mois doit être au format AAAA-MM.', 'effectiveFrom'));
+  } else if (input.effectiveFrom < current) {
+    errors.push(userError('INVALID_INPUT', `Les quotas ne changent qu'à partir du mois en cours (${current}) ou d'un mois à venir.`, 'effectiveFrom'));
+  }
+  for (const { category, limit } of input.limits) {
+    if (category === 'UNLIMITED') errors.push(userError('INVALID_INPUT', "L'Accès libre n'a pas de quota.", 'limits'));
+    if (!Number.isInteger(limit) || limit < 0 || limit > 10_000) errors.push(userError('INVALID_INPUT', 'Un quota est un nombre entier entre 0 et 10 000.', 'limits'));
+  }
+  if (new Set(input.limits.map((l) => l.category)).size !== input.limits.length) {
+    errors.push(userError('INVALID_INPUT', 'Chaque catégorie ne peut figurer qu’une fois.', 'limits'));
+  }
+  if (errors.length) return { policy: null, errors };
+  const policy = await app.prisma.$transaction(async (tx) => {
+    await tx.$executeRaw`SELECT pg_advisory_xact_lock(72707004)`;
+    const before = await policyInForce(tx, input.effectiveFrom);
+    const limits = { ...before.limits };
+    for (const { category, limit } of input.limits) limits[category as MeteredCategory] = limit;
+    const saved = await tx.quotaPolicy.upsert({
+      where: { effectiveFrom: input.effectiveFrom },
+      create: { effectiveFrom: input.effectiveFrom, createdAt: now, createdById: caller.kind === 'staff' ? caller.staffId : null },
+      update: {},
+    });
+    await tx.quotaLimit.deleteMany({ where: { policyId: saved.id } });
+    await tx.quotaLimit.createMany({ data: METERED_CATEGORIES.map((category) => ({ policyId: saved.id, category, limit: limits[category] })) });
+    await audit(tx, caller, now, {
+      action: 'quota.limits',
+      subjectType: 'QuotaPolicy',
+      subjectId: input.effectiveFrom,
+      before: { effectiveFrom: before.effectiveFrom, limits: before.limits },
+      after: { effectiveFrom: input.effectiveFrom, limits },
+    });
+    return { effectiveFrom: input.effectiveFrom, limits };
+  });
+  return { policy, errors: [] };
+}
