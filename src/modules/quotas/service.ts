@@ -134,7 +134,7 @@ export async function consumeQuota(app: App, caller: Caller, input: ConsumeInput
        ON CONFLICT (provider_id, idempotency_key) DO NOTHING
        RETURNING id, granted, error_code, request_hash`,
       [
-        patronId, period, input.category, metered, caller.providerId, key, requestHash,
+        patron ? patronId : null, period, input.category, metered, caller.providerId, key, requestHash,
         patron?.library_id ?? null, age === null ? null : ageGroupOf(age), input.resourceId, input.minimumAge ?? null,
         refusal ?? ageRefusal, now,
       ],

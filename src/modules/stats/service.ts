@@ -83,7 +83,7 @@ export async function stats(app: App, caller: Caller, filter: StatsFilter): Prom
     licencePool(app),
     app.pool.query<{ period: string; category: string; count: number }>(
       `WITH rolled AS (
-         SELECT period, category, sum(count)::int AS count FROM consumption_monthly
+         SELECT period, category::text AS category, sum(count)::int AS count FROM consumption_monthly
           WHERE period = ANY($1) AND ($2::uuid IS NULL OR library_id = $2) GROUP BY period, category
        ), rolled_periods AS (SELECT DISTINCT period FROM consumption_monthly WHERE period = ANY($1))
        SELECT * FROM rolled
