@@ -1,11 +1,10 @@
 // E-mails for thousands of recipients in one job run: the template is rendered once with markers,
 // filled per recipient (HTML-escaped in the HTML part), and the outbox rows and their delivery
-// jobs are inserted in bulk, inside the caller's transaction.
+// jobs are inserted in bulk, inside the caller's transaction (plain SQL: the rows are large).
 import { render } from '@react-email/components';
 import type { ReactElement } from 'react';
 import type { App } from '../app.js';
-import type { Tx } from '../db/prisma.js';
-import { inTransaction } from '../jobs/boss.js';
+import { bossDb, type Sql } from '../db/sql.js';
 import { EMAIL_QUEUE } from '../jobs/queues.js';
 import { formatSender } from './outbox.js';
 
@@ -28,7 +27,7 @@ function fill(template: string, values: Record<string, string>, escape: boolean)
 
 export async function queueBulkEmails(
   app: App,
-  tx: Tx,
+  sql: Sql,
   email: { template: string; subject: string; fromName?: string; body: ReactElement },
   recipients: BulkRecipient[],
 ): Promise<void> {
@@ -36,7 +35,7 @@ export async function queueBulkEmails(
   const [html, text] = await Promise.all([render(email.body), render(email.body, { plainText: true })]);
   // In chunks: a run may e-mail a hundred thousand people, and each row carries its whole e-mail.
   for (let start = 0; start < recipients.length; start += CHUNK) {
-    await insertChunk(app, tx, email, html, text, recipients.slice(start, start + CHUNK));
+    await insertChunk(app, sql, email, html, text, recipients.slice(start, start + CHUNK));
   }
 }
 
@@ -44,7 +43,7 @@ const CHUNK = 2_000;
 
 async function insertChunk(
   app: App,
-  tx: Tx,
+  sql: Sql,
   email: { template: string; subject: string; fromName?: string },
   html: string,
   text: string,
@@ -61,11 +60,12 @@ async function insertChunk(
     text: fill(text, r.values, false),
     secrets: delivered ? r.secrets : [],
   }));
-  await tx.$executeRawUnsafe(
+  await sql.query(
     `INSERT INTO email_outbox (id, idempotency_key, template, from_address, to_addresses, cc_addresses, subject, html, text, secrets, status, patron_id, created_at)
      SELECT id, key, $1, $2, ARRAY[addr], '{}', $3, html, text, ARRAY(SELECT jsonb_array_elements_text(secrets)), $4::"EmailStatus", patron_id, $5
        FROM unnest($6::uuid[], $7::text[], $8::text[], $9::uuid[], $10::text[], $11::text[], $12::jsonb[])
             AS r(id, key, addr, patron_id, html, text, secrets)`,
+    [
     email.template,
     formatSender(app.config.emailFrom, email.fromName),
     email.subject,
@@ -78,12 +78,13 @@ async function insertChunk(
     rows.map((r) => r.html),
     rows.map((r) => r.text),
     rows.map((r) => JSON.stringify(r.secrets)),
+    ],
   );
   if (delivered) {
     await app.boss.insert(
       EMAIL_QUEUE,
       rows.map((r) => ({ data: { outboxId: r.id }, singletonKey: r.id })),
-      { db: inTransaction(tx) },
+      { db: bossDb(sql) },
     );
   }
 }

@@ -5,6 +5,7 @@
 import { createElement } from 'react';
 import { RenewalReminder } from '../../../emails/RenewalReminder.js';
 import type { App } from '../../app.js';
+import { sqlTransaction } from '../../db/sql.js';
 import { queueBulkEmails } from '../../email/bulk.js';
 import { notifySql } from '../../events/bus.js';
 import { addParisDays, addParisYears, formatFrenchDate } from '../../lib/calendar.js';
@@ -12,24 +13,19 @@ import { hashSecret, newSecret } from '../../lib/secrets.js';
 import { links } from '../../links.js';
 import { erasePatrons } from './erase.js';
 
-const LONG = { timeout: 600_000, maxWait: 30_000 };
-
 /** Requests not confirmed in 15 days lapse; the person's data is deleted at once. */
 export async function lapseUnconfirmedRequests(app: App, at: Date): Promise<number> {
-  return app.prisma.$transaction(async (tx) => {
-    const lapsed = await tx.$queryRawUnsafe<{ patron_id: string }[]>(
+  return sqlTransaction(app.pool, async (sql) => {
+    const { rows } = await sql.query<{ patron_id: string }>(
       `UPDATE registration_request r SET state = 'LAPSED', lapsed_at = r.confirmation_due_at
         WHERE r.state = 'AWAITING_CONFIRMATION' AND r.confirmation_due_at <= $1
        RETURNING r.patron_id, ${notifySql('LAPSED', 'r.id', 'r.library_id', 'r.confirmation_due_at')}::text AS notified`,
-      at,
+      [at],
     );
-    const unconfirmed = await tx.$queryRawUnsafe<{ id: string }[]>(
-      `SELECT id FROM patron WHERE id = ANY($1::uuid[]) AND status = 'UNCONFIRMED'`,
-      lapsed.map((r) => r.patron_id).filter(Boolean),
-    );
-    await erasePatrons(tx, unconfirmed.map((p) => p.id));
-    return lapsed.length;
-  }, LONG);
+    // A request awaiting confirmation belongs to an account that was never confirmed.
+    await erasePatrons(sql, rows.map((r) => r.patron_id).filter(Boolean));
+    return rows.length;
+  });
 }
 
 /**
@@ -37,30 +33,25 @@ export async function lapseUnconfirmedRequests(app: App, at: Date): Promise<numb
  * remembers the end it was sent for), with a renewal link valid until the purge date.
  */
 export async function sendRenewalReminders(app: App, at: Date): Promise<number> {
-  const noticeDays = app.settings.renewalNoticeDays;
-  return app.prisma.$transaction(async (tx) => {
-    const due = await tx.$queryRawUnsafe<{ id: string; email: string; first_name: string; last_name: string; active_until: Date }[]>(
+  return sqlTransaction(app.pool, async (sql) => {
+    const { rows: due } = await sql.query<{ id: string; email: string; first_name: string; last_name: string; active_until: Date }>(
       `UPDATE patron SET reminder_sent_for = active_until
         WHERE status = 'ACTIVE' AND active_until > $1 AND active_until <= $1 + make_interval(days => $2)
           AND reminder_sent_for IS DISTINCT FROM active_until
        RETURNING id, email, first_name, last_name, active_until`,
-      at,
-      noticeDays,
+      [at, app.settings.renewalNoticeDays],
     );
     if (!due.length) return 0;
     const tokens = due.map(() => newSecret());
-    await tx.$executeRawUnsafe(
+    await sql.query(
       `INSERT INTO one_time_token (purpose, token_hash, patron_id, created_at, expires_at)
        SELECT 'RENEWAL', hash, patron, $1, expires FROM unnest($2::text[], $3::uuid[], $4::timestamptz[]) AS t(hash, patron, expires)`,
-      at,
-      tokens.map(hashSecret),
-      due.map((p) => p.id),
-      due.map((p) => addParisYears(p.active_until, app.settings.purgeAfterYears)),
+      [at, tokens.map(hashSecret), due.map((p) => p.id), due.map((p) => addParisYears(p.active_until, app.settings.purgeAfterYears))],
     );
     const link = links(app.config);
     await queueBulkEmails(
       app,
-      tx,
+      sql,
       {
         template: 'RenewalReminder',
         subject: 'Votre abonnement NuMos arrive à échéance',
@@ -74,7 +65,7 @@ export async function sendRenewalReminders(app: App, at: Date): Promise<number> 
       })),
     );
     return due.length;
-  }, LONG);
+  });
 }
 
 /** At `activeUntil` the account becomes EXPIRED; its sessions only serve to ask for a renewal. */
@@ -87,14 +78,16 @@ export async function expireAccounts(app: App, at: Date): Promise<number> {
 /** Accounts expired or refused for more than a year, with no renewal waiting: data deleted. */
 export async function purgePersonalData(app: App, at: Date): Promise<number> {
   const cutoff = addParisYears(at, -app.settings.purgeAfterYears);
-  return app.prisma.$transaction(async (tx) => {
-    const due = await tx.$queryRaw<{ id: string }[]>`
-      SELECT p.id FROM patron p
-       WHERE p.status IN ('EXPIRED', 'REFUSED') AND p.status_changed_at <= ${cutoff}
-         AND NOT EXISTS (SELECT 1 FROM registration_request r WHERE r.patron_id = p.id AND r.state = 'AWAITING_DECISION')
-       FOR UPDATE SKIP LOCKED`;
-    return erasePatrons(tx, due.map((p) => p.id));
-  }, LONG);
+  return sqlTransaction(app.pool, async (sql) => {
+    const { rows } = await sql.query<{ id: string }>(
+      `SELECT p.id FROM patron p
+        WHERE p.status IN ('EXPIRED', 'REFUSED') AND p.status_changed_at <= $1
+          AND NOT EXISTS (SELECT 1 FROM registration_request r WHERE r.patron_id = p.id AND r.state = 'AWAITING_DECISION')
+        FOR UPDATE SKIP LOCKED`,
+      [cutoff],
+    );
+    return erasePatrons(sql, rows.map((p) => p.id));
+  });
 }
 
 /**
