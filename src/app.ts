@@ -8,6 +8,7 @@ import { createDeliverer, type Deliverer } from './email/delivery.js';
 import { Outbox } from './email/outbox.js';
 import { startEventBus, type EventBus } from './events/bus.js';
 import { startBoss, type PgBoss } from './jobs/boss.js';
+import { SCHEDULED_JOBS, type ScheduledJob } from './jobs/schedules.js';
 import { startWorkers } from './jobs/workers.js';
 import { createYogaServer, type Yoga } from './server/yoga.js';
 import { Throttle } from './lib/throttle.js';
@@ -24,6 +25,8 @@ export interface App {
   outbox: Outbox;
   throttle: Throttle;
   events: EventBus;
+  /** The scheduled jobs and their cron expressions (src/jobs/schedules.ts). */
+  schedules: ScheduledJob[];
   deliverer: Deliverer;
   yoga: Yoga;
   /** Starts the job workers (src/jobs/workers.ts). */
@@ -32,7 +35,7 @@ export interface App {
   close(): Promise<void>;
 }
 
-export async function createApp(options: { config: Config; databaseUrl: string; clock?: Clock }): Promise<App> {
+export async function createApp(options: { config: Config; databaseUrl: string; clock?: Clock; schedules?: ScheduledJob[] }): Promise<App> {
   const { config, databaseUrl } = options;
   const clock = options.clock ?? (config.testClock ? new OffsetClock() : systemClock);
   const pool = createPool(databaseUrl);
@@ -49,6 +52,7 @@ export async function createApp(options: { config: Config; databaseUrl: string; 
     outbox: new Outbox({ boss, config, clock }),
     throttle: new Throttle(pool, config.throttle),
     events: await startEventBus(databaseUrl, pool),
+    schedules: options.schedules ?? SCHEDULED_JOBS,
     deliverer: createDeliverer({ prisma, boss, config, clock }),
   } as App;
   if (config.testClock && app.clock instanceof OffsetClock) await syncTestClock(app);

@@ -5,7 +5,7 @@ import { sendPasswordReset } from '../modules/passwords/service.js';
 import { resendConfirmationTo } from '../modules/registration/service.js';
 import type { Realm } from '../modules/sessions/service.js';
 import { PASSWORD_RESET_QUEUE, RESEND_CONFIRMATION_QUEUE } from './queues.js';
-import { SCHEDULE_TIME_ZONE, SCHEDULED_JOBS } from './schedules.js';
+import { SCHEDULE_TIME_ZONE } from './schedules.js';
 import { syncTestClock } from '../modules/lifecycle/test-clock.js';
 
 export async function startWorkers(app: App): Promise<void> {
@@ -16,7 +16,7 @@ export async function startWorkers(app: App): Promise<void> {
   await app.boss.work<{ realm: Realm; login: string }>(PASSWORD_RESET_QUEUE, { pollingIntervalSeconds: 0.5 }, async (jobs) => {
     for (const job of jobs) await sendPasswordReset(app, job.data.realm, job.data.login);
   });
-  for (const job of SCHEDULED_JOBS) {
+  for (const job of app.schedules) {
     await app.boss.schedule(job.name, job.cron, null, { tz: SCHEDULE_TIME_ZONE });
     await app.boss.work(job.name, { pollingIntervalSeconds: 5 }, async () => {
       if (app.config.testClock) await syncTestClock(app);

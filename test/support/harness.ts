@@ -6,6 +6,7 @@ import pg from 'pg';
 import { inject } from 'vitest';
 import { createApp, type App } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
+import type { ScheduledJob } from '../../src/jobs/schedules.js';
 import { librarySearchText } from '../../src/modules/libraries/service.js';
 import { hashPassword } from '../../src/lib/password.js';
 import { ManualClock } from './clock.js';
@@ -62,6 +63,8 @@ export interface TestAppOptions {
   workers?: boolean;
   /** Share an existing database (several instances); else a new one is created and dropped. */
   database?: TestDatabase;
+  /** Replace the scheduled jobs (e.g. a faster cron). */
+  schedules?: ScheduledJob[];
 }
 
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
@@ -77,7 +80,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     ...options.env,
   });
   // With the test clock the application keeps its own (persisted, shared) clock.
-  const app = await createApp({ config, databaseUrl: database.url, clock: config.testClock ? undefined : clock });
+  const app = await createApp({ config, databaseUrl: database.url, clock: config.testClock ? undefined : clock, schedules: options.schedules });
   if (options.workers) await app.startWorkers();
   return {
     app,

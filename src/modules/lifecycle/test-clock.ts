@@ -4,7 +4,7 @@ import type { App } from '../../app.js';
 import { OffsetClock } from '../../clock.js';
 import { userError, type UserError } from '../../graphql/errors.js';
 import { formatFrenchDateTime } from '../../lib/calendar.js';
-import { SCHEDULE_TIME_ZONE, SCHEDULED_JOBS } from '../../jobs/schedules.js';
+import { SCHEDULE_TIME_ZONE } from '../../jobs/schedules.js';
 
 export const TEST_CLOCK_SETTING = 'testClock.offsetMs';
 
@@ -39,7 +39,7 @@ export async function advanceTestClock(app: App, to: Date): Promise<AdvanceResul
       await tx.setting.upsert({ where: { key: TEST_CLOCK_SETTING }, create: { key: TEST_CLOCK_SETTING, value: offset }, update: { value: offset } });
       clock.setOffset(offset);
       const jobsRun: string[] = [];
-      for (const job of SCHEDULED_JOBS) {
+      for (const job of app.schedules) {
         const [next] = app.boss.previewSchedule(job.cron, { tz: SCHEDULE_TIME_ZONE, from, count: 1 });
         if (next && next.getTime() <= to.getTime()) {
           await job.run(app, to);
