@@ -1,6 +1,7 @@
 // npm run bench [-- name…]: runs the benchmark scripts (all when no name is given). Figures, not
 // pass/fail: speed targets are read here, never asserted in the test suite.
 import { credentialsBench } from './credentials.js';
+import { consumeBench } from './consume.js';
 import { jobsBench } from './jobs.js';
 import { pendingQueueBench } from './pending-queue.js';
 
@@ -8,6 +9,7 @@ const benches: Record<string, () => Promise<void>> = {
   credentials: () => credentialsBench(),
   'pending-queue': () => pendingQueueBench(),
   jobs: () => jobsBench(),
+  consume: () => consumeBench(),
 };
 
 const wanted = process.argv.slice(2);

@@ -21,16 +21,28 @@ export function bearerToken(authorization: string | null): string | undefined {
   return match?.[1];
 }
 
+/**
+ * Providers call many times a second with the same key: a found key is remembered briefly, which
+ * spares a query per call. A revoked key stops working within this delay.
+ */
+const PROVIDER_CACHE_MS = 30_000;
+const providerCache = new Map<string, { caller: Caller; until: number }>();
+
 export async function resolveCaller(prisma: PrismaClient, token: string | undefined, now: Date): Promise<Caller> {
   if (!token) return VISITOR;
   const tokenHash = hashSecret(token);
   if (token.startsWith(API_KEY_PREFIX)) {
+    const cached = providerCache.get(tokenHash);
+    if (cached && cached.until > Date.now()) return cached.caller;
     const provider = await prisma.resourceProvider.findUnique({
       where: { apiKeyHash: tokenHash },
       select: { id: true, categories: true, revokedAt: true },
     });
     if (!provider || provider.revokedAt) return VISITOR;
-    return { kind: 'provider', providerId: provider.id, categories: provider.categories };
+    const caller: Caller = { kind: 'provider', providerId: provider.id, categories: provider.categories };
+    if (providerCache.size > 1_000) providerCache.clear();
+    providerCache.set(tokenHash, { caller, until: Date.now() + PROVIDER_CACHE_MS });
+    return caller;
   }
   const session = await prisma.session.findUnique({
     where: { tokenHash },
