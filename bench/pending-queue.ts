@@ -31,6 +31,7 @@ async function fill(url: string) {
       SELECT '52' || lpad(n::text, 5, '0'), 'Bibliothèque ' || n, 'Commune ' || n, 'bib' || n || '@example.org', true, 'bibliotheque ' || n, now()
         FROM generate_series(1, ${LIBRARIES}) n;
     DROP INDEX patron_search_trgm;
+    DROP INDEX registration_request_pending_search_trgm;
   `);
   const hash = await hashPassword('mot de passe du banc');
   await client.query(
@@ -48,16 +49,19 @@ async function fill(url: string) {
   );
   await client.query(
     `INSERT INTO registration_request (kind, state, patron_id, library_id, age_group, submitted_at, confirmed_at, decision_due_at,
-                                       decision, decided_at, escalated)
+                                       decision, decided_at, escalated, search_text)
      SELECT CASE WHEN random() < 0.1 THEN 'RENEWAL'::"RegistrationKind" ELSE 'REGISTRATION'::"RegistrationKind" END,
             CASE WHEN p.status = 'TEMPORARY' THEN 'AWAITING_DECISION'::"RegistrationState" ELSE 'ACCEPTED'::"RegistrationState" END,
             p.id, p.library_id, 'ADULT', p.registered_at, p.registered_at, p.registered_at + interval '5 days',
             CASE WHEN p.status = 'TEMPORARY' THEN NULL ELSE 'ACCEPT'::"Decision" END,
             CASE WHEN p.status = 'TEMPORARY' THEN NULL ELSE p.registered_at + interval '1 day' END,
-            p.status = 'TEMPORARY' AND random() < 0.3
+            p.status = 'TEMPORARY' AND random() < 0.3, p.search_text
        FROM patron p`,
   );
   await client.query(`CREATE INDEX patron_search_trgm ON patron USING GIN (search_text gin_trgm_ops)`);
+  await client.query(
+    `CREATE INDEX registration_request_pending_search_trgm ON registration_request USING GIN (search_text gin_trgm_ops) WHERE state = 'AWAITING_DECISION'`,
+  );
   await client.query('VACUUM ANALYZE');
   const counts = await client.query(
     `SELECT (SELECT count(*) FROM registration_request)::int AS requests,

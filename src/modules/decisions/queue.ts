@@ -37,8 +37,9 @@ export function pendingWhere(caller: Caller, filter: PendingFilter | null | unde
     ...(libraryId ? { libraryId } : {}),
     ...(kind ? { kind } : {}),
     ...(filter?.escalated != null ? { escalated: filter.escalated } : {}),
-    // Each word must appear in the patron's normalised "last first login email" (trigram index).
-    ...(terms.length ? { patron: { AND: terms.map((term) => ({ searchText: { contains: escapeLike(term) } })) } } : {}),
+    // Each word must appear in the request's copy of the patron's normalised "last first login
+    // email", searched through the partial trigram index on pending requests.
+    ...(terms.length ? { AND: terms.map((term) => ({ searchText: { contains: escapeLike(term) } })) } : {}),
   };
 }
 

@@ -22,8 +22,8 @@ export async function erasePatrons(sql: Sql, patronIds: string[]): Promise<numbe
   // Messages a visitor sent with the same address before registering.
   await sql.query(`DELETE FROM message WHERE lower(sender_email) IN (SELECT lower(email) FROM ${GONE} gone)`, [patronIds]);
   await sql.query(
-    `UPDATE registration_request r SET response_message = NULL FROM unnest($1::uuid[]) AS g(id)
-      WHERE r.patron_id = g.id AND r.response_message IS NOT NULL`,
+    `UPDATE registration_request r SET response_message = NULL, search_text = NULL FROM unnest($1::uuid[]) AS g(id)
+      WHERE r.patron_id = g.id`,
     [patronIds],
   );
   const { rowCount } = await sql.query(`DELETE FROM patron p USING unnest($1::uuid[]) AS g(id) WHERE p.id = g.id`, [patronIds]);

@@ -155,6 +155,7 @@ export async function register(app: App, input: RegisterInput, clientIp: string)
           ageGroup: ageGroupOf(ageAt(input.birthDate, now)),
           submittedAt: now,
           confirmationDueAt,
+          searchText: patron.searchText,
         },
       });
       await sendConfirmation(app, tx, patron, library, request);

@@ -68,6 +68,7 @@ export async function requestRenewal(app: App, caller: Caller, rawToken: string 
           submittedAt: now,
           confirmedAt: now,
           decisionDueAt: addParisDays(now, app.settings.escalationDays),
+          searchText: patron.searchText,
         },
       });
       await notifyLibrary(app, tx, created, patron, patron.library);

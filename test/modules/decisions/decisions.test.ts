@@ -299,8 +299,8 @@ describe('pendingRegistrations', () => {
   it('caps a page at 100', async () => {
     // 101 more pending requests for one patron, made directly: only the page size matters here.
     await q.app.pool.query(
-      `INSERT INTO registration_request (kind, state, patron_id, library_id, age_group, submitted_at, confirmed_at, decision_due_at)
-       SELECT 'REGISTRATION', 'AWAITING_DECISION', r.patron_id, r.library_id, r.age_group, r.submitted_at + n * interval '1 second', r.confirmed_at, r.decision_due_at
+      `INSERT INTO registration_request (kind, state, patron_id, library_id, age_group, submitted_at, confirmed_at, decision_due_at, search_text)
+       SELECT 'REGISTRATION', 'AWAITING_DECISION', r.patron_id, r.library_id, r.age_group, r.submitted_at + n * interval '1 second', r.confirmed_at, r.decision_due_at, r.search_text
          FROM (SELECT * FROM registration_request WHERE state = 'AWAITING_DECISION' LIMIT 1) r, generate_series(1, 101) n`,
     );
     const { data } = await q.gql(PENDING, { first: 1_000 }, { token: agent });
