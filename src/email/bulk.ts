@@ -5,6 +5,7 @@ import { render } from '@react-email/components';
 import type { ReactElement } from 'react';
 import type { App } from '../app.js';
 import { bossDb, type Sql } from '../db/sql.js';
+import { escapeHtml } from '../lib/text.js';
 import { EMAIL_QUEUE } from '../jobs/queues.js';
 import { formatSender } from './outbox.js';
 
@@ -15,9 +16,6 @@ export interface BulkRecipient {
   values: Record<string, string>;
   secrets: string[];
 }
-
-const escapeHtml = (value: string) =>
-  value.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 function fill(template: string, values: Record<string, string>, escape: boolean): string {
   let out = template;

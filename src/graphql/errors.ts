@@ -57,3 +57,10 @@ export const OkPayload = builder.objectRef<{ ok: boolean; errors: UserError[] }>
     errors: t.field({ type: [UserErrorType], resolve: (p) => p.errors }),
   }),
 });
+
+/** Thrown inside a transaction to roll it back and answer with a business error. */
+export class Refusal extends Error {
+  constructor(readonly error: UserError) {
+    super(error.message);
+  }
+}

@@ -27,3 +27,7 @@ export function escapeLike(term: string): string {
 
 /** Logins are case-insensitive: compared and stored (as keys) lower-case. */
 export const normalizeLogin = (login: string) => login.trim().toLowerCase();
+
+/** Text put into HTML: a name is text, never markup. */
+export const escapeHtml = (value: string) =>
+  value.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);

@@ -8,7 +8,7 @@ import { canSeeLibraryData } from '../../auth/visibility.js';
 import { publishInTransaction } from '../../events/bus.js';
 import type { Decision, RegistrationRequest } from '../../generated/prisma/client.js';
 import { forbidden } from '../../graphql/builder.js';
-import { userError, type UserError } from '../../graphql/errors.js';
+import { Refusal, userError, type UserError } from '../../graphql/errors.js';
 import { idOf } from '../../graphql/ids.js';
 import { addParisYears, formatFrenchDate, monthPeriod } from '../../lib/calendar.js';
 import { audit } from '../audit/service.js';
@@ -28,13 +28,6 @@ export interface DecideResult {
 }
 
 const MESSAGE_MAX = 20_000;
-
-/** Thrown inside the transaction to roll it back and answer with a business error. */
-class Refusal extends Error {
-  constructor(readonly error: UserError) {
-    super(error.message);
-  }
-}
 
 export function templateLinks(app: App): TemplateLinks {
   const base = app.config.publicAppUrl;

@@ -2,6 +2,7 @@
 // sanitising of what a decider writes: the editor is a rich-text field, the result goes into an
 // e-mail, so only simple formatting and links survive.
 import sanitizeHtml from 'sanitize-html';
+import { escapeHtml } from '../../lib/text.js';
 import type { MeteredCategory } from '../quotas/policy.js';
 
 export const PLACEHOLDERS = ['[prenom]', '[nom_destinataire]', '[actif-jusquau]', '[identifiant]'] as const;
@@ -51,9 +52,6 @@ export function refusalTemplate(links: TemplateLinks): string {
     `<p>Pour toute autre difficulté, vous pouvez nous contacter par <a href="${links.contact}">ce formulaire</a>.</p>`,
   ].join('\n');
 }
-
-const escapeHtml = (value: string) =>
-  value.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 /** Fills the placeholders (values escaped: a name is text, never markup), then sanitises. */
 export function renderResponse(html: string, values: PlaceholderValues): string {

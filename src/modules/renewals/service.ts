@@ -4,7 +4,7 @@ import type { App } from '../../app.js';
 import type { Caller } from '../../auth/caller.js';
 import { publishInTransaction } from '../../events/bus.js';
 import type { RegistrationRequest } from '../../generated/prisma/client.js';
-import { userError, type UserError } from '../../graphql/errors.js';
+import { Refusal, userError, type UserError } from '../../graphql/errors.js';
 import { addParisDays, addParisYears, ageAt, ageGroupOf, formatFrenchDate } from '../../lib/calendar.js';
 import { birthDateOf, notifyLibrary } from '../registration/service.js';
 import { findToken } from '../tokens/service.js';
@@ -13,12 +13,6 @@ import { unauthenticated } from '../../graphql/builder.js';
 export interface RenewalResult {
   request: RegistrationRequest | null;
   errors: UserError[];
-}
-
-class Refusal extends Error {
-  constructor(readonly error: UserError) {
-    super(error.message);
-  }
 }
 
 export async function requestRenewal(app: App, caller: Caller, rawToken: string | null | undefined): Promise<RenewalResult> {

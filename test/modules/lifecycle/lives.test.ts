@@ -2,6 +2,7 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addParisYears } from '../../../src/lib/calendar.js';
+import { dumpEverything } from '../../support/dump.js';
 import { login, seedLibrary, seedStaff, startTestApp, type TestApp } from '../../support/harness.js';
 import { CONFIRM, REGISTER, registerAndConfirm, registerInput, tokenFrom, waitForEmail } from '../../support/patrons.js';
 
@@ -38,18 +39,6 @@ async function accept(loginName: string, kind = 'REGISTRATION') {
   return data.decide.request.patron.account;
 }
 
-async function dumpEverything(): Promise<string> {
-  const { rows: tables } = await t.app.pool.query<{ schema: string; name: string }>(
-    `SELECT table_schema AS schema, table_name AS name FROM information_schema.tables
-      WHERE table_schema IN ('public', 'pgboss') AND table_type = 'BASE TABLE'`,
-  );
-  let dump = '';
-  for (const { schema, name } of tables) {
-    const { rows } = await t.app.pool.query(`SELECT row_to_json(x)::text AS row FROM "${schema}"."${name}" x`);
-    dump += rows.map((r) => r.row).join('\n').toLowerCase();
-  }
-  return dump;
-}
 
 beforeAll(async () => {
   t = await startTestApp({ resend: true, workers: true, env: { NUMOS_TEST_CLOCK: '1', NUMOS_THROTTLE: '0' } });
@@ -95,7 +84,7 @@ describe('a life without confirmation', () => {
     const lapsed = await t.app.prisma.registrationRequest.findFirstOrThrow({ where: { state: 'LAPSED' } });
     expect(lapsed).toMatchObject({ patronId: null, kind: 'REGISTRATION', ageGroup: 'ADULT' });
     expect((await t.gql(CONFIRM, { token })).data.confirm.errors[0].code).toBe('INVALID_TOKEN');
-    expect(await dumpEverything()).not.toContain('oubli@example.org');
+    expect(await dumpEverything(t)).not.toContain('oubli@example.org');
 
     expect((await t.gql(REGISTER, { input })).data.register).toMatchObject({ ok: true, errors: [] });
   });
@@ -174,7 +163,7 @@ describe('a life renewed, then one that is not', () => {
     expect(await t.app.prisma.patron.count({ where: { loginKey: 'paul.partant' } })).toBe(0);
     await expect(login(t, 'PATRON', input.login, input.password)).rejects.toThrow('INVALID_CREDENTIALS');
 
-    const dump = await dumpEverything();
+    const dump = await dumpEverything(t);
     expect(dump).toContain('rose.fidele'); // the scan reads real rows
     expect(dump).not.toContain('paul.partant@example.org');
     expect(dump).not.toContain('paul.partant');
