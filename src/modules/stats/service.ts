@@ -146,15 +146,22 @@ export async function rollUpFinishedMonth(app: App, at: Date): Promise<number> {
        ON CONFLICT (period, library_id, age_group, category) DO UPDATE SET count = EXCLUDED.count`,
       finished,
     );
+    // Active in the month: ACTIVE now, or used a quota that month. Counted per library in one pass.
     await tx.$executeRawUnsafe(
-      `INSERT INTO saturation_monthly (period, library_id, category, active_patrons, saturated_patrons)
-       SELECT $1, l.id, c.category,
-              (SELECT count(*) FROM patron p WHERE p.library_id = l.id AND (p.status = 'ACTIVE' OR EXISTS
-                 (SELECT 1 FROM quota_usage u WHERE u.patron_id = p.id AND u.period = $1)))::int,
-              (SELECT count(*) FROM quota_usage u JOIN patron p ON p.id = u.patron_id
-                WHERE p.library_id = l.id AND u.period = $1 AND u.category = c.category
-                  AND u.used >= ${LIMIT_SQL('$1', 'c.category')})::int
-         FROM library l, unnest(ARRAY['FILM','BOOK','MAGAZINE','NEWSPAPER']::"ContentCategory"[]) AS c(category)
+      `WITH active AS (
+         SELECT library_id, count(*)::int AS n FROM patron
+          WHERE status = 'ACTIVE' OR id IN (SELECT patron_id FROM quota_usage WHERE period = $1)
+          GROUP BY library_id
+       ), saturated AS (
+         SELECT p.library_id, u.category, count(*)::int AS n FROM quota_usage u JOIN patron p ON p.id = u.patron_id
+          WHERE u.period = $1 AND u.used >= ${LIMIT_SQL('$1', 'u.category')}
+          GROUP BY p.library_id, u.category
+       )
+       INSERT INTO saturation_monthly (period, library_id, category, active_patrons, saturated_patrons)
+       SELECT $1, l.id, c.category, coalesce(a.n, 0), coalesce(s.n, 0)
+         FROM library l CROSS JOIN unnest(ARRAY['FILM','BOOK','MAGAZINE','NEWSPAPER']::"ContentCategory"[]) AS c(category)
+         LEFT JOIN active a ON a.library_id = l.id
+         LEFT JOIN saturated s ON s.library_id = l.id AND s.category = c.category
        ON CONFLICT (period, library_id, category) DO UPDATE
           SET active_patrons = EXCLUDED.active_patrons, saturated_patrons = EXCLUDED.saturated_patrons`,
       finished,
