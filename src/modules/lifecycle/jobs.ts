@@ -16,10 +16,17 @@ import { erasePatrons } from './erase.js';
 /** Requests not confirmed in 15 days lapse; the person's data is deleted at once. */
 export async function lapseUnconfirmedRequests(app: App, at: Date): Promise<number> {
   return sqlTransaction(app.pool, async (sql) => {
+    // Lapsed and detached from the person in the same pass; the person is erased right after.
     const { rows } = await sql.query<{ patron_id: string }>(
-      `UPDATE registration_request r SET state = 'LAPSED', lapsed_at = r.confirmation_due_at
-        WHERE r.state = 'AWAITING_CONFIRMATION' AND r.confirmation_due_at <= $1
-       RETURNING r.patron_id, ${notifySql('LAPSED', 'r.id', 'r.library_id', 'r.confirmation_due_at')}::text AS notified`,
+      `WITH due AS (
+         SELECT id, patron_id FROM registration_request
+          WHERE state = 'AWAITING_CONFIRMATION' AND confirmation_due_at <= $1
+          FOR UPDATE SKIP LOCKED
+       )
+       UPDATE registration_request r
+          SET state = 'LAPSED', lapsed_at = r.confirmation_due_at, patron_id = NULL, search_text = NULL
+         FROM due WHERE r.id = due.id
+       RETURNING due.patron_id, ${notifySql('LAPSED', 'r.id', 'r.library_id', 'r.confirmation_due_at')}::text AS notified`,
       [at],
     );
     // A request awaiting confirmation belongs to an account that was never confirmed.
