@@ -1,5 +1,6 @@
 // Business-rule failures: returned in a payload's `errors`, never thrown. Each has a stable code
 // and a French message fit to show to the person.
+import type { FieldMap } from '@pothos/core';
 import { builder } from './builder.js';
 
 export const ERROR_CODES = [
@@ -51,12 +52,21 @@ export const UserErrorType = builder.objectRef<UserError>('UserError').implement
   }),
 });
 
-export const OkPayload = builder.objectRef<{ ok: boolean; errors: UserError[] }>('OkPayload').implement({
-  fields: (t) => ({
-    ok: t.exposeBoolean('ok'),
-    errors: t.field({ type: [UserErrorType], resolve: (p) => p.errors }),
-  }),
-});
+type Types = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
+
+/** A mutation payload of the contract: its own fields, plus the business `errors` every payload has. */
+export function payloadType<T extends { errors: UserError[] }>(
+  name: string,
+  fields: (t: PothosSchemaTypes.ObjectFieldBuilder<Types, T>) => FieldMap,
+) {
+  return builder.objectRef<T>(name).implement({
+    fields: (t) => ({ ...fields(t), errors: t.field({ type: [UserErrorType], resolve: (p) => p.errors }) }),
+  });
+}
+
+export const OkPayload = payloadType<{ ok: boolean; errors: UserError[] }>('OkPayload', (t) => ({
+  ok: t.exposeBoolean('ok'),
+}));
 
 /** Thrown inside a transaction to roll it back and answer with a business error. */
 export class Refusal extends Error {

@@ -1,5 +1,5 @@
 import { builder } from '../../graphql/builder.js';
-import { UserErrorType, type UserError } from '../../graphql/errors.js';
+import { payloadType, type UserError } from '../../graphql/errors.js';
 import { idOf } from '../../graphql/ids.js';
 import type { RegistrationRequest } from '../../generated/prisma/client.js';
 import { DecisionEnum, RegistrationRequestType } from '../registration/types.js';
@@ -79,12 +79,9 @@ const DecideInput = builder.inputType('DecideInput', {
   }),
 });
 
-const DecidePayload = builder.objectRef<{ request: RegistrationRequest | null; errors: UserError[] }>('DecidePayload').implement({
-  fields: (t) => ({
-    request: t.field({ type: RegistrationRequestType, nullable: true, resolve: (p) => p.request }),
-    errors: t.field({ type: [UserErrorType], resolve: (p) => p.errors }),
-  }),
-});
+const DecidePayload = payloadType<{ request: RegistrationRequest | null; errors: UserError[] }>('DecidePayload', (t) => ({
+  request: t.field({ type: RegistrationRequestType, nullable: true, resolve: (p) => p.request }),
+}));
 
 builder.mutationField('decide', (t) =>
   t.field({

@@ -1,5 +1,5 @@
 import { builder } from '../../graphql/builder.js';
-import { UserErrorType, type UserError } from '../../graphql/errors.js';
+import { payloadType, type UserError } from '../../graphql/errors.js';
 import { licencePool, setLicenceCapacity, type LicencePoolState } from './service.js';
 
 export const LicencePoolType = builder.objectRef<LicencePoolState>('LicencePool').implement({
@@ -23,14 +23,9 @@ const SetLicenceCapacityInput = builder.inputType('SetLicenceCapacityInput', {
   fields: (t) => ({ capacity: t.int({ required: true }) }),
 });
 
-const LicencePoolPayload = builder
-  .objectRef<{ licencePool: LicencePoolState | null; errors: UserError[] }>('LicencePoolPayload')
-  .implement({
-    fields: (t) => ({
-      licencePool: t.field({ type: LicencePoolType, nullable: true, resolve: (p) => p.licencePool }),
-      errors: t.field({ type: [UserErrorType], resolve: (p) => p.errors }),
-    }),
-  });
+const LicencePoolPayload = payloadType<{ licencePool: LicencePoolState | null; errors: UserError[] }>('LicencePoolPayload', (t) => ({
+    licencePool: t.field({ type: LicencePoolType, nullable: true, resolve: (p) => p.licencePool }),
+}));
 
 builder.mutationField('setLicenceCapacity', (t) =>
   t.field({

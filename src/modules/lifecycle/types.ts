@@ -1,18 +1,15 @@
 import { builder } from '../../graphql/builder.js';
-import { UserErrorType } from '../../graphql/errors.js';
+import { payloadType } from '../../graphql/errors.js';
 import { advanceTestClock, type AdvanceResult } from './test-clock.js';
 
 const AdvanceTestClockInput = builder.inputType('AdvanceTestClockInput', {
   fields: (t) => ({ to: t.field({ type: 'DateTime', required: true }) }),
 });
 
-const TestClockPayload = builder.objectRef<AdvanceResult>('TestClockPayload').implement({
-  fields: (t) => ({
-    now: t.expose('now', { type: 'DateTime' }),
-    jobsRun: t.exposeStringList('jobsRun', { description: 'Names of the jobs that ran.' }),
-    errors: t.field({ type: [UserErrorType], resolve: (p) => p.errors }),
-  }),
-});
+const TestClockPayload = payloadType<AdvanceResult>('TestClockPayload', (t) => ({
+  now: t.expose('now', { type: 'DateTime' }),
+  jobsRun: t.exposeStringList('jobsRun', { description: 'Names of the jobs that ran.' }),
+}));
 
 export const TEST_CLOCK_MUTATION = 'advanceTestClock';
 

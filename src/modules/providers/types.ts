@@ -1,6 +1,6 @@
 import type { ResourceProvider } from '../../generated/prisma/client.js';
 import { builder } from '../../graphql/builder.js';
-import { UserErrorType, type UserError } from '../../graphql/errors.js';
+import { payloadType, type UserError } from '../../graphql/errors.js';
 import { ContentCategoryEnum } from '../quotas/types.js';
 import { createResourceProvider } from './service.js';
 
@@ -21,15 +21,10 @@ const CreateResourceProviderInput = builder.inputType('CreateResourceProviderInp
   }),
 });
 
-const CreateResourceProviderPayload = builder
-  .objectRef<{ provider: ResourceProvider | null; apiKey: string | null; errors: UserError[] }>('CreateResourceProviderPayload')
-  .implement({
-    fields: (t) => ({
-      provider: t.field({ type: ResourceProviderType, nullable: true, resolve: (p) => p.provider }),
-      apiKey: t.exposeString('apiKey', { nullable: true, description: 'Shown once; only a hash is stored.' }),
-      errors: t.field({ type: [UserErrorType], resolve: (p) => p.errors }),
-    }),
-  });
+const CreateResourceProviderPayload = payloadType<{ provider: ResourceProvider | null; apiKey: string | null; errors: UserError[] }>('CreateResourceProviderPayload', (t) => ({
+    provider: t.field({ type: ResourceProviderType, nullable: true, resolve: (p) => p.provider }),
+    apiKey: t.exposeString('apiKey', { nullable: true, description: 'Shown once; only a hash is stored.' }),
+}));
 
 builder.mutationField('createResourceProvider', (t) =>
   t.field({

@@ -1,6 +1,6 @@
 import { canSeePatron } from '../../auth/visibility.js';
 import { builder, forbidden } from '../../graphql/builder.js';
-import { UserErrorType, type UserError } from '../../graphql/errors.js';
+import { payloadType, type UserError } from '../../graphql/errors.js';
 import { idOf } from '../../graphql/ids.js';
 import { monthPeriod } from '../../lib/calendar.js';
 import { policyInForce, METERED_CATEGORIES, type PolicyInForce } from './policy.js';
@@ -86,14 +86,11 @@ const ConsumeQuotaInput = builder.inputType('ConsumeQuotaInput', {
   }),
 });
 
-const ConsumeQuotaPayload = builder.objectRef<ConsumeResult>('ConsumeQuotaPayload').implement({
-  fields: (t) => ({
-    granted: t.exposeBoolean('granted'),
-    consumptionId: t.exposeID('consumptionId', { nullable: true }),
-    balance: t.field({ type: QuotaBalanceType, nullable: true, resolve: (p) => p.balance }),
-    errors: t.field({ type: [UserErrorType], resolve: (p) => p.errors }),
-  }),
-});
+const ConsumeQuotaPayload = payloadType<ConsumeResult>('ConsumeQuotaPayload', (t) => ({
+  granted: t.exposeBoolean('granted'),
+  consumptionId: t.exposeID('consumptionId', { nullable: true }),
+  balance: t.field({ type: QuotaBalanceType, nullable: true, resolve: (p) => p.balance }),
+}));
 
 builder.mutationField('consumeQuota', (t) =>
   t.field({
@@ -109,14 +106,9 @@ const CancelConsumptionInput = builder.inputType('CancelConsumptionInput', {
   fields: (t) => ({ consumptionId: t.id({ required: true }) }),
 });
 
-const CancelConsumptionPayload = builder
-  .objectRef<{ balance: QuotaBalance | null; errors: UserError[] }>('CancelConsumptionPayload')
-  .implement({
-    fields: (t) => ({
-      balance: t.field({ type: QuotaBalanceType, nullable: true, resolve: (p) => p.balance }),
-      errors: t.field({ type: [UserErrorType], resolve: (p) => p.errors }),
-    }),
-  });
+const CancelConsumptionPayload = payloadType<{ balance: QuotaBalance | null; errors: UserError[] }>('CancelConsumptionPayload', (t) => ({
+    balance: t.field({ type: QuotaBalanceType, nullable: true, resolve: (p) => p.balance }),
+}));
 
 builder.mutationField('cancelConsumption', (t) =>
   t.field({
@@ -142,12 +134,9 @@ const SetQuotaLimitsInput = builder.inputType('SetQuotaLimitsInput', {
   }),
 });
 
-const QuotaPolicyPayload = builder.objectRef<{ policy: PolicyInForce | null; errors: UserError[] }>('QuotaPolicyPayload').implement({
-  fields: (t) => ({
-    policy: t.field({ type: QuotaPolicyType, nullable: true, resolve: (p) => p.policy }),
-    errors: t.field({ type: [UserErrorType], resolve: (p) => p.errors }),
-  }),
-});
+const QuotaPolicyPayload = payloadType<{ policy: PolicyInForce | null; errors: UserError[] }>('QuotaPolicyPayload', (t) => ({
+  policy: t.field({ type: QuotaPolicyType, nullable: true, resolve: (p) => p.policy }),
+}));
 
 builder.mutationField('setQuotaLimits', (t) =>
   t.field({

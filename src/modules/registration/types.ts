@@ -1,7 +1,7 @@
 import { GraphQLError } from 'graphql';
 import { canSeeRequest } from '../../auth/visibility.js';
 import { builder } from '../../graphql/builder.js';
-import { OkPayload, UserErrorType } from '../../graphql/errors.js';
+import { OkPayload, payloadType } from '../../graphql/errors.js';
 import { AccountType } from '../patrons/types.js';
 import { RESEND_CONFIRMATION_QUEUE } from '../../jobs/queues.js';
 import { THROTTLE_RULES } from '../../lib/throttle.js';
@@ -65,16 +65,13 @@ const RegisterInput = builder.inputType('RegisterInput', {
   }),
 });
 
-const RegisterPayload = builder.objectRef<RegisterResult>('RegisterPayload').implement({
-  fields: (t) => ({
-    ok: t.exposeBoolean('ok', {
-      description:
-        'True when the request was taken. For privacy the answer is the same whether or not the person already has an account (they are told by e-mail).',
-    }),
-    confirmationExpiresAt: t.expose('confirmationExpiresAt', { type: 'DateTime', nullable: true }),
-    errors: t.field({ type: [UserErrorType], resolve: (p) => p.errors }),
+const RegisterPayload = payloadType<RegisterResult>('RegisterPayload', (t) => ({
+  ok: t.exposeBoolean('ok', {
+    description:
+      'True when the request was taken. For privacy the answer is the same whether or not the person already has an account (they are told by e-mail).',
   }),
-});
+  confirmationExpiresAt: t.expose('confirmationExpiresAt', { type: 'DateTime', nullable: true }),
+}));
 
 builder.mutationField('register', (t) =>
   t.field({
@@ -87,17 +84,14 @@ builder.mutationField('register', (t) =>
 
 const ConfirmInput = builder.inputType('ConfirmInput', { fields: (t) => ({ token: t.string({ required: true }) }) });
 
-const ConfirmPayload = builder.objectRef<ConfirmResult>('ConfirmPayload').implement({
-  fields: (t) => ({
-    account: t.field({
-      type: AccountType,
-      nullable: true,
-      description: 'Confirming twice within the window is not an error: the current account is returned.',
-      resolve: (p) => p.account,
-    }),
-    errors: t.field({ type: [UserErrorType], resolve: (p) => p.errors }),
+const ConfirmPayload = payloadType<ConfirmResult>('ConfirmPayload', (t) => ({
+  account: t.field({
+    type: AccountType,
+    nullable: true,
+    description: 'Confirming twice within the window is not an error: the current account is returned.',
+    resolve: (p) => p.account,
   }),
-});
+}));
 
 builder.mutationField('confirm', (t) =>
   t.field({

@@ -1,5 +1,5 @@
 import { builder } from '../../graphql/builder.js';
-import { UserErrorType } from '../../graphql/errors.js';
+import { payloadType } from '../../graphql/errors.js';
 import { RegistrationRequestType } from '../registration/types.js';
 import { requestRenewal, type RenewalResult } from './service.js';
 
@@ -9,20 +9,17 @@ const RequestRenewalInput = builder.inputType('RequestRenewalInput', {
   }),
 });
 
-const RequestRenewalPayload = builder.objectRef<RenewalResult>('RequestRenewalPayload').implement({
-  fields: (t) => ({
-    request: t.field({
-      type: RegistrationRequestType,
-      nullable: true,
-      // Whoever holds the link may see the request it just made, as its patron would.
-      resolve: (p, _args, ctx) => {
-        if (p.request) ctx.granted.add(p.request.id).add(`patron:${p.request.patronId}`);
-        return p.request;
-      },
-    }),
-    errors: t.field({ type: [UserErrorType], resolve: (p) => p.errors }),
+const RequestRenewalPayload = payloadType<RenewalResult>('RequestRenewalPayload', (t) => ({
+  request: t.field({
+    type: RegistrationRequestType,
+    nullable: true,
+    // Whoever holds the link may see the request it just made, as its patron would.
+    resolve: (p, _args, ctx) => {
+      if (p.request) ctx.granted.add(p.request.id).add(`patron:${p.request.patronId}`);
+      return p.request;
+    },
   }),
-});
+}));
 
 builder.mutationField('requestRenewal', (t) =>
   t.field({

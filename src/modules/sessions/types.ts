@@ -1,5 +1,5 @@
 import { builder } from '../../graphql/builder.js';
-import { OkPayload, UserErrorType, type UserError } from '../../graphql/errors.js';
+import { OkPayload, payloadType, type UserError } from '../../graphql/errors.js';
 import { PatronType } from '../patrons/types.js';
 import { StaffAccountType } from '../staff/types.js';
 import { login, logout } from './service.js';
@@ -49,14 +49,11 @@ interface LoginPayloadShape {
   errors: UserError[];
 }
 
-const LoginPayload = builder.objectRef<LoginPayloadShape>('LoginPayload').implement({
-  fields: (t) => ({
-    token: t.exposeString('token', { nullable: true, description: 'Send as `Authorization: Bearer <token>`.' }),
-    expiresAt: t.expose('expiresAt', { type: 'DateTime', nullable: true }),
-    viewer: t.field({ type: ViewerUnion, nullable: true, resolve: (p, _a, { prisma }) => loadViewer(p.viewer, prisma) }),
-    errors: t.field({ type: [UserErrorType], resolve: (p) => p.errors }),
-  }),
-});
+const LoginPayload = payloadType<LoginPayloadShape>('LoginPayload', (t) => ({
+  token: t.exposeString('token', { nullable: true, description: 'Send as `Authorization: Bearer <token>`.' }),
+  expiresAt: t.expose('expiresAt', { type: 'DateTime', nullable: true }),
+  viewer: t.field({ type: ViewerUnion, nullable: true, resolve: (p, _a, { prisma }) => loadViewer(p.viewer, prisma) }),
+}));
 
 builder.mutationField('login', (t) =>
   t.field({

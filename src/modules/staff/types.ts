@@ -1,6 +1,6 @@
 import type { StaffAccount } from '../../generated/prisma/client.js';
 import { builder } from '../../graphql/builder.js';
-import { UserErrorType, type UserError } from '../../graphql/errors.js';
+import { payloadType, type UserError } from '../../graphql/errors.js';
 import { createStaffAccount } from './service.js';
 
 export const StaffRoleEnum = builder.enumType('StaffRole', { values: ['LIBRARY_ADMIN', 'DLPB_AGENT'] as const });
@@ -29,14 +29,9 @@ const CreateStaffAccountInput = builder.inputType('CreateStaffAccountInput', {
   }),
 });
 
-const StaffAccountPayload = builder
-  .objectRef<{ staffAccount: StaffAccount | null; errors: UserError[] }>('StaffAccountPayload')
-  .implement({
-    fields: (t) => ({
-      staffAccount: t.field({ type: StaffAccountType, nullable: true, resolve: (p) => p.staffAccount }),
-      errors: t.field({ type: [UserErrorType], resolve: (p) => p.errors }),
-    }),
-  });
+const StaffAccountPayload = payloadType<{ staffAccount: StaffAccount | null; errors: UserError[] }>('StaffAccountPayload', (t) => ({
+    staffAccount: t.field({ type: StaffAccountType, nullable: true, resolve: (p) => p.staffAccount }),
+}));
 
 builder.mutationField('createStaffAccount', (t) =>
   t.field({
