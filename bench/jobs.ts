@@ -10,6 +10,8 @@ import { benchDatabase } from './support.js';
 
 const ROWS = Number(process.env.BENCH_JOB_ROWS ?? 100_000);
 const AT = new Date('2027-06-15T10:00:00Z');
+// BENCH_JOBS=account.renewal-reminder,… times only those jobs (the others still fill their groups).
+const ONLY = process.env.BENCH_JOBS?.split(',').map((name) => name.trim()).filter(Boolean);
 
 async function fill(url: string) {
   const client = new pg.Client({ connectionString: url });
@@ -66,7 +68,7 @@ export async function jobsBench(): Promise<void> {
   });
   try {
     console.log(`${6 * ROWS} patrons (${ROWS} due for each step) made in ${(await fill(db.url)).toFixed(0)} s`);
-    for (const job of SCHEDULED_JOBS) {
+    for (const job of SCHEDULED_JOBS.filter((j) => !ONLY?.length || ONLY.includes(j.name))) {
       // What autovacuum's analyze does on a live database after the bulk changes of the previous
       // step; without it, foreign-key checks plan against the statistics of empty tables.
       await app.pool.query('ANALYZE');

@@ -5,6 +5,7 @@ import { Resend } from 'resend';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import type { PrismaClient } from '../db/prisma.js';
+import { fillMarkers } from './bulk.js';
 import type { JobResult } from 'pg-boss';
 import type { PgBoss } from '../jobs/boss.js';
 import { EMAIL_DEAD_QUEUE, EMAIL_QUEUE } from '../jobs/queues.js';
@@ -16,12 +17,15 @@ export const REDACTED = '[lien-expiré]';
 /** A failure worth retrying later (network, 5xx): pg-boss retries with backoff. */
 class TransientDeliveryError extends Error {}
 
+/** Sent (or nothing left to do), or Resend asked to wait this many seconds. */
+export type DeliveryOutcome = 'done' | { retryAfterSeconds: number };
+
 export interface Deliverer {
-  deliver(outboxId: string): Promise<void>;
+  deliver(outboxId: string): Promise<DeliveryOutcome>;
 }
 
 export function createDeliverer(deps: { prisma: PrismaClient; boss: PgBoss; config: Config; clock: Clock }): Deliverer {
-  const { prisma, boss, config, clock } = deps;
+  const { prisma, config, clock } = deps;
   // Without an API key every e-mail stays in the development mailbox and no delivery job exists.
   const resend = config.resendApiKey
     ? new Resend(config.resendApiKey, config.resendBaseUrl ? { baseUrl: config.resendBaseUrl } : undefined)
@@ -31,8 +35,13 @@ export function createDeliverer(deps: { prisma: PrismaClient; boss: PgBoss; conf
     async deliver(outboxId) {
       const email = await prisma.emailOutbox.findUnique({ where: { id: outboxId } });
       // Gone (purged with its patron) or already handled: nothing to do.
-      if (!resend || !email || email.status !== 'PENDING') return;
+      if (!resend || !email || email.status !== 'PENDING') return 'done';
 
+      // Its own body, or its batch's body filled with its values.
+      const batch = email.batchId ? await prisma.emailBatch.findUniqueOrThrow({ where: { id: email.batchId } }) : null;
+      const values = email.values as Record<string, string> | null;
+      const html = batch && values ? fillMarkers(batch.html, values, true) : (email.html ?? '');
+      const text = batch && values ? fillMarkers(batch.text, values, false) : (email.text ?? '');
       const { data, error, headers } = await resend.emails.send(
         {
           from: email.fromAddress,
@@ -40,28 +49,29 @@ export function createDeliverer(deps: { prisma: PrismaClient; boss: PgBoss; conf
           cc: email.ccAddresses.length ? email.ccAddresses : undefined,
           replyTo: email.replyTo ?? undefined,
           subject: email.subject,
-          html: email.html,
-          text: email.text,
+          html,
+          text,
         },
         { idempotencyKey: email.idempotencyKey },
       );
 
       if (!error) {
-        const redact = (content: string) => email.secrets.reduce((out, secret) => out.replaceAll(secret, REDACTED), content);
+        const redact = (value: string) => email.secrets.reduce((out, secret) => out.replaceAll(secret, REDACTED), value);
         await prisma.emailOutbox.updateMany({
           where: { id: email.id, status: 'PENDING' },
           data: {
             status: 'SENT',
             sentAt: clock.now(),
             providerMessageId: data?.id ?? null,
-            html: redact(email.html),
-            text: redact(email.text),
+            ...(values
+              ? { values: Object.fromEntries(Object.entries(values).map(([marker, value]) => [marker, redact(value)])) }
+              : { html: redact(email.html ?? ''), text: redact(email.text ?? '') }),
             secrets: [],
             attempts: { increment: 1 },
             lastError: null,
           },
         });
-        return;
+        return 'done';
       }
 
       const status = (error as { statusCode?: number | null }).statusCode ?? null;
@@ -74,15 +84,13 @@ export function createDeliverer(deps: { prisma: PrismaClient; boss: PgBoss; conf
       if (status === 429) {
         // Rate limited: come back when Resend says, without spending one of the retries.
         const retryAfter = Number(headers?.['retry-after']);
-        const seconds = Number.isFinite(retryAfter) && retryAfter > 0 ? Math.ceil(retryAfter) : 1;
-        await boss.send(EMAIL_QUEUE, { outboxId } satisfies EmailDeliveryJob, { startAfter: seconds });
-        return;
+        return { retryAfterSeconds: Number.isFinite(retryAfter) && retryAfter > 0 ? Math.ceil(retryAfter) : 1 };
       }
       if (status !== null && status >= 400 && status < 500) {
         // Refused for good (bad address, invalid payload): retrying would not help.
         await prisma.emailOutbox.update({ where: { id: email.id }, data: { status: 'FAILED' } });
         console.error(`[numos] e-mail ${email.id} refusé par Resend : ${reason}`);
-        return;
+        return 'done';
       }
       throw new TransientDeliveryError(reason);
     },
@@ -92,6 +100,24 @@ export function createDeliverer(deps: { prisma: PrismaClient; boss: PgBoss; conf
 /** Workers for the e-mail queues. Retries exhausted: the dead-letter job marks the e-mail FAILED. */
 export async function workEmailQueues(deps: { prisma: PrismaClient; boss: PgBoss; deliverer: Deliverer; config: Config }): Promise<void> {
   const { prisma, boss, deliverer, config } = deps;
+  const pause = () => new Promise((resolve) => setTimeout(resolve, config.emailIntervalMs));
+
+  // Sends a job's e-mails in order. A transient failure (network, 5xx) is Resend's, not one
+  // e-mail's: the whole job is retried with backoff, and what was sent already is skipped then.
+  async function deliverAll(outboxIds: string[], paced: boolean): Promise<void> {
+    for (const [index, outboxId] of outboxIds.entries()) {
+      if ((paced || index > 0) && config.emailIntervalMs > 0) await pause();
+      const outcome = await deliverer.deliver(outboxId);
+      if (outcome !== 'done') {
+        // Rate limited: the rest waits as Resend asked, without spending one of the retries.
+        await boss.send(EMAIL_QUEUE, { outboxIds: outboxIds.slice(index) } satisfies EmailDeliveryJob, {
+          startAfter: outcome.retryAfterSeconds,
+        });
+        return;
+      }
+    }
+  }
+
   // Sequential, paced sends: Resend allows about 2 requests a second per team (a 429 that gets
   // through anyway is waited out). Each job settles on its own, so one failure retries alone.
   await boss.work<EmailDeliveryJob>(
@@ -100,9 +126,8 @@ export async function workEmailQueues(deps: { prisma: PrismaClient; boss: PgBoss
     async (jobs) => {
       const results: JobResult[] = [];
       for (const [index, job] of jobs.entries()) {
-        if (index > 0 && config.emailIntervalMs > 0) await new Promise((r) => setTimeout(r, config.emailIntervalMs));
         try {
-          await deliverer.deliver(job.data.outboxId);
+          await deliverAll(job.data.outboxIds, index > 0);
           results.push({ id: job.id, status: 'completed' });
         } catch (error) {
           // "failed" is retried with backoff while retries remain, then dead-lettered.
@@ -113,7 +138,7 @@ export async function workEmailQueues(deps: { prisma: PrismaClient; boss: PgBoss
     },
   );
   await boss.work<EmailDeliveryJob>(EMAIL_DEAD_QUEUE, { pollingIntervalSeconds: 5 }, async (jobs) => {
-    const ids = jobs.map((j) => j.data.outboxId);
+    const ids = jobs.flatMap((j) => j.data.outboxIds);
     const failed = await prisma.emailOutbox.updateMany({ where: { id: { in: ids }, status: 'PENDING' }, data: { status: 'FAILED' } });
     if (failed.count) console.error(`[numos] ${failed.count} e-mail(s) abandonné(s) après épuisement des tentatives`);
   });

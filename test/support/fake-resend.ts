@@ -27,7 +27,7 @@ export class FakeResend {
   readonly sent: SentEmail[] = [];
   /** Every POST /emails received, including failed and repeated ones. */
   readonly requests: { at: number; idempotencyKey: string | undefined; status: number }[] = [];
-  private failures: FakeFailure[] = [];
+  private failures: (FakeFailure & { afterSent: number })[] = [];
   private server: Server | undefined;
   url = '';
 
@@ -43,7 +43,7 @@ export class FakeResend {
           res.end(JSON.stringify(body));
         };
         if (req.method !== 'POST' || req.url !== '/emails') return reply(404, { statusCode: 404, name: 'not_found', message: 'Not found' });
-        const failure = this.failures.shift();
+        const failure = this.failures[0] && this.sent.length >= this.failures[0].afterSent ? this.failures.shift() : undefined;
         if (failure) {
           return reply(failure.status, failure.body ?? { statusCode: failure.status, name: 'application_error', message: 'échec simulé' }, failure.headers);
         }
@@ -61,7 +61,12 @@ export class FakeResend {
   }
 
   failNext(...failures: FakeFailure[]): void {
-    this.failures.push(...failures);
+    this.failAfter(0, ...failures);
+  }
+
+  /** Fails the calls that come once `count` e-mails have been sent (in the middle of a run). */
+  failAfter(count: number, ...failures: FakeFailure[]): void {
+    this.failures.push(...failures.map((failure) => ({ ...failure, afterSent: count })));
   }
 
   /** E-mails sent to an address, oldest first. */

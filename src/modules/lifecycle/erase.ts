@@ -1,7 +1,8 @@
 // Deleting a person's data everywhere it was copied (lapse, GDPR purge). What stays is anonymous:
 // requests keep their library, kind, states, dates and age group; consumptions keep library, age
 // group and category. Sessions, tokens, quota counters, e-mails and messages go with the patron
-// row (foreign keys cascade); job payloads that carried an address or a login are deleted here.
+// row (foreign keys cascade); renewal reminders (no foreign key) and job payloads that carried an
+// address or a login are deleted here.
 // Every statement joins the id list as a relation (unnest), so the cost grows with the number of
 // patrons, not with its square.
 import type { Sql } from '../../db/sql.js';
@@ -27,6 +28,7 @@ export async function erasePatrons(sql: Sql, patronIds: string[]): Promise<numbe
       WHERE r.patron_id = g.id`,
     [patronIds],
   );
+  await sql.query(`DELETE FROM renewal_reminder r USING unnest($1::uuid[]) AS g(id) WHERE r.patron_id = g.id`, [patronIds]);
   const { rowCount } = await sql.query(`DELETE FROM patron p USING unnest($1::uuid[]) AS g(id) WHERE p.id = g.id`, [patronIds]);
   return rowCount ?? 0;
 }

@@ -6,10 +6,10 @@ import { createElement } from 'react';
 import { RenewalReminder } from '../../../emails/RenewalReminder.js';
 import type { App } from '../../app.js';
 import { sqlTransaction } from '../../db/sql.js';
-import { queueBulkEmails } from '../../email/bulk.js';
+import { queueDeliveries } from '../../email/bulk.js';
+import { formatSender, renderEmail } from '../../email/outbox.js';
 import { notifySql } from '../../events/bus.js';
-import { addParisDays, addParisYears, formatFrenchDate } from '../../lib/calendar.js';
-import { hashSecret, newSecret } from '../../lib/secrets.js';
+import { TIME_ZONE, addParisDays, addParisYears, formatFrenchDate, parisDate } from '../../lib/calendar.js';
 import { links } from '../../links.js';
 import { erasePatrons } from './erase.js';
 
@@ -36,42 +36,75 @@ export async function lapseUnconfirmedRequests(app: App, at: Date): Promise<numb
 }
 
 /**
- * 15 days before the end of access, one reminder per account and period (`reminder_sent_for`
- * remembers the end it was sent for), with a renewal link valid until the purge date.
+ * 15 days before the end of access, one reminder per account and period (a `renewal_reminder`
+ * row, whose key refuses a second one), with a renewal link valid until the purge date. One
+ * statement claims the accounts, mints their tokens and writes their e-mails, so nothing per
+ * person travels between the database and the application.
  */
 export async function sendRenewalReminders(app: App, at: Date): Promise<number> {
+  const noticeDays = app.settings.renewalNoticeDays;
+  // The French dates the reminders may show: every Paris day of the notice window.
+  const frenchDates: Record<string, string> = {};
+  for (let day = 0; day <= noticeDays + 1; day++) {
+    const instant = addParisDays(at, day);
+    frenchDates[parisDate(instant)] = formatFrenchDate(instant);
+  }
+  const delivered = app.config.resendApiKey !== undefined;
+  const body = await renderEmail(
+    createElement(RenewalReminder, { firstName: '__FIRST__', lastName: '__LAST__', activeUntil: '__UNTIL__', link: '__LINK__' }),
+  );
   return sqlTransaction(app.pool, async (sql) => {
-    const { rows: due } = await sql.query<{ id: string; email: string; first_name: string; last_name: string; active_until: Date }>(
-      `UPDATE patron SET reminder_sent_for = active_until
-        WHERE status = 'ACTIVE' AND active_until > $1 AND active_until <= $1 + make_interval(days => $2)
-          AND reminder_sent_for IS DISTINCT FROM active_until
-       RETURNING id, email, first_name, last_name, active_until`,
-      [at, app.settings.renewalNoticeDays],
+    // Claimed: the key conflict leaves out the accounts already reminded, and those another
+    // instance claims at the same moment (it waits for that one to commit). The token: two version-4 UUIDs, 244 bits from the server's strong
+    // random source, in the base64url form and SHA-256 hex hash of src/lib/secrets.ts, minted in
+    // a materialised CTE so that both inserts see the same one. The batch row exists only if
+    // someone is due.
+    const { rows } = await sql.query<{ id: string }>(
+      `WITH candidates AS MATERIALIZED (
+         SELECT id, email, first_name, last_name, active_until FROM patron
+          WHERE status = 'ACTIVE' AND active_until > $1 AND active_until <= $1 + make_interval(days => $2)
+       ), claimed AS (
+         INSERT INTO renewal_reminder (patron_id, active_until, created_at)
+         SELECT id, active_until, $1 FROM candidates
+         ON CONFLICT DO NOTHING
+         RETURNING patron_id
+       ), due AS MATERIALIZED (
+         SELECT c.id, c.email, c.first_name, c.last_name, c.active_until,
+                rtrim(translate(encode(uuid_send(gen_random_uuid()) || uuid_send(gen_random_uuid()), 'base64'), '+/', '-_'), '=') AS token
+           FROM claimed JOIN candidates c ON c.id = claimed.patron_id
+       ), tokens AS (
+         INSERT INTO one_time_token (purpose, token_hash, patron_id, created_at, expires_at)
+         SELECT 'RENEWAL', encode(sha256(convert_to(token, 'UTF8')), 'hex'), id, $1,
+                ((active_until AT TIME ZONE '${TIME_ZONE}') + make_interval(years => $3)) AT TIME ZONE '${TIME_ZONE}'
+           FROM due
+       ), batch AS (
+         INSERT INTO email_batch (html, text, created_at) SELECT $4, $5, $6 WHERE EXISTS (SELECT FROM due) RETURNING id
+       )
+       INSERT INTO email_outbox (idempotency_key, template, from_address, to_addresses, cc_addresses, subject,
+                                 batch_id, values, secrets, status, patron_id, created_at)
+       SELECT gen_random_uuid()::text, 'RenewalReminder', $7, ARRAY[email], '{}', $8, batch.id,
+              jsonb_build_object('__FIRST__', first_name, '__LAST__', last_name, '__LINK__', $9 || token,
+                                 '__UNTIL__', $10::jsonb ->> to_char(active_until AT TIME ZONE '${TIME_ZONE}', 'YYYY-MM-DD')),
+              CASE WHEN $11 THEN ARRAY[token] ELSE '{}' END, $12::"EmailStatus", due.id, $6
+         FROM due, batch
+       RETURNING id`,
+      [
+        at,
+        noticeDays,
+        app.settings.purgeAfterYears,
+        body.html,
+        body.text,
+        app.clock.now(),
+        formatSender(app.config.emailFrom),
+        'Votre abonnement NuMos arrive à échéance',
+        links(app.config).renew(''),
+        JSON.stringify(frenchDates),
+        delivered,
+        delivered ? 'PENDING' : 'LOCAL',
+      ],
     );
-    if (!due.length) return 0;
-    const tokens = due.map(() => newSecret());
-    await sql.query(
-      `INSERT INTO one_time_token (purpose, token_hash, patron_id, created_at, expires_at)
-       SELECT 'RENEWAL', hash, patron, $1, expires FROM unnest($2::text[], $3::uuid[], $4::timestamptz[]) AS t(hash, patron, expires)`,
-      [at, tokens.map(hashSecret), due.map((p) => p.id), due.map((p) => addParisYears(p.active_until, app.settings.purgeAfterYears))],
-    );
-    const link = links(app.config);
-    await queueBulkEmails(
-      app,
-      sql,
-      {
-        template: 'RenewalReminder',
-        subject: 'Votre abonnement NuMos arrive à échéance',
-        body: createElement(RenewalReminder, { firstName: '__FIRST__', lastName: '__LAST__', activeUntil: '__UNTIL__', link: '__LINK__' }),
-      },
-      due.map((p, i) => ({
-        to: p.email,
-        patronId: p.id,
-        values: { __FIRST__: p.first_name, __LAST__: p.last_name, __UNTIL__: formatFrenchDate(p.active_until), __LINK__: link.renew(tokens[i]!) },
-        secrets: [tokens[i]!],
-      })),
-    );
-    return due.length;
+    await queueDeliveries(app, sql, rows.map((r) => r.id));
+    return rows.length;
   });
 }
 
@@ -102,6 +135,14 @@ export async function purgePersonalData(app: App, at: Date): Promise<number> {
  * a person's data outlives its use (lists sent to the DLPB name several people at once).
  */
 export async function pruneOutbox(app: App, at: Date): Promise<number> {
-  return app.prisma.$executeRaw`
-    DELETE FROM email_outbox WHERE status <> 'PENDING' AND created_at < ${addParisDays(at, -30)}`;
+  const cutoff = addParisDays(at, -30);
+  return sqlTransaction(app.pool, async (sql) => {
+    const { rowCount } = await sql.query(`DELETE FROM email_outbox WHERE status <> 'PENDING' AND created_at < $1`, [cutoff]);
+    // A bulk run's shared body, once no e-mail uses it any more (purged patrons' too).
+    await sql.query(
+      `DELETE FROM email_batch b WHERE created_at < $1 AND NOT EXISTS (SELECT FROM email_outbox o WHERE o.batch_id = b.id)`,
+      [cutoff],
+    );
+    return rowCount ?? 0;
+  });
 }
