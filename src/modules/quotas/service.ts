@@ -1,7 +1,8 @@
 // Monthly quotas of metered content, checked and consumed by resource providers.
 // The limit is enforced by one conditional statement (an upsert that only increments below the
-// limit), inside a short transaction that also records the call under its idempotency key: any
-// number of concurrent calls never grant more than the limit, and a replayed key counts once.
+// limit), in the same transaction that records the call under its idempotency key: any number of
+// concurrent calls never grant more than the limit, and a replayed key counts once. The writes
+// live in a database function (consume_quota), so that a call costs one round trip.
 import { createHash } from 'node:crypto';
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import type { PoolClient } from 'pg';
@@ -27,24 +28,22 @@ export interface QuotaBalance {
   lines: QuotaLine[];
 }
 
-/** The seed's limits, as SQL, for periods no policy covers. */
-const DEFAULT_LIMIT_SQL = (category: string) =>
-  `CASE ${category}::text ${Object.entries(DEFAULT_LIMITS).map(([c, l]) => `WHEN '${c}' THEN ${l}`).join(' ')} END`;
+const DEFAULT_LIMITS_JSON = JSON.stringify(DEFAULT_LIMITS);
 
-/** The limit in force for (period, category), as SQL: the latest policy started at or before it. */
-export const LIMIT_SQL = (period: string, category: string) => `coalesce((
-  SELECT l."limit" FROM quota_policy p JOIN quota_limit l ON l.policy_id = p.id AND l.category = ${category}::"ContentCategory"
-   WHERE p.effective_from <= ${period} ORDER BY p.effective_from DESC LIMIT 1), ${DEFAULT_LIMIT_SQL(category)})`;
+/**
+ * The limit in force for (period, category), as SQL: the latest policy started at or before the
+ * period, else the seed's limit (a database function, shared with consume_quota).
+ */
+export const LIMIT_SQL = (period: string, category: string) =>
+  `quota_limit_in_force(${period}, ${category}, '${DEFAULT_LIMITS_JSON}'::jsonb)`;
 
-/** Balance of a patron for the period holding `at`: one query for usage and limits. */
-export async function quotaBalance(db: { query: PoolClient['query'] }, patronId: string, at: Date): Promise<QuotaBalance> {
-  const period = monthPeriod(at);
-  const { rows } = await db.query<{ category: MeteredCategory; limit: number; used: number }>(
-    `SELECT c.category, ${LIMIT_SQL('$2', 'c.category')}::int AS limit, coalesce(u.used, 0)::int AS used
-       FROM unnest($3::"ContentCategory"[]) AS c(category)
-       LEFT JOIN quota_usage u ON u.patron_id = $1 AND u.period = $2 AND u.category = c.category`,
-    [patronId, period, METERED_CATEGORIES],
-  );
+interface QuotaRow {
+  category: MeteredCategory;
+  limit: number;
+  used: number;
+}
+
+function balanceOf(period: string, at: Date, rows: QuotaRow[]): QuotaBalance {
   const byCategory = new Map(rows.map((r) => [r.category, r]));
   return {
     period,
@@ -54,6 +53,18 @@ export async function quotaBalance(db: { query: PoolClient['query'] }, patronId:
       return { category, limit, used, remaining: Math.max(0, limit - used) };
     }),
   };
+}
+
+/** Balance of a patron for the period holding `at`: one query for usage and limits. */
+export async function quotaBalance(db: { query: PoolClient['query'] }, patronId: string, at: Date): Promise<QuotaBalance> {
+  const period = monthPeriod(at);
+  const { rows } = await db.query<QuotaRow>(
+    `SELECT c.category, ${LIMIT_SQL('$2', 'c.category')}::int AS limit, coalesce(u.used, 0)::int AS used
+       FROM unnest($3::"ContentCategory"[]) AS c(category)
+       LEFT JOIN quota_usage u ON u.patron_id = $1 AND u.period = $2 AND u.category = c.category`,
+    [patronId, period, METERED_CATEGORIES],
+  );
+  return balanceOf(period, at, rows);
 }
 
 export interface ConsumeInput {
@@ -96,10 +107,11 @@ export async function consumeQuota(app: App, caller: Caller, input: ConsumeInput
     .digest('hex');
 
   const patron = patronId
-    ? (await app.pool.query<{ status: string; birth_date: Date; library_id: string }>(
-        'SELECT status, birth_date, library_id FROM patron WHERE id = $1',
-        [patronId],
-      )).rows[0]
+    ? (await app.pool.query<{ status: string; birth_date: Date; library_id: string }>({
+        name: 'consume-patron',
+        text: 'SELECT status, birth_date, library_id FROM patron WHERE id = $1',
+        values: [patronId],
+      })).rows[0]
     : undefined;
   const age = patron ? ageAt(patron.birth_date.toISOString().slice(0, 10), now) : null;
   const refusal =
@@ -111,64 +123,32 @@ export async function consumeQuota(app: App, caller: Caller, input: ConsumeInput
     : null;
   const ageRefusal = !refusal && input.category === 'UNLIMITED' && input.minimumAge != null && age! < input.minimumAge ? 'AGE_RESTRICTED' : null;
 
-  const client = await app.pool.connect();
-  let outcome: { id: string; granted: boolean; error_code: string | null; request_hash: string } | undefined;
-  try {
-    await client.query('BEGIN');
-    const metered = !refusal && !ageRefusal && input.category !== 'UNLIMITED';
-    // The one conditional statement: increments below the limit, records the call either way.
-    const { rows } = await client.query<{ id: string; granted: boolean; error_code: string | null; request_hash: string }>(
-      `WITH usage AS (
-         INSERT INTO quota_usage (patron_id, period, category, used)
-         SELECT $1, $2, $3::"ContentCategory", 1 WHERE $4::boolean AND ${LIMIT_SQL('$2', '$3')} > 0
-         ON CONFLICT (patron_id, period, category) DO UPDATE SET used = quota_usage.used + 1
-          WHERE quota_usage.used < ${LIMIT_SQL('$2', '$3')}
-         RETURNING used
-       )
-       INSERT INTO consumption (provider_id, idempotency_key, request_hash, patron_id, library_id, age_group, category,
-                                resource_id, minimum_age, period, granted, error_code, occurred_at)
-       SELECT $5, $6, $7, $1, $8, $9::"AgeGroup", $3::"ContentCategory", $10, $11, $2,
-              CASE WHEN $12::text IS NOT NULL THEN false WHEN $4::boolean THEN EXISTS (SELECT 1 FROM usage) ELSE true END,
-              CASE WHEN $12::text IS NOT NULL THEN $12 WHEN $4::boolean AND NOT EXISTS (SELECT 1 FROM usage) THEN 'QUOTA_EXCEEDED' END,
-              $13
-       ON CONFLICT (provider_id, idempotency_key) DO NOTHING
-       RETURNING id, granted, error_code, request_hash`,
-      [
-        patron ? patronId : null, period, input.category, metered, caller.providerId, key, requestHash,
-        patron?.library_id ?? null, age === null ? null : ageGroupOf(age), input.resourceId, input.minimumAge ?? null,
-        refusal ?? ageRefusal, now,
-      ],
-    );
-    outcome = rows[0];
-    if (outcome) {
-      await client.query('COMMIT');
-    } else {
-      // A replay, or a concurrent twin that committed first: undo our increment, answer as it did.
-      await client.query('ROLLBACK');
-      outcome = (await client.query(
-        'SELECT id, granted, error_code, request_hash FROM consumption WHERE provider_id = $1 AND idempotency_key = $2',
-        [caller.providerId, key],
-      )).rows[0];
-      if (!outcome || outcome.request_hash !== requestHash) {
-        return {
-          granted: false,
-          consumptionId: null,
-          balance: null,
-          errors: [userError('IDEMPOTENCY_KEY_REUSED', "Cette clé d'idempotence a déjà servi pour un autre appel.", 'idempotencyKey')],
-        };
-      }
-    }
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
+  // One round trip, one transaction: the unit taken below the limit, the call recorded under its
+  // key, a replay answered as the first call and counted once, the balance after it
+  // (prisma/migrations/*_consume_quota_function).
+  const { rows } = await app.pool.query<{ id: string; granted: boolean; error_code: string | null; request_hash: string; balance: QuotaRow[] | null }>({
+    name: 'consume-quota',
+    text: 'SELECT id, granted, error_code, request_hash, balance FROM consume_quota($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)',
+    values: [
+      patron ? patronId : null, period, input.category, !refusal && !ageRefusal && input.category !== 'UNLIMITED', DEFAULT_LIMITS_JSON,
+      caller.providerId, key, requestHash, patron?.library_id ?? null, age === null ? null : ageGroupOf(age), input.resourceId,
+      input.minimumAge ?? null, refusal ?? ageRefusal, now,
+    ],
+  });
+  const outcome = rows[0]!;
+  if (outcome.request_hash !== requestHash) {
+    return {
+      granted: false,
+      consumptionId: null,
+      balance: null,
+      errors: [userError('IDEMPOTENCY_KEY_REUSED', "Cette clé d'idempotence a déjà servi pour un autre appel.", 'idempotencyKey')],
+    };
   }
   const field = outcome.error_code === 'CATEGORY_NOT_ALLOWED' ? 'category' : outcome.error_code === 'NOT_FOUND' ? 'patronId' : undefined;
   return {
     granted: outcome.granted,
     consumptionId: encodeGlobalID('Consumption', outcome.id),
-    balance: patron ? await quotaBalance(app.pool, patronId!, now) : null,
+    balance: outcome.balance ? balanceOf(period, now, outcome.balance) : null,
     errors: errorOf(outcome.error_code, field),
   };
 }
