@@ -3,7 +3,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REDACTED } from '../../src/email/delivery.js';
 import { hashSecret } from '../../src/lib/secrets.js';
-import { sendRenewalReminders } from '../../src/modules/lifecycle/jobs.js';
+import { addParisDays } from '../../src/lib/calendar.js';
+import { pruneOutbox, sendRenewalReminders } from '../../src/modules/lifecycle/jobs.js';
 import { seedLibrary, startTestApp, type TestApp } from '../support/harness.js';
 import { tokenFrom } from '../support/patrons.js';
 
@@ -91,5 +92,24 @@ describe('bulk e-mails without RESEND_API_KEY (development mailbox)', () => {
     for (const e of stored) expect((e.values as Record<string, string>).__LINK__).toMatch(/\/renouveler\?token=[\w-]{40,}$/);
     const jobs = await t.app.pool.query(`SELECT count(*)::int AS n FROM pgboss.job WHERE name = 'email.send'`);
     expect(jobs.rows[0].n).toBe(0);
+  });
+
+  it('deletes handled e-mails after 30 days, and a shared body once no e-mail uses it', async () => {
+    await t.app.pool.query(`DELETE FROM email_outbox`);
+    await t.app.pool.query(`DELETE FROM email_batch`);
+    await dueAccounts(t, 'prune', 2);
+    const now = t.app.clock.now();
+    expect(await sendRenewalReminders(t.app, now)).toBe(2);
+    const [kept] = await t.app.prisma.emailOutbox.findMany({ where: { template: 'RenewalReminder' }, take: 1 });
+    // Still waiting for delivery: it stays, and so does the body it needs.
+    await t.app.prisma.emailOutbox.update({ where: { id: kept!.id }, data: { status: 'PENDING' } });
+
+    expect(await pruneOutbox(t.app, addParisDays(now, 29))).toBe(0);
+    expect(await pruneOutbox(t.app, addParisDays(now, 31))).toBe(1);
+    expect((await t.app.pool.query(`SELECT count(*)::int AS n FROM email_batch`)).rows[0].n).toBe(1);
+
+    await t.app.prisma.emailOutbox.update({ where: { id: kept!.id }, data: { status: 'SENT' } });
+    expect(await pruneOutbox(t.app, addParisDays(now, 31))).toBe(1);
+    expect((await t.app.pool.query(`SELECT count(*)::int AS n FROM email_batch`)).rows[0].n).toBe(0);
   });
 });
