@@ -2,13 +2,32 @@
 // are wall-clock durations for a person in Moselle, so they are computed on Paris local time: adding
 // a day across a daylight-saving change keeps the hour, adding a month to 31 January lands on the
 // last day of February.
-import { TZDate } from '@date-fns/tz';
-import { addDays, addMonths, addYears, differenceInYears, format, startOfMonth } from 'date-fns';
+import { TZDate, tzOffset } from '@date-fns/tz';
+import { addDays, addMonths, addYears } from 'date-fns';
 
 export const TIME_ZONE = 'Europe/Paris';
 
 const inParis = (instant: Date) => new TZDate(instant.getTime(), TIME_ZONE);
 const toInstant = (date: Date) => new Date(date.getTime());
+
+// Paris's offset from UTC only changes on a whole UTC hour (01:00 UTC, the last Sundays of March
+// and October), so it is looked up once per hour: the quota calls read the Paris date of "now"
+// on every request, and a time-zone lookup costs more than the rest of that arithmetic.
+let offsetHour = Number.NaN;
+let offsetMs = 0;
+
+/** The Paris wall clock of an instant, as the UTC fields of a Date. */
+function parisFields(instant: Date): { year: number; month: number; day: number } {
+  const hour = Math.floor(instant.getTime() / 3_600_000);
+  if (hour !== offsetHour) {
+    offsetMs = tzOffset(TIME_ZONE, new Date(hour * 3_600_000)) * 60_000;
+    offsetHour = hour;
+  }
+  const wall = new Date(instant.getTime() + offsetMs);
+  return { year: wall.getUTCFullYear(), month: wall.getUTCMonth() + 1, day: wall.getUTCDate() };
+}
+
+const pad = (n: number) => String(n).padStart(2, '0');
 
 export function addParisDays(instant: Date, days: number): Date {
   return toInstant(addDays(inParis(instant), days));
@@ -24,29 +43,41 @@ export function addParisYears(instant: Date, years: number): Date {
 
 /** The quota period of an instant: its calendar month in Paris, as YYYY-MM. */
 export function monthPeriod(instant: Date): string {
-  return format(inParis(instant), 'yyyy-MM');
+  const { year, month } = parisFields(instant);
+  return `${year}-${pad(month)}`;
 }
 
 /** First instant of a period (YYYY-MM): the 1st at 00:00 Paris time. */
 export function periodStart(period: string): Date {
-  const match = /^(\d{4})-(\d{2})$/.exec(period);
-  if (!match) throw new RangeError(`Période invalide : ${period}`);
-  return toInstant(new TZDate(Number(match[1]), Number(match[2]) - 1, 1, TIME_ZONE));
+  let start = periodStarts.get(period);
+  if (start === undefined) {
+    const match = /^(\d{4})-(\d{2})$/.exec(period);
+    if (!match) throw new RangeError(`Période invalide : ${period}`);
+    start = new TZDate(Number(match[1]), Number(match[2]) - 1, 1, TIME_ZONE).getTime();
+    if (periodStarts.size >= 1_000) periodStarts.clear();
+    periodStarts.set(period, start);
+  }
+  return new Date(start);
 }
+
+/** Period starts already computed (a handful of months are asked for, again and again). */
+const periodStarts = new Map<string, number>();
 
 /** First instant of the month after the one holding `instant`, i.e. when quotas reset. */
 export function nextPeriodStart(instant: Date): Date {
-  return toInstant(addMonths(startOfMonth(inParis(instant)), 1));
+  return periodStart(nextPeriod(monthPeriod(instant)));
 }
 
 /** The period after `period` (YYYY-MM). */
 export function nextPeriod(period: string): string {
-  return monthPeriod(addParisMonths(periodStart(period), 1));
+  const [year, month] = period.split('-').map(Number) as [number, number];
+  return month === 12 ? `${year + 1}-01` : `${year}-${pad(month + 1)}`;
 }
 
 /** The Paris calendar date of an instant, as YYYY-MM-DD. */
 export function parisDate(instant: Date): string {
-  return format(inParis(instant), 'yyyy-MM-dd');
+  const { year, month, day } = parisFields(instant);
+  return `${year}-${pad(month)}-${pad(day)}`;
 }
 
 /** Midnight (Paris) starting a calendar date YYYY-MM-DD. */
@@ -75,9 +106,9 @@ export function formatFrenchDateTime(instant: Date): string {
 /** Age in whole years on the Paris calendar date of `at`; `birthDate` is YYYY-MM-DD. */
 export function ageAt(birthDate: string, at: Date): number {
   const [y, m, d] = birthDate.split('-').map(Number) as [number, number, number];
-  const today = inParis(at);
+  const today = parisFields(at);
   // Compare calendar dates only: a person born on 29 February turns a year older on 1 March.
-  return differenceInYears(new Date(today.getFullYear(), today.getMonth(), today.getDate()), new Date(y, m - 1, d));
+  return today.year - y - (today.month < m || (today.month === m && today.day < d) ? 1 : 0);
 }
 
 export type AgeGroup = 'CHILD' | 'TEEN' | 'ADULT';

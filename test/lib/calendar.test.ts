@@ -64,6 +64,17 @@ describe('month periods follow the Paris calendar', () => {
   });
 
   it.each([
+    ['eve of the spring change, last millisecond', '2027-03-27T22:59:59.999Z', '2027-03-27'],
+    ['day of the spring change, first instant', '2027-03-27T23:00:00.000Z', '2027-03-28'],
+    ['day of the spring change, last millisecond (summer time)', '2027-03-28T21:59:59.999Z', '2027-03-28'],
+    ['day after the spring change', '2027-03-28T22:00:00.000Z', '2027-03-29'],
+    ['day of the autumn change, last millisecond (winter time)', '2026-10-25T22:59:59.999Z', '2026-10-25'],
+    ['day after the autumn change', '2026-10-25T23:00:00.000Z', '2026-10-26'],
+  ])('Paris date: %s', (_label, instant, date) => {
+    expect(parisDate(new Date(instant))).toBe(date);
+  });
+
+  it.each([
     ['2027-01', '2026-12-31T23:00:00.000Z'],
     ['2027-04', '2027-03-31T22:00:00.000Z'],
     ['2026-11', '2026-10-31T23:00:00.000Z'],
