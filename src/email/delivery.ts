@@ -6,7 +6,6 @@ import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import type { PrismaClient } from '../db/prisma.js';
 import { fillMarkers } from './bulk.js';
-import type { JobResult } from 'pg-boss';
 import type { PgBoss } from '../jobs/boss.js';
 import { EMAIL_DEAD_QUEUE, EMAIL_QUEUE } from '../jobs/queues.js';
 import type { EmailDeliveryJob } from './outbox.js';
@@ -52,7 +51,7 @@ export function createDeliverer(deps: { prisma: PrismaClient; boss: PgBoss; conf
           html,
           text,
         },
-        { idempotencyKey: email.idempotencyKey },
+        { idempotencyKey: email.id },
       );
 
       if (!error) {
@@ -100,14 +99,21 @@ export function createDeliverer(deps: { prisma: PrismaClient; boss: PgBoss; conf
 /** Workers for the e-mail queues. Retries exhausted: the dead-letter job marks the e-mail FAILED. */
 export async function workEmailQueues(deps: { prisma: PrismaClient; boss: PgBoss; deliverer: Deliverer; config: Config }): Promise<void> {
   const { prisma, boss, deliverer, config } = deps;
-  const pause = () => new Promise((resolve) => setTimeout(resolve, config.emailIntervalMs));
+  // Sequential, paced sends: Resend allows about 2 requests a second per team (a 429 that gets
+  // through anyway is waited out). Real time, not the application clock: this is Resend's pace.
+  let nextSendAt = 0;
+  const paced = async () => {
+    const wait = nextSendAt - Date.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+  };
 
   // Sends a job's e-mails in order. A transient failure (network, 5xx) is Resend's, not one
-  // e-mail's: the whole job is retried with backoff, and what was sent already is skipped then.
-  async function deliverAll(outboxIds: string[], paced: boolean): Promise<void> {
+  // e-mail's: the job fails and is retried with backoff, and what was sent already is skipped.
+  async function deliverAll(outboxIds: string[]): Promise<void> {
     for (const [index, outboxId] of outboxIds.entries()) {
-      if ((paced || index > 0) && config.emailIntervalMs > 0) await pause();
+      await paced();
       const outcome = await deliverer.deliver(outboxId);
+      nextSendAt = Date.now() + config.emailIntervalMs;
       if (outcome !== 'done') {
         // Rate limited: the rest waits as Resend asked, without spending one of the retries.
         await boss.send(EMAIL_QUEUE, { outboxIds: outboxIds.slice(index) } satisfies EmailDeliveryJob, {
@@ -118,25 +124,11 @@ export async function workEmailQueues(deps: { prisma: PrismaClient; boss: PgBoss
     }
   }
 
-  // Sequential, paced sends: Resend allows about 2 requests a second per team (a 429 that gets
-  // through anyway is waited out). Each job settles on its own, so one failure retries alone.
-  await boss.work<EmailDeliveryJob>(
-    EMAIL_QUEUE,
-    { localConcurrency: 1, batchSize: 10, pollingIntervalSeconds: 0.5, perJobResults: true },
-    async (jobs) => {
-      const results: JobResult[] = [];
-      for (const [index, job] of jobs.entries()) {
-        try {
-          await deliverAll(job.data.outboxIds, index > 0);
-          results.push({ id: job.id, status: 'completed' });
-        } catch (error) {
-          // "failed" is retried with backoff while retries remain, then dead-lettered.
-          results.push({ id: job.id, status: 'failed', output: { message: (error as Error).message } });
-        }
-      }
-      return results;
-    },
-  );
+  // One job at a time: a job of a bulk run holds DELIVERY_CHUNK e-mails, and its time to expire
+  // (src/jobs/queues.ts) counts from the moment it is fetched.
+  await boss.work<EmailDeliveryJob>(EMAIL_QUEUE, { localConcurrency: 1, batchSize: 1, pollingIntervalSeconds: 0.5 }, async ([job]) => {
+    await deliverAll(job!.data.outboxIds);
+  });
   await boss.work<EmailDeliveryJob>(EMAIL_DEAD_QUEUE, { pollingIntervalSeconds: 5 }, async (jobs) => {
     const ids = jobs.flatMap((j) => j.data.outboxIds);
     const failed = await prisma.emailOutbox.updateMany({ where: { id: { in: ids }, status: 'PENDING' }, data: { status: 'FAILED' } });

@@ -56,7 +56,6 @@ export class Outbox {
     const delivered = this.deps.config.resendApiKey !== undefined;
     const row = await tx.emailOutbox.create({
       data: {
-        idempotencyKey: crypto.randomUUID(),
         template: email.template,
         fromAddress: formatSender(this.deps.config.emailFrom, email.fromName),
         toAddresses: email.to,

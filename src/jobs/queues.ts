@@ -23,7 +23,9 @@ export const queueDefinitions = (options: { emailRetryDelaySeconds: number }): Q
     retryDelay: options.emailRetryDelaySeconds,
     retryBackoff: true,
     retryDelayMax: 3_600,
-    expireInSeconds: 60,
+    // A job holds up to 50 e-mails of a bulk run (~30 s at Resend's pace); a worker that died
+    // mid-job has its job retried after this long (sent e-mails are skipped then).
+    expireInSeconds: 5 * 60,
     deadLetter: EMAIL_DEAD_QUEUE,
   },
   // Requests answered at once with the same words whoever asks; the work happens here, so the

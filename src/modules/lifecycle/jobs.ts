@@ -80,9 +80,9 @@ export async function sendRenewalReminders(app: App, at: Date): Promise<number> 
        ), batch AS (
          INSERT INTO email_batch (html, text, created_at) SELECT $4, $5, $6 WHERE EXISTS (SELECT FROM due) RETURNING id
        )
-       INSERT INTO email_outbox (idempotency_key, template, from_address, to_addresses, cc_addresses, subject,
+       INSERT INTO email_outbox (template, from_address, to_addresses, cc_addresses, subject,
                                  batch_id, values, secrets, status, patron_id, created_at)
-       SELECT gen_random_uuid()::text, 'RenewalReminder', $7, ARRAY[email], '{}', $8, batch.id,
+       SELECT 'RenewalReminder', $7, ARRAY[email], '{}', $8, batch.id,
               jsonb_build_object('__FIRST__', first_name, '__LAST__', last_name, '__LINK__', $9 || token,
                                  '__UNTIL__', $10::jsonb ->> to_char(active_until AT TIME ZONE '${TIME_ZONE}', 'YYYY-MM-DD')),
               CASE WHEN $11 THEN ARRAY[token] ELSE '{}' END, $12::"EmailStatus", due.id, $6
