@@ -25,12 +25,31 @@ export async function publishInTransaction(tx: Tx, event: RegistrationEventPaylo
   await tx.$executeRaw`SELECT pg_notify(${EVENTS_CHANNEL}, ${JSON.stringify(event)})`;
 }
 
+/** PostgreSQL refuses a NOTIFY payload of 8,000 bytes or more; events are ASCII. */
+const PAYLOAD_LIMIT = 7_900;
+
 /**
- * The JSON that set-based jobs build in SQL for each row they change: `request` and `library` are
- * SQL expressions of the statement (e.g. "r.id"), `$at` the occurrence time parameter.
+ * The statement that publishes the events of a set-based job, run in its transaction: each
+ * NOTIFY carries a JSON array of events, so 100,000 changed rows make about 2,000 notifications
+ * instead of 100,000 (which cost the job a fifth of its time).
  */
-export const notifySql = (type: RegistrationEventType, request: string, library: string, at: string) =>
-  `pg_notify('${EVENTS_CHANNEL}', json_build_object('type', '${type}', 'occurredAt', to_char(${at} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), 'requestId', ${request}, 'libraryId', ${library})::text)`;
+export function publishManyStatement(events: RegistrationEventPayload[]): { text: string; values: unknown[] } {
+  const payloads: string[] = [];
+  let chunk: string[] = [];
+  let size = 2;
+  for (const event of events) {
+    const json = JSON.stringify(event);
+    if (chunk.length && size + json.length + 1 > PAYLOAD_LIMIT) {
+      payloads.push(`[${chunk.join(',')}]`);
+      chunk = [];
+      size = 2;
+    }
+    chunk.push(json);
+    size += json.length + 1;
+  }
+  if (chunk.length) payloads.push(`[${chunk.join(',')}]`);
+  return { text: 'SELECT pg_notify($1, payload) FROM unnest($2::text[]) AS payload', values: [EVENTS_CHANNEL, payloads] };
+}
 
 /** An EventTarget fed by LISTEN; dispatching on it (yoga's publish) sends a NOTIFY. */
 class PgEventTarget extends EventTarget {
@@ -48,7 +67,9 @@ class PgEventTarget extends EventTarget {
     const client = new pg.Client({ connectionString: this.connectionString, application_name: 'numos-events' });
     client.on('notification', (message) => {
       if (message.channel !== EVENTS_CHANNEL || !message.payload) return;
-      super.dispatchEvent(new CustomEvent(REGISTRATION_TOPIC, { detail: JSON.parse(message.payload) }));
+      // One event, or the array a job published at once.
+      const parsed = JSON.parse(message.payload) as RegistrationEventPayload | RegistrationEventPayload[];
+      for (const detail of Array.isArray(parsed) ? parsed : [parsed]) super.dispatchEvent(new CustomEvent(REGISTRATION_TOPIC, { detail }));
     });
     // A lost connection is replaced; events sent meanwhile are missed, which subscriptions accept
     // (a dashboard reloads its queue when it reconnects).

@@ -4,7 +4,7 @@
 import { createElement } from 'react';
 import { EscalatedRequests, type EscalatedRequestLine } from '../../../emails/EscalatedRequests.js';
 import type { App } from '../../app.js';
-import { notifySql } from '../../events/bus.js';
+import { publishManyStatement } from '../../events/bus.js';
 import { formatFrenchDateTime } from '../../lib/calendar.js';
 import { links } from '../../links.js';
 
@@ -25,17 +25,20 @@ export async function escalateOverdueRequests(app: App, at: Date): Promise<numbe
   return app.prisma.$transaction(
     async (tx) => {
       const rows = await tx.$queryRawUnsafe<EscalatedRow[]>(
-        // The notification rides on RETURNING: one per escalated row, sent when the transaction commits.
         `UPDATE registration_request r SET escalated = true, escalated_at = $1
            FROM patron p, library l
           WHERE r.state = 'AWAITING_DECISION' AND NOT r.escalated AND r.decision_due_at <= $1
             AND p.id = r.patron_id AND l.id = r.library_id
          RETURNING r.id, r.library_id, l.name AS library_name, l.email AS library_email,
-                   p.first_name, p.last_name, r.confirmed_at,
-                   ${notifySql('ESCALATED', 'r.id', 'r.library_id', '$1::timestamptz')}::text AS notified`,
+                   p.first_name, p.last_name, r.confirmed_at`,
         at,
       );
       if (!rows.length) return 0;
+      // Sent when the transaction commits, like the change.
+      const events = publishManyStatement(
+        rows.map((r) => ({ type: 'ESCALATED', occurredAt: at.toISOString(), requestId: r.id, libraryId: r.library_id })),
+      );
+      await tx.$executeRawUnsafe(events.text, ...events.values);
       rows.sort((a, b) => a.library_name.localeCompare(b.library_name, 'fr') || a.confirmed_at.getTime() - b.confirmed_at.getTime());
       const link = links(app.config);
       const line = (r: EscalatedRow): EscalatedRequestLine => ({

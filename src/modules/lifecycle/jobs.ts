@@ -8,7 +8,7 @@ import type { App } from '../../app.js';
 import { sqlTransaction } from '../../db/sql.js';
 import { queueDeliveries } from '../../email/bulk.js';
 import { formatSender, renderEmail } from '../../email/outbox.js';
-import { notifySql } from '../../events/bus.js';
+import { publishManyStatement } from '../../events/bus.js';
 import { TIME_ZONE, addParisDays, addParisYears, formatFrenchDate, parisDate } from '../../lib/calendar.js';
 import { links } from '../../links.js';
 import { erasePatrons } from './erase.js';
@@ -17,7 +17,7 @@ import { erasePatrons } from './erase.js';
 export async function lapseUnconfirmedRequests(app: App, at: Date): Promise<number> {
   return sqlTransaction(app.pool, async (sql) => {
     // Lapsed and detached from the person in the same pass; the person is erased right after.
-    const { rows } = await sql.query<{ patron_id: string }>(
+    const { rows } = await sql.query<{ patron_id: string; id: string; library_id: string; lapsed_at: Date }>(
       `WITH due AS (
          SELECT id, patron_id FROM registration_request
           WHERE state = 'AWAITING_CONFIRMATION' AND confirmation_due_at <= $1
@@ -26,9 +26,13 @@ export async function lapseUnconfirmedRequests(app: App, at: Date): Promise<numb
        UPDATE registration_request r
           SET state = 'LAPSED', lapsed_at = r.confirmation_due_at, patron_id = NULL, search_text = NULL
          FROM due WHERE r.id = due.id
-       RETURNING due.patron_id, ${notifySql('LAPSED', 'r.id', 'r.library_id', 'r.confirmation_due_at')}::text AS notified`,
+       RETURNING due.patron_id, r.id, r.library_id, r.lapsed_at`,
       [at],
     );
+    const events = publishManyStatement(
+      rows.map((r) => ({ type: 'LAPSED', occurredAt: r.lapsed_at.toISOString(), requestId: r.id, libraryId: r.library_id })),
+    );
+    if (rows.length) await sql.query(events.text, events.values);
     // A request awaiting confirmation belongs to an account that was never confirmed.
     await erasePatrons(sql, rows.map((r) => r.patron_id).filter(Boolean));
     return rows.length;

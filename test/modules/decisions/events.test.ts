@@ -1,10 +1,11 @@
 // The live feed: registration events over SSE and WebSocket, across two server instances on one
 // database, each subscriber seeing only what it may see.
 import type { AddressInfo } from 'node:net';
-import { encodeGlobalID } from '@pothos/plugin-relay';
+import { decodeGlobalID, encodeGlobalID } from '@pothos/plugin-relay';
 import { createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { escalateOverdueRequests } from '../../../src/modules/decisions/jobs.js';
 import { createHttpServer, type HttpServer } from '../../../src/server/http.js';
 import { login, seedLibrary, seedStaff, startTestApp, type TestApp } from '../../support/harness.js';
 import { registerAndConfirm } from '../../support/patrons.js';
@@ -72,6 +73,39 @@ describe('registrationEvents over SSE', () => {
     expect(forDlpbOnB.pending()).toEqual([]);
 
     for (const s of [forA, forB, forDlpb, forDlpbOnB]) s.close();
+  });
+
+  it('delivers one event per request when a job escalates many at once (published in packed notifications)', async () => {
+    const libraryId = decodeGlobalID(libB).id;
+    const now = one.app.clock.now();
+    const COUNT = 120; // about 17 KB of events: three notifications
+    await one.app.prisma.patron.createMany({
+      data: Array.from({ length: COUNT }, (_, i) => ({
+        libraryId, lastName: `Retard${i}`, firstName: 'Lot', birthDate: new Date('1980-01-01'), email: `retard${i}@example.org`,
+        login: `retard.${i}`, loginKey: `retard.${i}`, passwordHash: 'x', newsletter: false, identityKey: `retard|${i}`, searchText: `retard${i}`,
+        status: 'TEMPORARY' as const,
+      })),
+    });
+    const patrons = await one.app.prisma.patron.findMany({ where: { loginKey: { startsWith: 'retard.' } } });
+    await one.app.prisma.registrationRequest.createMany({
+      data: patrons.map((p) => ({
+        kind: 'REGISTRATION' as const, state: 'AWAITING_DECISION' as const, patronId: p.id, libraryId, ageGroup: 'ADULT' as const,
+        submittedAt: now, confirmedAt: now, decisionDueAt: new Date(now.getTime() - 1_000),
+      })),
+    });
+    const dlpb = await login(two, 'STAFF', 'dlpb', 'mot de passe DLPB');
+    const feed = await subscribeSse(two, EVENTS, { libraryId: libB }, dlpb);
+
+    expect(await escalateOverdueRequests(one.app, now)).toBe(COUNT);
+
+    const names = new Set<string>();
+    for (let i = 0; i < COUNT; i++) {
+      const event = (await feed.next()).data.registrationEvents;
+      expect(event.type).toBe('ESCALATED');
+      names.add(event.request.patron.lastName);
+    }
+    expect(names.size).toBe(COUNT);
+    feed.close();
   });
 
   it('refuses visitors, and library staff asking for another library', async () => {
