@@ -55,6 +55,8 @@ export function publishManyStatement(events: RegistrationEventPayload[]): { text
 class PgEventTarget extends EventTarget {
   private client: pg.Client | undefined;
   private closed = false;
+  /** The listeners yoga's pub/sub registers, one per live subscription on this instance. */
+  private readonly subscriptions = new Set<unknown>();
 
   constructor(
     private readonly connectionString: string,
@@ -66,7 +68,9 @@ class PgEventTarget extends EventTarget {
   async listen(): Promise<void> {
     const client = new pg.Client({ connectionString: this.connectionString, application_name: 'numos-events' });
     client.on('notification', (message) => {
-      if (message.channel !== EVENTS_CHANNEL || !message.payload) return;
+      // Without a live subscription on this instance there is nobody to hand the events to (a
+      // job's run may bring a hundred thousand of them).
+      if (message.channel !== EVENTS_CHANNEL || !message.payload || !this.subscriptions.size) return;
       // One event, or the array a job published at once.
       const parsed = JSON.parse(message.payload) as RegistrationEventPayload | RegistrationEventPayload[];
       for (const detail of Array.isArray(parsed) ? parsed : [parsed]) super.dispatchEvent(new CustomEvent(REGISTRATION_TOPIC, { detail }));
@@ -84,6 +88,16 @@ class PgEventTarget extends EventTarget {
     if (this.closed) return;
     this.client = undefined;
     setTimeout(() => void this.listen().catch(() => this.reconnect()), 1_000).unref();
+  }
+
+  override addEventListener(...args: Parameters<EventTarget['addEventListener']>): void {
+    if (args[1]) this.subscriptions.add(args[1]);
+    super.addEventListener(...args);
+  }
+
+  override removeEventListener(...args: Parameters<EventTarget['removeEventListener']>): void {
+    this.subscriptions.delete(args[1]);
+    super.removeEventListener(...args);
   }
 
   override dispatchEvent(event: Event): boolean {
