@@ -89,10 +89,16 @@ export async function consumeBench(): Promise<void> {
     const minimalBody = JSON.stringify({ query: 'mutation($p: ID!, $k: String!) { consume(patronId: $p, key: $k) }', variables: { p: '%PATRON%', k: '%KEY%' } });
 
     console.log(`${PATRONS} ACTIVE patrons; ${SECONDS} s per measure; consumeQuota on NEWSPAPER (limit 31)`);
+    // Each measure starts from vacuumed tables: otherwise autovacuum, woken by the previous
+    // measure's inserts, runs during the next one and the last measured pays for the others.
+    const settle = () => app.pool.query('VACUUM (ANALYZE) consumption, quota_usage');
     for (const connections of [8, 50]) {
       await runLoad({ url, headers, body: consumeBody, patronIds, connections, seconds: 2 }); // warm-up
+      await settle();
       const base = line(`SQL through pg, ${connections} callers`, await direct(app, caller, patronIds, connections));
+      await settle();
       const yoga = line(`minimal yoga, ${connections} connections`, await runLoad({ url: minimalUrl, headers: { 'content-type': 'application/json' }, body: minimalBody, patronIds, connections, seconds: SECONDS }));
+      await settle();
       const full = line(`NuMos consumeQuota, ${connections} connections`, await runLoad({ url, headers, body: consumeBody, patronIds, connections, seconds: SECONDS }));
       console.log(
         `  ratios: NuMos / minimal yoga ${(100 * full.rps / yoga.rps).toFixed(0)} %, NuMos / pg ${(100 * full.rps / base.rps).toFixed(0)} %, ` +
