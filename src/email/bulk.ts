@@ -1,8 +1,8 @@
 // E-mails for thousands of recipients in one job run (renewal reminders). The template is
 // rendered once, with markers, into an `email_batch` row; each outbox row keeps only its
 // recipient and the markers' values (both written by the job's own set-based SQL), and the
-// deliverer fills the body when it sends. A run then writes a few hundred bytes per person instead of a
-// whole e-mail, and one delivery job carries several e-mails.
+// deliverer fills the body when it sends. A run then writes a few hundred bytes per person
+// instead of a whole e-mail, and one delivery job carries several e-mails.
 import type { App } from '../app.js';
 import { bossDb, type Sql } from '../db/sql.js';
 import { EMAIL_QUEUE } from '../jobs/queues.js';

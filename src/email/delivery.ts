@@ -5,6 +5,7 @@ import { Resend } from 'resend';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import type { PrismaClient } from '../db/prisma.js';
+import type { EmailBatch } from '../generated/prisma/client.js';
 import { fillMarkers } from './bulk.js';
 import type { PgBoss } from '../jobs/boss.js';
 import { EMAIL_DEAD_QUEUE, EMAIL_QUEUE } from '../jobs/queues.js';
@@ -30,6 +31,13 @@ export function createDeliverer(deps: { prisma: PrismaClient; boss: PgBoss; conf
     ? new Resend(config.resendApiKey, config.resendBaseUrl ? { baseUrl: config.resendBaseUrl } : undefined)
     : undefined;
 
+  // A bulk job's e-mails share one body, which never changes: read it once, not once per e-mail.
+  let lastBatch: EmailBatch | undefined;
+  const batchBody = async (id: string) => {
+    if (lastBatch?.id !== id) lastBatch = await prisma.emailBatch.findUniqueOrThrow({ where: { id } });
+    return lastBatch;
+  };
+
   return {
     async deliver(outboxId) {
       const email = await prisma.emailOutbox.findUnique({ where: { id: outboxId } });
@@ -37,7 +45,7 @@ export function createDeliverer(deps: { prisma: PrismaClient; boss: PgBoss; conf
       if (!resend || !email || email.status !== 'PENDING') return 'done';
 
       // Its own body, or its batch's body filled with its values.
-      const batch = email.batchId ? await prisma.emailBatch.findUniqueOrThrow({ where: { id: email.batchId } }) : null;
+      const batch = email.batchId ? await batchBody(email.batchId) : null;
       const values = email.values as Record<string, string> | null;
       const html = batch && values ? fillMarkers(batch.html, values, true) : (email.html ?? '');
       const text = batch && values ? fillMarkers(batch.text, values, false) : (email.text ?? '');

@@ -25,7 +25,7 @@ export interface OutgoingEmail {
   patronId?: string;
 }
 
-/** A delivery job: one e-mail, or a hundred of a bulk run, sent in order. */
+/** A delivery job: one e-mail, or up to DELIVERY_CHUNK of a bulk run, sent in order. */
 export interface EmailDeliveryJob {
   outboxIds: string[];
 }

@@ -20,20 +20,15 @@ export interface RegistrationEventPayload {
 
 export type Topics = { [REGISTRATION_TOPIC]: [RegistrationEventPayload] };
 
-/** Publishes an event when (and only if) the transaction commits. */
-export async function publishInTransaction(tx: Tx, event: RegistrationEventPayload): Promise<void> {
-  await tx.$executeRaw`SELECT pg_notify(${EVENTS_CHANNEL}, ${JSON.stringify(event)})`;
-}
-
 /** PostgreSQL refuses a NOTIFY payload of 8,000 bytes or more; events are ASCII. */
 const PAYLOAD_LIMIT = 7_900;
 
 /**
- * The statement that publishes the events of a set-based job, run in its transaction: each
- * NOTIFY carries a JSON array of events, so 100,000 changed rows make about 2,000 notifications
- * instead of 100,000 (which cost the job a fifth of its time).
+ * The statement that publishes events: each NOTIFY carries a JSON array of events, so that a
+ * set-based job changing 100,000 rows sends about 2,000 notifications, not 100,000 (which cost
+ * it a fifth of its time). Inside a transaction, they leave if and only if it commits.
  */
-export function publishManyStatement(events: RegistrationEventPayload[]): { text: string; values: unknown[] } {
+export function publishStatement(events: RegistrationEventPayload[]): { text: string; values: unknown[] } {
   const payloads: string[] = [];
   let chunk: string[] = [];
   let size = 2;
@@ -49,6 +44,12 @@ export function publishManyStatement(events: RegistrationEventPayload[]): { text
   }
   if (chunk.length) payloads.push(`[${chunk.join(',')}]`);
   return { text: 'SELECT pg_notify($1, payload) FROM unnest($2::text[]) AS payload', values: [EVENTS_CHANNEL, payloads] };
+}
+
+/** Publishes events when (and only if) the Prisma transaction commits. */
+export async function publishInTransaction(tx: Tx, events: RegistrationEventPayload[]): Promise<void> {
+  const { text, values } = publishStatement(events);
+  await tx.$executeRawUnsafe(text, ...values);
 }
 
 /** An EventTarget fed by LISTEN; dispatching on it (yoga's publish) sends a NOTIFY. */
@@ -71,9 +72,9 @@ class PgEventTarget extends EventTarget {
       // Without a live subscription on this instance there is nobody to hand the events to (a
       // job's run may bring a hundred thousand of them).
       if (message.channel !== EVENTS_CHANNEL || !message.payload || !this.subscriptions.size) return;
-      // One event, or the array a job published at once.
-      const parsed = JSON.parse(message.payload) as RegistrationEventPayload | RegistrationEventPayload[];
-      for (const detail of Array.isArray(parsed) ? parsed : [parsed]) super.dispatchEvent(new CustomEvent(REGISTRATION_TOPIC, { detail }));
+      for (const detail of JSON.parse(message.payload) as RegistrationEventPayload[]) {
+        super.dispatchEvent(new CustomEvent(REGISTRATION_TOPIC, { detail }));
+      }
     });
     // A lost connection is replaced; events sent meanwhile are missed, which subscriptions accept
     // (a dashboard reloads its queue when it reconnects).
@@ -101,8 +102,8 @@ class PgEventTarget extends EventTarget {
   }
 
   override dispatchEvent(event: Event): boolean {
-    const detail = (event as CustomEvent<RegistrationEventPayload>).detail;
-    void this.pool.query('SELECT pg_notify($1, $2)', [EVENTS_CHANNEL, JSON.stringify(detail)]);
+    const { text, values } = publishStatement([(event as CustomEvent<RegistrationEventPayload>).detail]);
+    void this.pool.query(text, values);
     return true;
   }
 

@@ -4,7 +4,7 @@
 import { createElement } from 'react';
 import { EscalatedRequests, type EscalatedRequestLine } from '../../../emails/EscalatedRequests.js';
 import type { App } from '../../app.js';
-import { publishManyStatement } from '../../events/bus.js';
+import { publishInTransaction } from '../../events/bus.js';
 import { formatFrenchDateTime } from '../../lib/calendar.js';
 import { links } from '../../links.js';
 
@@ -34,11 +34,10 @@ export async function escalateOverdueRequests(app: App, at: Date): Promise<numbe
         at,
       );
       if (!rows.length) return 0;
-      // Sent when the transaction commits, like the change.
-      const events = publishManyStatement(
+      await publishInTransaction(
+        tx,
         rows.map((r) => ({ type: 'ESCALATED', occurredAt: at.toISOString(), requestId: r.id, libraryId: r.library_id })),
       );
-      await tx.$executeRawUnsafe(events.text, ...events.values);
       rows.sort((a, b) => a.library_name.localeCompare(b.library_name, 'fr') || a.confirmed_at.getTime() - b.confirmed_at.getTime());
       const link = links(app.config);
       const line = (r: EscalatedRow): EscalatedRequestLine => ({

@@ -134,7 +134,7 @@ export async function decide(app: App, caller: Caller, input: DecideInput): Prom
         before: { state: current.state, accountStatus: patron.status, activeUntil: patron.activeUntil },
         after: { state: decided.state, decision: input.decision, activeUntil, accountStatus: accepted ? 'ACTIVE' : current.kind === 'REGISTRATION' ? 'REFUSED' : patron.status },
       });
-      await publishInTransaction(tx, { type: 'DECIDED', occurredAt: now.toISOString(), requestId: current.id, libraryId: current.libraryId });
+      await publishInTransaction(tx, [{ type: 'DECIDED', occurredAt: now.toISOString(), requestId: current.id, libraryId: current.libraryId }]);
       if (pool) await checkLicenceAlert(app, tx, pool.alertLevel);
       return decided;
     });

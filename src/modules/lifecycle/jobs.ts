@@ -8,7 +8,7 @@ import type { App } from '../../app.js';
 import { sqlTransaction } from '../../db/sql.js';
 import { queueDeliveries } from '../../email/bulk.js';
 import { formatSender, renderEmail } from '../../email/outbox.js';
-import { publishManyStatement } from '../../events/bus.js';
+import { publishStatement } from '../../events/bus.js';
 import { TIME_ZONE, addParisDays, addParisYears, formatFrenchDate, parisDate } from '../../lib/calendar.js';
 import { links } from '../../links.js';
 import { erasePatrons } from './erase.js';
@@ -29,10 +29,11 @@ export async function lapseUnconfirmedRequests(app: App, at: Date): Promise<numb
        RETURNING due.patron_id, r.id, r.library_id, r.lapsed_at`,
       [at],
     );
-    const events = publishManyStatement(
+    if (!rows.length) return 0;
+    const events = publishStatement(
       rows.map((r) => ({ type: 'LAPSED', occurredAt: r.lapsed_at.toISOString(), requestId: r.id, libraryId: r.library_id })),
     );
-    if (rows.length) await sql.query(events.text, events.values);
+    await sql.query(events.text, events.values);
     // A request awaiting confirmation belongs to an account that was never confirmed.
     await erasePatrons(sql, rows.map((r) => r.patron_id).filter(Boolean));
     return rows.length;
@@ -59,10 +60,10 @@ export async function sendRenewalReminders(app: App, at: Date): Promise<number> 
   );
   return sqlTransaction(app.pool, async (sql) => {
     // Claimed: the key conflict leaves out the accounts already reminded, and those another
-    // instance claims at the same moment (it waits for that one to commit). The token: two version-4 UUIDs, 244 bits from the server's strong
-    // random source, in the base64url form and SHA-256 hex hash of src/lib/secrets.ts, minted in
-    // a materialised CTE so that both inserts see the same one. The batch row exists only if
-    // someone is due.
+    // instance claims at the same moment (it waits for that one to commit). The token: two
+    // version-4 UUIDs, 244 bits from the server's strong random source, in the base64url form and
+    // SHA-256 hex hash of src/lib/secrets.ts, minted in a materialised CTE so that both inserts
+    // see the same one. The batch row exists only if someone is due.
     const { rows } = await sql.query<{ id: string }>(
       `WITH candidates AS MATERIALIZED (
          SELECT id, email, first_name, last_name, active_until FROM patron

@@ -8,6 +8,7 @@ import { encodeGlobalID } from '@pothos/plugin-relay';
 import type { PoolClient } from 'pg';
 import type { App } from '../../app.js';
 import type { Caller } from '../../auth/caller.js';
+import { sqlTransaction } from '../../db/sql.js';
 import type { ContentCategory } from '../../generated/prisma/client.js';
 import { userError, type UserError } from '../../graphql/errors.js';
 import { idOf } from '../../graphql/ids.js';
@@ -114,14 +115,14 @@ export async function consumeQuota(app: App, caller: Caller, input: ConsumeInput
       })).rows[0]
     : undefined;
   const age = patron ? ageAt(patron.birth_date.toISOString().slice(0, 10), now) : null;
+  // Open access needs a TEMPORARY or ACTIVE account, metered content an ACTIVE one.
+  const statuses = input.category === 'UNLIMITED' ? ['ACTIVE', 'TEMPORARY'] : ['ACTIVE'];
   const refusal =
     !caller.categories.includes(input.category) ? 'CATEGORY_NOT_ALLOWED'
     : !patron ? 'NOT_FOUND'
-    : input.category === 'UNLIMITED' ? (patron.status === 'ACTIVE' || patron.status === 'TEMPORARY' ? null : 'ACCOUNT_NOT_ACTIVE')
-    : patron.status !== 'ACTIVE' ? 'ACCOUNT_NOT_ACTIVE'
+    : !statuses.includes(patron.status) ? 'ACCOUNT_NOT_ACTIVE'
     : input.minimumAge != null && age! < input.minimumAge ? 'AGE_RESTRICTED'
     : null;
-  const ageRefusal = !refusal && input.category === 'UNLIMITED' && input.minimumAge != null && age! < input.minimumAge ? 'AGE_RESTRICTED' : null;
 
   // One round trip, one transaction: the unit taken below the limit, the call recorded under its
   // key, a replay answered as the first call and counted once, the balance after it
@@ -130,9 +131,9 @@ export async function consumeQuota(app: App, caller: Caller, input: ConsumeInput
     name: 'consume-quota',
     text: 'SELECT id, granted, error_code, request_hash, balance FROM consume_quota($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)',
     values: [
-      patron ? patronId : null, period, input.category, !refusal && !ageRefusal && input.category !== 'UNLIMITED', DEFAULT_LIMITS_JSON,
+      patron ? patronId : null, period, input.category, !refusal && input.category !== 'UNLIMITED', DEFAULT_LIMITS_JSON,
       caller.providerId, key, requestHash, patron?.library_id ?? null, age === null ? null : ageGroupOf(age), input.resourceId,
-      input.minimumAge ?? null, refusal ?? ageRefusal, now,
+      input.minimumAge ?? null, refusal, now,
     ],
   });
   const outcome = rows[0]!;
@@ -168,28 +169,21 @@ export async function cancelConsumption(app: App, caller: Caller, consumptionGlo
   if (now >= windowEnd) {
     return { balance: null, errors: [userError('CANCELLATION_WINDOW_CLOSED', `Une consommation ne peut être annulée que dans les ${app.settings.cancellationHours} heures.`, 'consumptionId')] };
   }
-  const client = await app.pool.connect();
-  try {
-    await client.query('BEGIN');
-    const { rowCount } = await client.query(
+  const cancelled = await sqlTransaction(app.pool, async (sql) => {
+    const { rowCount } = await sql.query(
       'UPDATE consumption SET cancelled_at = $2 WHERE id = $1 AND granted AND cancelled_at IS NULL',
       [id, now],
     );
     if (rowCount === 1 && found.category !== 'UNLIMITED') {
-      await client.query(
+      await sql.query(
         'UPDATE quota_usage SET used = used - 1 WHERE patron_id = $1 AND period = $2 AND category = $3 AND used > 0',
         [found.patron_id, found.period, found.category],
       );
     }
-    await client.query('COMMIT');
-    if (rowCount !== 1) {
-      return { balance: null, errors: [userError('INVALID_STATE', "Cette consommation n'a pas été accordée ou est déjà annulée.", 'consumptionId')] };
-    }
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
+    return rowCount === 1;
+  });
+  if (!cancelled) {
+    return { balance: null, errors: [userError('INVALID_STATE', "Cette consommation n'a pas été accordée ou est déjà annulée.", 'consumptionId')] };
   }
   return { balance: found.patron_id ? await quotaBalance(app.pool, found.patron_id, now) : null, errors: [] };
 }

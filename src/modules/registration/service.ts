@@ -292,7 +292,7 @@ export async function confirm(app: App, rawToken: string): Promise<ConfirmResult
       });
       const request = await tx.registrationRequest.findUniqueOrThrow({ where: { id: token.requestId } });
       await notifyLibrary(app, tx, request, patron, patron.library);
-      await publishInTransaction(tx, { type: 'CONFIRMED', occurredAt: now.toISOString(), requestId: request.id, libraryId: request.libraryId });
+      await publishInTransaction(tx, [{ type: 'CONFIRMED', occurredAt: now.toISOString(), requestId: request.id, libraryId: request.libraryId }]);
       return { account: patron, errors: [] };
     }
     const patron = await tx.patron.findUnique({ where: { id: token.patronId } });

@@ -66,7 +66,7 @@ export async function requestRenewal(app: App, caller: Caller, rawToken: string 
         },
       });
       await notifyLibrary(app, tx, created, patron, patron.library);
-      await publishInTransaction(tx, { type: 'RENEWAL_REQUESTED', occurredAt: now.toISOString(), requestId: created.id, libraryId: created.libraryId });
+      await publishInTransaction(tx, [{ type: 'RENEWAL_REQUESTED', occurredAt: now.toISOString(), requestId: created.id, libraryId: created.libraryId }]);
       return created;
     });
     return { request, errors: [] };
