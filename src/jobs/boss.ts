@@ -1,14 +1,19 @@
 // pg-boss: the job queue inside PostgreSQL. Its schema is created (or upgraded) at start-up and
 // every queue of queueDefinitions exists before anything is sent or worked.
 import { PgBoss, type Db } from 'pg-boss';
+import { isDatabaseUnavailable, reportDatabaseError } from '../db/availability.js';
 import type { Tx } from '../db/prisma.js';
+import { repeatedErrors } from '../lib/repeated-errors.js';
 import { queueDefinitions } from './queues.js';
 
 export type { PgBoss };
 
 export async function startBoss(connectionString: string, options = { emailRetryDelaySeconds: 10 }): Promise<PgBoss> {
   const boss = new PgBoss({ connectionString, max: 4, application_name: 'numos-jobs' });
-  boss.on('error', (error) => console.error('[numos] pg-boss :', error));
+  // During a database outage every poll of every worker fails: one line per cause, not one per poll.
+  boss.on('error', (error) =>
+    isDatabaseUnavailable(error) ? reportDatabaseError(error) : repeatedErrors.report(`pg-boss:${error.message}`, `pg-boss : ${error.message}`),
+  );
   await boss.start();
   for (const { name, ...queue } of queueDefinitions(options)) {
     // createQueue leaves an existing queue as it was; updateQueue brings its options up to date.

@@ -9,6 +9,8 @@ import type { Context } from '../graphql/context.js';
 import { getSchema } from '../graphql/schema.js';
 import { syncTestClock } from '../modules/lifecycle/test-clock.js';
 import { clientIp, trustedProxyList } from './client-ip.js';
+import { shapeError } from './errors.js';
+import { isDatabaseUnavailable, reportDatabaseError } from '../db/availability.js';
 
 export type ServerContext = { req?: IncomingMessage };
 export type Yoga = YogaServerInstance<ServerContext, Context>;
@@ -31,10 +33,17 @@ export function createYogaServer(app: App): Yoga {
     graphiql: app.config.graphiql ? { title: 'NuMos API', shouldPersistHeaders: false } : false,
     landingPage: false,
     // Unexpected errors become "Unexpected error." with no internals; GraphQLErrors we throw
-    // (UNAUTHENTICATED, FORBIDDEN, bad scalars) pass through.
-    maskedErrors: true,
+    // (UNAUTHENTICATED, FORBIDDEN, bad scalars) pass through; a database out of reach is
+    // SERVICE_UNAVAILABLE (src/server/errors.ts).
+    maskedErrors: { maskError: shapeError },
     batching: false,
-    logging: production ? 'warn' : 'info',
+    // The failures yoga masks are logged here: an unreachable database once per cause.
+    logging: {
+      debug: () => {},
+      info: () => {},
+      warn: (...args) => console.warn('[numos]', ...args),
+      error: (error, ...rest) => (isDatabaseUnavailable(error) ? reportDatabaseError(error as Error) : console.error('[numos]', error, ...rest)),
+    },
     plugins: [
       // Browsers cannot send this header cross-site without a CORS preflight; JSON POSTs
       // (preflighted anyway) and GraphiQL pass.
@@ -49,9 +58,13 @@ export function createYogaServer(app: App): Yoga {
       }),
       useReadinessCheck({
         endpoint: '/ready',
-        check: async () => {
-          await app.pool.query('SELECT 1');
-          return app.boss.isInstalled();
+        // Says what is wrong without naming a host, a port or a user.
+        check: async ({ fetchAPI }) => {
+          const ready = await Promise.all([app.pool.query('SELECT 1'), app.boss.isInstalled()]).then(
+            ([, installed]) => installed && app.events.listening,
+            () => false,
+          );
+          return ready || new fetchAPI.Response('database unavailable', { status: 503, headers: { 'content-type': 'text/plain; charset=utf-8' } });
         },
       }),
     ],

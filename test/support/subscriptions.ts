@@ -1,4 +1,5 @@
-// Reads a GraphQL subscription over SSE (yoga's default transport) from an in-process yoga.
+// Reads a GraphQL subscription over SSE (yoga's default transport), from an in-process yoga or
+// from a server's URL over real HTTP.
 import type { TestApp } from './harness.js';
 
 export interface Subscription<T = any> {
@@ -9,9 +10,10 @@ export interface Subscription<T = any> {
   close(): void;
 }
 
-export async function subscribeSse<T = any>(t: TestApp, query: string, variables: object = {}, token?: string): Promise<Subscription<T>> {
+export async function subscribeSse<T = any>(target: TestApp | string, query: string, variables: object = {}, token?: string): Promise<Subscription<T>> {
   const controller = new AbortController();
-  const response = await t.app.yoga.fetch('http://numos.test/graphql', {
+  const [fetchOf, url] = typeof target === 'string' ? [fetch, target] : [target.app.yoga.fetch, 'http://numos.test/graphql'];
+  const response = await fetchOf(url, {
     method: 'POST',
     headers: {
       'content-type': 'application/json',
