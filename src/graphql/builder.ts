@@ -4,10 +4,10 @@ import PrismaPlugin from '@pothos/plugin-prisma';
 import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import { GraphQLError } from 'graphql';
-import { DateTimeResolver, EmailAddressResolver, LocalDateResolver } from 'graphql-scalars';
 import type PrismaTypes from '../generated/pothos-prisma-types.js';
 import { getDatamodel } from '../generated/pothos-prisma-types.js';
 import type { Context } from './context.js';
+import { DateTimeScalar, EmailAddressScalar, LocalDateScalar } from './scalars.js';
 
 export const builder = new SchemaBuilder<{
   Context: Context;
@@ -70,9 +70,9 @@ export function forbidden(): GraphQLError {
   });
 }
 
-builder.addScalarType('DateTime', DateTimeResolver);
-builder.addScalarType('LocalDate', LocalDateResolver);
-builder.addScalarType('EmailAddress', EmailAddressResolver);
+builder.addScalarType('DateTime', DateTimeScalar);
+builder.addScalarType('LocalDate', LocalDateScalar);
+builder.addScalarType('EmailAddress', EmailAddressScalar);
 
 builder.queryType();
 builder.mutationType();

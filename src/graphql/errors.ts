@@ -54,19 +54,33 @@ export const UserErrorType = builder.objectRef<UserError>('UserError').implement
 
 type Types = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
 
-/** A mutation payload of the contract: its own fields, plus the business `errors` every payload has. */
+/** What each payload answers when its mutation is refused before it runs, `errors` aside. */
+const refusals = new Map<string, object>();
+
+/**
+ * A mutation payload of the contract: its own fields, plus the business `errors` every payload has.
+ * `refused` gives its non-null fields a value for a mutation refused before it ran (its input, by
+ * src/graphql/input-guard.ts); the others are null then.
+ */
 export function payloadType<T extends { errors: UserError[] }>(
   name: string,
   fields: (t: PothosSchemaTypes.ObjectFieldBuilder<Types, T>) => FieldMap,
+  refused: Partial<Omit<T, 'errors'>> = {},
 ) {
+  refusals.set(name, refused);
   return builder.objectRef<T>(name).implement({
     fields: (t) => ({ ...fields(t), errors: t.field({ type: [UserErrorType], resolve: (p) => p.errors }) }),
   });
 }
 
-export const OkPayload = payloadType<{ ok: boolean; errors: UserError[] }>('OkPayload', (t) => ({
-  ok: t.exposeBoolean('ok'),
-}));
+export const OkPayload = payloadType<{ ok: boolean; errors: UserError[] }>(
+  'OkPayload',
+  (t) => ({ ok: t.exposeBoolean('ok') }),
+  { ok: false },
+);
+
+/** The answer of a payload type (by name) to a mutation refused before it ran. */
+export const refusedPayload = (payloadName: string, errors: UserError[]) => ({ ...refusals.get(payloadName), errors });
 
 /** Thrown inside a transaction to roll it back and answer with a business error. */
 export class Refusal extends Error {

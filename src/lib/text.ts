@@ -14,10 +14,13 @@ export function normalizeForSearch(value: string): string {
     .trim();
 }
 
-/** Words of a search query, normalised; empty when the query holds nothing searchable. */
+/** Words of a search that count: each is one indexed condition, so a search's cost is bounded. */
+export const SEARCH_WORDS_MAX = 8;
+
+/** Words of a search query, normalised (the first SEARCH_WORDS_MAX); empty when nothing is searchable. */
 export function searchTerms(query: string | null | undefined): string[] {
   if (!query) return [];
-  return normalizeForSearch(query).split(' ').filter(Boolean);
+  return normalizeForSearch(query).split(' ').filter(Boolean).slice(0, SEARCH_WORDS_MAX);
 }
 
 /** Escapes LIKE wildcards so that a user's "%" or "_" match themselves. */

@@ -1,7 +1,9 @@
 // Request throttling shared by every instance: counters live in PostgreSQL (rate-limiter-flexible's
 // Postgres store, table `rate_limit`). Windows are fixed and short, so a throttled person is
 // slowed down, never locked out for good. NUMOS_THROTTLE=0 turns it off (load tests, QA).
+// Keys are stored hashed: the table names no login, address or e-mail, and any key fits its column.
 import type pg from 'pg';
+import { hashSecret } from './secrets.js';
 import { RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
 import { userError, type UserError } from '../graphql/errors.js';
 
@@ -26,6 +28,8 @@ export const rateLimited = (msBeforeNext: number): UserError => {
   const minutes = Math.max(1, Math.ceil(msBeforeNext / 60_000));
   return userError('RATE_LIMITED', `Trop de tentatives. Réessayez dans ${minutes} minute${minutes > 1 ? 's' : ''}.`);
 };
+
+const keyOf = (key: string) => hashSecret(key.toLowerCase());
 
 export class Throttle {
   private readonly limiters = new Map<string, RateLimiterPostgres>();
@@ -52,11 +56,14 @@ export class Throttle {
     return limiter;
   }
 
-  /** Counts one attempt; RATE_LIMITED once the rule's points are spent within its window. */
+  /**
+   * Counts one attempt, atomically (one upsert), before the attempt is made: RATE_LIMITED once the
+   * rule's points are spent within its window, so concurrent attempts cannot buy more than that.
+   */
   async hit(rule: ThrottleRule, key: string): Promise<UserError | null> {
     if (!this.enabled) return null;
     try {
-      await this.limiter(rule).consume(key.toLowerCase());
+      await this.limiter(rule).consume(keyOf(key));
       return null;
     } catch (error) {
       if (error instanceof RateLimiterRes) return rateLimited(error.msBeforeNext);
@@ -64,14 +71,12 @@ export class Throttle {
     }
   }
 
-  /** RATE_LIMITED when the rule's points are already spent, without counting an attempt. */
-  async check(rule: ThrottleRule, key: string): Promise<UserError | null> {
-    if (!this.enabled) return null;
-    const state = await this.limiter(rule).get(key.toLowerCase());
-    return state && state.consumedPoints >= rule.points ? rateLimited(state.msBeforeNext) : null;
+  /** Gives back the point of an attempt that turned out legitimate. */
+  async refund(rule: ThrottleRule, key: string): Promise<void> {
+    if (this.enabled) await this.limiter(rule).reward(keyOf(key), 1);
   }
 
   async reset(rule: ThrottleRule, key: string): Promise<void> {
-    if (this.enabled) await this.limiter(rule).delete(key.toLowerCase());
+    if (this.enabled) await this.limiter(rule).delete(keyOf(key));
   }
 }

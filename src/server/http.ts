@@ -1,6 +1,7 @@
 // The HTTP server: yoga for GraphQL over HTTP and SSE, and graphql-ws for subscriptions over
 // WebSocket on the same path, both through yoga's envelop (same schema, context, limits).
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { Server as NetServer } from 'node:net';
 import type { ExecutionArgs } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
@@ -12,13 +13,23 @@ export interface HttpServer {
   server: Server;
   /**
    * Stops accepting, ends subscriptions, lets in-flight requests finish within `graceMs`, then
-   * cuts what is left.
+   * cuts what is left. Meanwhile every response says `Connection: close`, and a kept-alive socket
+   * is closed only after its next response or by its keep-alive timeout (announced to clients), so
+   * no request is cut off on its way in.
    */
   close(graceMs: number): Promise<void>;
 }
 
 export function createHttpServer(app: App): HttpServer {
   const server = createServer(app.yoga);
+  let draining = false;
+  /** Responses in progress; those of subscriptions over SSE are streams that never finish. */
+  const unanswered = new Map<ServerResponse, { stream: boolean }>();
+  server.prependListener('request', (request: IncomingMessage, response: ServerResponse) => {
+    if (draining) response.shouldKeepAlive = false;
+    unanswered.set(response, { stream: request.headers.accept?.includes('text/event-stream') ?? false });
+    response.once('close', () => unanswered.delete(response));
+  });
   const sockets = new WebSocketServer({ server, path: app.yoga.graphqlEndpoint });
   useServer(
     {
@@ -55,10 +66,18 @@ export function createHttpServer(app: App): HttpServer {
   return {
     server,
     async close(graceMs) {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      draining = true;
+      for (const [response, { stream }] of unanswered) {
+        // A subscription over SSE never finishes by itself: its stream ends now (the client
+        // reconnects, to another instance). Any other response closes its connection when done.
+        if (stream) response.destroy();
+        else if (!response.headersSent) response.shouldKeepAlive = false;
+      }
+      // net.Server#close stops accepting; http.Server#close would also drop idle kept-alive
+      // sockets at once, under the feet of a request the client may be sending on one right now.
+      const closed = new Promise<void>((resolve) => NetServer.prototype.close.call(server, () => resolve()));
       for (const socket of sockets.clients) socket.close(1001, 'Arrêt du serveur');
       sockets.close();
-      server.closeIdleConnections();
       const cut = setTimeout(() => {
         for (const socket of sockets.clients) socket.terminate();
         server.closeAllConnections();

@@ -41,6 +41,11 @@ export async function waitForEmail(t: TestApp, to: string, subject: string | Reg
   return matching()[count - 1]!;
 }
 
+/** Waits until every e-mail queued so far has been handed to the (fake) Resend: counts are final then. */
+export async function allDelivered(t: TestApp): Promise<void> {
+  await expect.poll(() => t.app.prisma.emailOutbox.count({ where: { status: 'PENDING' } }), { timeout: 15_000 }).toBe(0);
+}
+
 /** Registers and confirms through the API; returns the input used and the confirmation token. */
 export async function registerAndConfirm(t: TestApp, libraryId: string, overrides: Record<string, unknown> = {}) {
   const input = registerInput(libraryId, overrides);

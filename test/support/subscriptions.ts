@@ -7,6 +7,8 @@ export interface Subscription<T = any> {
   next(timeoutMs?: number): Promise<T>;
   /** Events received so far and not yet taken with next(). */
   pending(): T[];
+  /** Resolves when the server ends the stream. */
+  ended: Promise<void>;
   close(): void;
 }
 
@@ -28,7 +30,7 @@ export async function subscribeSse<T = any>(target: TestApp | string, query: str
   const reader = response.body!.getReader();
   const decoder = new TextDecoder();
   let buffer = '';
-  void (async () => {
+  const ended = (async () => {
     try {
       for (;;) {
         const { value, done } = await reader.read();
@@ -62,6 +64,7 @@ export async function subscribeSse<T = any>(target: TestApp | string, query: str
             });
           }),
     pending: () => queue.splice(0),
+    ended,
     close: () => controller.abort(),
   };
 }

@@ -27,7 +27,7 @@ export interface DecideResult {
   errors: UserError[];
 }
 
-const MESSAGE_MAX = 20_000;
+export const MESSAGE_MAX = 20_000;
 
 export function templateLinks(app: App): TemplateLinks {
   const base = app.config.publicAppUrl;
@@ -54,9 +54,6 @@ export async function decide(app: App, caller: Caller, input: DecideInput): Prom
   const found = id ? await app.prisma.registrationRequest.findUnique({ where: { id }, select: { libraryId: true, patronId: true } }) : null;
   if (!found || !found.patronId) return fail(userError('NOT_FOUND', 'Demande introuvable.', 'requestId'));
   if (!canSeeLibraryData(caller, found.libraryId)) throw forbidden();
-  if (input.message != null && input.message.length > MESSAGE_MAX) {
-    return fail(userError('INVALID_INPUT', `Le message ne peut pas dépasser ${MESSAGE_MAX} caractères.`, 'message'));
-  }
   const template = input.message?.trim() ? input.message : await defaultResponse(app, input.decision);
   const onBehalf = caller.role === 'DLPB_AGENT';
 

@@ -3,7 +3,8 @@ import { payloadType, type UserError } from '../../graphql/errors.js';
 import { idOf } from '../../graphql/ids.js';
 import type { RegistrationRequest } from '../../generated/prisma/client.js';
 import { DecisionEnum, RegistrationRequestType } from '../registration/types.js';
-import { decide } from './service.js';
+import { decide, MESSAGE_MAX } from './service.js';
+import { maxChars, SEARCH_MAX } from '../../graphql/input-guard.js';
 import { pendingOrderBy, pendingWhere } from './queue.js';
 
 const PendingStateEnum = builder.enumType('PendingState', {
@@ -19,7 +20,7 @@ const PendingRegistrationsFilter = builder.inputType('PendingRegistrationsFilter
   fields: (t) => ({
     libraryId: t.id({ required: false, description: 'Library staff: ignored or must be their own library. DLPB: any library, or all when null.' }),
     state: t.field({ type: PendingStateEnum, required: false, defaultValue: 'ALL' }),
-    search: t.string({ required: false, description: 'Case- and accent-insensitive partial match on last name, first name, login and e-mail.' }),
+    search: t.string({ required: false, ...maxChars(SEARCH_MAX, 'Case- and accent-insensitive partial match on last name, first name, login and e-mail.') }),
     escalated: t.boolean({ required: false }),
   }),
 });
@@ -74,7 +75,7 @@ const DecideInput = builder.inputType('DecideInput', {
     decision: t.field({ type: DecisionEnum, required: true }),
     message: t.string({
       required: false,
-      description: 'Optional edited response text (HTML allowed, sanitised; placeholders allowed). Default: the template.',
+      ...maxChars(MESSAGE_MAX, 'Optional edited response text (HTML allowed, sanitised; placeholders allowed). Default: the template.'),
     }),
   }),
 });

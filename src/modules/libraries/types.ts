@@ -1,5 +1,7 @@
 import { builder } from '../../graphql/builder.js';
+import { maxChars, SEARCH_MAX } from '../../graphql/input-guard.js';
 import { searchLibraries } from './service.js';
+import { SEARCH_WORDS_MAX } from '../../lib/text.js';
 
 export const LibraryType = builder.prismaNode('Library', {
   id: { field: 'id' },
@@ -19,7 +21,7 @@ builder.queryField('libraries', (t) =>
   t.prismaField({
     type: ['Library'],
     description: 'Libraries of the network; `search` matches name and town, ignoring case and accents.',
-    args: { search: t.arg.string({ required: false }) },
+    args: { search: t.arg.string({ required: false, ...maxChars(SEARCH_MAX, `Words of the name or town, ignoring case and accents; the first ${SEARCH_WORDS_MAX} count.`) }) },
     resolve: (_query, _root, { search }, { prisma }) => searchLibraries(prisma, search),
   }),
 );

@@ -16,8 +16,8 @@ export interface SendMessageInput {
   body: string;
 }
 
-const SUBJECT_MAX = 200;
-const BODY_MAX = 5_000;
+export const SUBJECT_MAX = 200;
+export const BODY_MAX = 5_000;
 
 export async function sendMessage(app: App, caller: Caller, clientIp: string, input: SendMessageInput): Promise<UserError[]> {
   const throttled = await app.throttle.hit(THROTTLE_RULES.messagesPerAddress, clientIp);
@@ -25,8 +25,8 @@ export async function sendMessage(app: App, caller: Caller, clientIp: string, in
   const subject = input.subject.replace(/\s+/g, ' ').trim();
   const body = input.body.replace(/\r\n/g, '\n').trim();
   const errors: UserError[] = [];
-  if (!subject || subject.length > SUBJECT_MAX) errors.push(userError('INVALID_INPUT', `L'objet est obligatoire (${SUBJECT_MAX} caractères au plus).`, 'subject'));
-  if (!body || body.length > BODY_MAX) errors.push(userError('INVALID_INPUT', `Le message est obligatoire (${BODY_MAX} caractères au plus).`, 'body'));
+  if (!subject) errors.push(userError('INVALID_INPUT', "L'objet est obligatoire.", 'subject'));
+  if (!body) errors.push(userError('INVALID_INPUT', 'Le message est obligatoire.', 'body'));
   const patron = caller.kind === 'patron' ? await app.prisma.patron.findUnique({ where: { id: caller.patronId } }) : null;
   let library = null;
   if (input.to === 'LIBRARY') {

@@ -1,6 +1,7 @@
 import { builder } from '../../graphql/builder.js';
 import { OkPayload } from '../../graphql/errors.js';
-import { sendMessage } from './service.js';
+import { maxChars } from '../../graphql/input-guard.js';
+import { BODY_MAX, sendMessage, SUBJECT_MAX } from './service.js';
 
 const MessageRecipientEnum = builder.enumType('MessageRecipient', { values: ['LIBRARY', 'SUPPORT'] as const });
 
@@ -9,8 +10,8 @@ const SendMessageInput = builder.inputType('SendMessageInput', {
     to: t.field({ type: MessageRecipientEnum, required: true }),
     libraryId: t.id({ required: false, description: 'Required for visitors; patrons default to their own library.' }),
     email: t.field({ type: 'EmailAddress', required: true }),
-    subject: t.string({ required: true }),
-    body: t.string({ required: true }),
+    subject: t.string({ required: true, ...maxChars(SUBJECT_MAX) }),
+    body: t.string({ required: true, ...maxChars(BODY_MAX) }),
   }),
 });
 

@@ -4,7 +4,8 @@ import { dictionary } from '@zxcvbn-ts/language-common';
 import { userError, type UserError } from '../../graphql/errors.js';
 
 export const PASSWORD_MIN = 8;
-/** Far above what anyone types; only there so that a megabyte "password" cannot tie up Argon2. */
+/** Far above what anyone types; only there so that a megabyte "password" cannot tie up Argon2
+ * (checked before anything runs, src/graphql/input-guard.ts). */
 export const PASSWORD_MAX = 1_024;
 
 // The 49,233 most common passwords of zxcvbn-ts's "common" list (@zxcvbn-ts/language-common,
@@ -29,8 +30,6 @@ export function passwordErrors(password: string, confirmation: string): UserErro
   const length = [...password].length;
   if (length < PASSWORD_MIN) {
     errors.push(userError('PASSWORD_TOO_SHORT', `Le mot de passe doit contenir au moins ${PASSWORD_MIN} caractères.`, 'password'));
-  } else if (length > PASSWORD_MAX) {
-    errors.push(userError('INVALID_INPUT', `Le mot de passe ne peut pas dépasser ${PASSWORD_MAX} caractères.`, 'password'));
   } else if (isCommonPassword(password)) {
     errors.push(userError('PASSWORD_TOO_COMMON', 'Ce mot de passe est trop courant : choisissez-en un autre.', 'password'));
   }

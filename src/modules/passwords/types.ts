@@ -1,14 +1,16 @@
 import { builder } from '../../graphql/builder.js';
 import { OkPayload } from '../../graphql/errors.js';
 import { PASSWORD_RESET_QUEUE } from '../../jobs/queues.js';
+import { ID_MAX, LOGIN_MAX, maxChars } from '../../graphql/input-guard.js';
 import { THROTTLE_RULES } from '../../lib/throttle.js';
+import { PASSWORD_MAX } from './policy.js';
 import { RealmEnum } from '../sessions/types.js';
 import { resetPassword } from './service.js';
 
 const RequestPasswordResetInput = builder.inputType('RequestPasswordResetInput', {
   fields: (t) => ({
     realm: t.field({ type: RealmEnum, required: true }),
-    login: t.string({ required: true }),
+    login: t.string({ required: true, ...maxChars(LOGIN_MAX) }),
   }),
 });
 
@@ -31,9 +33,9 @@ builder.mutationField('requestPasswordReset', (t) =>
 
 const ResetPasswordInput = builder.inputType('ResetPasswordInput', {
   fields: (t) => ({
-    token: t.string({ required: true }),
-    password: t.string({ required: true }),
-    passwordConfirmation: t.string({ required: true }),
+    token: t.string({ required: true, ...maxChars(ID_MAX) }),
+    password: t.string({ required: true, ...maxChars(PASSWORD_MAX) }),
+    passwordConfirmation: t.string({ required: true, ...maxChars(PASSWORD_MAX) }),
   }),
 });
 

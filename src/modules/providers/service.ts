@@ -7,6 +7,8 @@ import { userError, type UserError } from '../../graphql/errors.js';
 import { hashSecret, newSecret } from '../../lib/secrets.js';
 import { audit } from '../audit/service.js';
 
+export const PROVIDER_NAME_MAX = 200;
+
 export async function createResourceProvider(
   app: App,
   caller: Caller,
@@ -15,7 +17,7 @@ export async function createResourceProvider(
   const name = input.name.replace(/\s+/g, ' ').trim();
   const categories = [...new Set(input.categories)];
   const errors: UserError[] = [];
-  if (!name || name.length > 200) errors.push(userError('INVALID_INPUT', 'Le nom du fournisseur est obligatoire (200 caractères au plus).', 'name'));
+  if (!name) errors.push(userError('INVALID_INPUT', 'Le nom du fournisseur est obligatoire.', 'name'));
   if (!categories.length) errors.push(userError('INVALID_INPUT', 'Indiquez au moins une catégorie de contenus.', 'categories'));
   if (errors.length) return { provider: null, apiKey: null, errors };
   const apiKey = newSecret(API_KEY_PREFIX);

@@ -2,7 +2,8 @@ import type { ResourceProvider } from '../../generated/prisma/client.js';
 import { builder } from '../../graphql/builder.js';
 import { payloadType, type UserError } from '../../graphql/errors.js';
 import { ContentCategoryEnum } from '../quotas/types.js';
-import { createResourceProvider } from './service.js';
+import { maxChars } from '../../graphql/input-guard.js';
+import { createResourceProvider, PROVIDER_NAME_MAX } from './service.js';
 
 export const ResourceProviderType = builder.prismaNode('ResourceProvider', {
   id: { field: 'id' },
@@ -16,7 +17,7 @@ export const ResourceProviderType = builder.prismaNode('ResourceProvider', {
 
 const CreateResourceProviderInput = builder.inputType('CreateResourceProviderInput', {
   fields: (t) => ({
-    name: t.string({ required: true }),
+    name: t.string({ required: true, ...maxChars(PROVIDER_NAME_MAX) }),
     categories: t.field({ type: [ContentCategoryEnum], required: true }),
   }),
 });

@@ -12,7 +12,7 @@ import { sqlTransaction } from '../../db/sql.js';
 import type { ContentCategory } from '../../generated/prisma/client.js';
 import { userError, type UserError } from '../../graphql/errors.js';
 import { idOf } from '../../graphql/ids.js';
-import { ageAt, ageGroupOf, monthPeriod, nextPeriodStart } from '../../lib/calendar.js';
+import { ageAt, ageGroupOf, monthPeriod, nextPeriod, periodStart } from '../../lib/calendar.js';
 import { audit } from '../audit/service.js';
 import { DEFAULT_LIMITS, METERED_CATEGORIES, policyInForce, type MeteredCategory, type PolicyInForce } from './policy.js';
 
@@ -44,11 +44,11 @@ interface QuotaRow {
   used: number;
 }
 
-function balanceOf(period: string, at: Date, rows: QuotaRow[]): QuotaBalance {
+function balanceOf(period: string, rows: QuotaRow[]): QuotaBalance {
   const byCategory = new Map(rows.map((r) => [r.category, r]));
   return {
     period,
-    resetsAt: nextPeriodStart(at),
+    resetsAt: periodStart(nextPeriod(period)),
     lines: METERED_CATEGORIES.map((category) => {
       const { limit, used } = byCategory.get(category)!;
       return { category, limit, used, remaining: Math.max(0, limit - used) };
@@ -65,7 +65,13 @@ export async function quotaBalance(db: { query: PoolClient['query'] }, patronId:
        LEFT JOIN quota_usage u ON u.patron_id = $1 AND u.period = $2 AND u.category = c.category`,
     [patronId, period, METERED_CATEGORIES],
   );
-  return balanceOf(period, at, rows);
+  return balanceOf(period, rows);
+}
+
+/** What a provider may read of a balance: the lines of its own categories only. */
+export function balanceFor(caller: Caller, balance: QuotaBalance): QuotaBalance {
+  if (caller.kind !== 'provider') return balance;
+  return { ...balance, lines: balance.lines.filter((line) => caller.categories.includes(line.category)) };
 }
 
 export interface ConsumeInput {
@@ -80,8 +86,14 @@ export interface ConsumeResult {
   granted: boolean;
   consumptionId: string | null;
   balance: QuotaBalance | null;
+  /** The stored answer to an earlier call with the same key. */
+  replayed: boolean;
   errors: UserError[];
 }
+
+/** The provider's document identifiers and idempotency keys (checked before anything runs). */
+export const RESOURCE_ID_MAX = 200;
+export const IDEMPOTENCY_KEY_MAX = 255;
 
 const MESSAGES: Record<string, string> = {
   QUOTA_EXCEEDED: 'Le forfait mensuel de cette catégorie est épuisé.',
@@ -100,8 +112,8 @@ export async function consumeQuota(app: App, caller: Caller, input: ConsumeInput
   const period = monthPeriod(now);
   const patronId = idOf('Patron', input.patronId) ?? null;
   const key = input.idempotencyKey.trim();
-  if (!key || key.length > 255) {
-    return { granted: false, consumptionId: null, balance: null, errors: [userError('INVALID_INPUT', "La clé d'idempotence doit compter de 1 à 255 caractères.", 'idempotencyKey')] };
+  if (!key) {
+    return { granted: false, consumptionId: null, balance: null, replayed: false, errors: [userError('INVALID_INPUT', "La clé d'idempotence est obligatoire.", 'idempotencyKey')] };
   }
   const requestHash = createHash('sha256')
     .update(JSON.stringify([patronId ?? input.patronId, input.category, input.resourceId, input.minimumAge ?? null]))
@@ -124,12 +136,23 @@ export async function consumeQuota(app: App, caller: Caller, input: ConsumeInput
     : input.minimumAge != null && age! < input.minimumAge ? 'AGE_RESTRICTED'
     : null;
 
-  // One round trip, one transaction: the unit taken below the limit, the call recorded under its
-  // key, a replay answered as the first call and counted once, the balance after it
-  // (prisma/migrations/*_consume_quota_function).
-  const { rows } = await app.pool.query<{ id: string; granted: boolean; error_code: string | null; request_hash: string; balance: QuotaRow[] | null }>({
+  // One round trip, one transaction: the unit taken below the limit, the balance after it, the call
+  // and its answer recorded under its key, a replay counted once and answered as the first call
+  // (prisma/migrations/*_consumption_answer).
+  const { rows } = await app.pool.query<{
+    id: string;
+    granted: boolean;
+    error_code: string | null;
+    request_hash: string;
+    balance: QuotaRow[] | null;
+    period: string;
+    replayed: boolean;
+  }>({
     name: 'consume-quota',
-    text: 'SELECT id, granted, error_code, request_hash, balance FROM consume_quota($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)',
+    text: `SELECT id, granted, error_code, request_hash, balance, period, replayed FROM consume_quota(
+             p_patron_id => $1, p_period => $2, p_category => $3, p_metered => $4, p_defaults => $5, p_provider_id => $6,
+             p_key => $7, p_request_hash => $8, p_library_id => $9, p_age_group => $10, p_resource_id => $11,
+             p_minimum_age => $12, p_refusal => $13, p_now => $14)`,
     values: [
       patron ? patronId : null, period, input.category, !refusal && input.category !== 'UNLIMITED', DEFAULT_LIMITS_JSON,
       caller.providerId, key, requestHash, patron?.library_id ?? null, age === null ? null : ageGroupOf(age), input.resourceId,
@@ -142,6 +165,7 @@ export async function consumeQuota(app: App, caller: Caller, input: ConsumeInput
       granted: false,
       consumptionId: null,
       balance: null,
+      replayed: false,
       errors: [userError('IDEMPOTENCY_KEY_REUSED', "Cette clé d'idempotence a déjà servi pour un autre appel.", 'idempotencyKey')],
     };
   }
@@ -149,7 +173,8 @@ export async function consumeQuota(app: App, caller: Caller, input: ConsumeInput
   return {
     granted: outcome.granted,
     consumptionId: encodeGlobalID('Consumption', outcome.id),
-    balance: outcome.balance ? balanceOf(period, now, outcome.balance) : null,
+    balance: outcome.balance ? balanceOf(outcome.period, outcome.balance) : null,
+    replayed: outcome.replayed,
     errors: errorOf(outcome.error_code, field),
   };
 }

@@ -2,9 +2,20 @@ import { canSeePatron } from '../../auth/visibility.js';
 import { builder, forbidden } from '../../graphql/builder.js';
 import { payloadType, type UserError } from '../../graphql/errors.js';
 import { idOf } from '../../graphql/ids.js';
+import { maxChars } from '../../graphql/input-guard.js';
 import { monthPeriod } from '../../lib/calendar.js';
 import { policyInForce, METERED_CATEGORIES, type PolicyInForce } from './policy.js';
-import { cancelConsumption, consumeQuota, quotaBalance, setQuotaLimits, type ConsumeResult, type QuotaBalance } from './service.js';
+import {
+  balanceFor,
+  cancelConsumption,
+  consumeQuota,
+  IDEMPOTENCY_KEY_MAX,
+  quotaBalance,
+  RESOURCE_ID_MAX,
+  setQuotaLimits,
+  type ConsumeResult,
+  type QuotaBalance,
+} from './service.js';
 
 export const ContentCategoryEnum = builder.enumType('ContentCategory', {
   values: ['UNLIMITED', 'FILM', 'BOOK', 'MAGAZINE', 'NEWSPAPER'] as const,
@@ -55,7 +66,7 @@ builder.prismaObjectField('Patron', 'quotaBalance', (t) =>
 builder.queryField('quotaBalance', (t) =>
   t.field({
     type: QuotaBalanceType,
-    description: "The patron themself, a provider, staff of the patron's library, or the DLPB.",
+    description: "The patron themself, a provider (the lines of its own categories only), staff of the patron's library, or the DLPB.",
     authScopes: { patron: true, staff: true, provider: true },
     args: { patronId: t.arg.id({ required: true }) },
     resolve: async (_root, { patronId }, { app, caller }) => {
@@ -63,7 +74,7 @@ builder.queryField('quotaBalance', (t) =>
       const patron = id ? await app.prisma.patron.findUnique({ where: { id }, select: { id: true, libraryId: true } }) : null;
       // A provider learns no more than the balance; others only for patrons they may see.
       if (!patron || (caller.kind !== 'provider' && !canSeePatron(caller, patron))) throw forbidden();
-      return quotaBalance(app.pool, patron.id, app.clock.now());
+      return balanceFor(caller, await quotaBalance(app.pool, patron.id, app.clock.now()));
     },
   }),
 );
@@ -80,22 +91,32 @@ const ConsumeQuotaInput = builder.inputType('ConsumeQuotaInput', {
   fields: (t) => ({
     patronId: t.id({ required: true }),
     category: t.field({ type: ContentCategoryEnum, required: true }),
-    resourceId: t.string({ required: true, description: "The provider's identifier of the document." }),
+    resourceId: t.string({ required: true, ...maxChars(RESOURCE_ID_MAX, "The provider's identifier of the document.") }),
     minimumAge: t.int({ required: false, description: 'Minimum age of the resource (film rating), if any.' }),
-    idempotencyKey: t.string({ required: true, description: 'Unique per logical consumption; a retry reuses it.' }),
+    idempotencyKey: t.string({ required: true, ...maxChars(IDEMPOTENCY_KEY_MAX, 'Unique per logical consumption; a retry reuses it.') }),
   }),
 });
 
 const ConsumeQuotaPayload = payloadType<ConsumeResult>('ConsumeQuotaPayload', (t) => ({
   granted: t.exposeBoolean('granted'),
   consumptionId: t.exposeID('consumptionId', { nullable: true }),
-  balance: t.field({ type: QuotaBalanceType, nullable: true, resolve: (p) => p.balance }),
-}));
+  balance: t.field({
+    type: QuotaBalanceType,
+    nullable: true,
+    description: "The patron's balance after the call, in the provider's own categories.",
+    resolve: (p, _args, { caller }) => p.balance && balanceFor(caller, p.balance),
+  }),
+  replayed: t.exposeBoolean('replayed', {
+    description:
+      'True when the idempotency key was used before: this is the first answer again, word for word (it does not reflect a cancellation or later calls; read quotaBalance for the current state).',
+  }),
+}), { granted: false, replayed: false });
 
 builder.mutationField('consumeQuota', (t) =>
   t.field({
     type: ConsumeQuotaPayload,
-    description: 'Providers only. Grants one unit if the patron may have it; idempotent per key.',
+    description:
+      "Providers only. Grants one unit if the patron may have it. Idempotent per key (kept at least 24 hours): a retry with the same key and parameters returns the first call's answer and counts nothing; the same key with other parameters is IDEMPOTENCY_KEY_REUSED.",
     authScopes: { provider: true },
     args: { input: t.arg({ type: ConsumeQuotaInput, required: true }) },
     resolve: (_root, { input }, { app, caller }) => consumeQuota(app, caller, input),
@@ -107,7 +128,7 @@ const CancelConsumptionInput = builder.inputType('CancelConsumptionInput', {
 });
 
 const CancelConsumptionPayload = payloadType<{ balance: QuotaBalance | null; errors: UserError[] }>('CancelConsumptionPayload', (t) => ({
-    balance: t.field({ type: QuotaBalanceType, nullable: true, resolve: (p) => p.balance }),
+    balance: t.field({ type: QuotaBalanceType, nullable: true, resolve: (p, _args, { caller }) => p.balance && balanceFor(caller, p.balance) }),
 }));
 
 builder.mutationField('cancelConsumption', (t) =>
@@ -129,7 +150,7 @@ const QuotaLimitInput = builder.inputType('QuotaLimitInput', {
 
 const SetQuotaLimitsInput = builder.inputType('SetQuotaLimitsInput', {
   fields: (t) => ({
-    effectiveFrom: t.string({ required: true, description: 'YYYY-MM, the current month or a later one.' }),
+    effectiveFrom: t.string({ required: true, ...maxChars(7, 'YYYY-MM, the current month or a later one.') }),
     limits: t.field({ type: [QuotaLimitInput], required: true }),
   }),
 });

@@ -28,7 +28,7 @@ import { passwordErrors } from '../passwords/policy.js';
 import { issueToken, findToken } from '../tokens/service.js';
 
 export const LOGIN_PATTERN = /^[A-Za-z0-9._-]{3,32}$/;
-const NAME_MAX = 100;
+export const NAME_MAX = 100;
 
 export interface RegisterInput {
   lastName: string;
@@ -69,7 +69,6 @@ function formErrors(app: App, input: RegisterInput, fields: { lastName: string; 
     ['firstName', fields.firstName, 'Le prénom'],
   ] as const) {
     if (!value) errors.push(userError('INVALID_INPUT', `${label} est obligatoire.`, field));
-    else if (value.length > NAME_MAX) errors.push(userError('INVALID_INPUT', `${label} ne peut pas dépasser ${NAME_MAX} caractères.`, field));
   }
   const oldest = parisDate(addParisYears(app.clock.now(), -120));
   if (input.birthDate > today) {
@@ -106,9 +105,10 @@ export async function register(app: App, input: RegisterInput, clientIp: string)
   const identityKey = identityKeyOf(fields.lastName, fields.firstName, input.birthDate);
   const loginKey = fields.login.toLowerCase();
   if (LOGIN_PATTERN.test(fields.login)) {
-    const owner = await app.prisma.patron.findUnique({ where: { loginKey }, select: { identityKey: true, status: true } });
-    // A refused account of the same person gives way to the new request (below), login included.
-    if (owner && !(owner.identityKey === identityKey && owner.status === 'REFUSED')) {
+    const owner = await app.prisma.patron.findUnique({ where: { loginKey }, select: { identityKey: true } });
+    // The login of the same person is not "taken": their refused account gives way to the new
+    // request, and any other is answered below as the same person registering again.
+    if (owner && owner.identityKey !== identityKey) {
       errors.push(userError('LOGIN_TAKEN', 'Cet identifiant est déjà pris : choisissez-en un autre.', 'login'));
     }
   }
@@ -120,11 +120,14 @@ export async function register(app: App, input: RegisterInput, clientIp: string)
   const confirmationDueAt = addParisDays(now, app.settings.confirmationDays);
 
   try {
-    await app.prisma.$transaction(async (tx) => {
+    return await app.prisma.$transaction(async (tx): Promise<RegisterResult> => {
       // Two submissions for one person at once: the second waits and sees the first.
       await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${identityKey}))`;
       const existing = await tx.patron.findFirst({ where: { identityKey, status: { not: 'REFUSED' } }, include: { library: true } });
-      if (existing) return tellExistingPerson(app, tx, existing);
+      if (existing) {
+        const replayOf = await tellExistingPerson(app, tx, existing, { loginKey, email });
+        return { ok: true, confirmationExpiresAt: replayOf ?? confirmationDueAt, errors: [] };
+      }
       // A refused person may ask again: the old refused account (personal data) is replaced; its
       // requests stay, anonymous, for the statistics.
       await tx.patron.deleteMany({ where: { identityKey, status: 'REFUSED' } });
@@ -159,6 +162,7 @@ export async function register(app: App, input: RegisterInput, clientIp: string)
         },
       });
       await sendConfirmation(app, tx, patron, library, request);
+      return { ok: true, confirmationExpiresAt: confirmationDueAt, errors: [] };
     });
   } catch (error) {
     // The same login chosen by two people at the same moment: the unique index decides.
@@ -167,7 +171,6 @@ export async function register(app: App, input: RegisterInput, clientIp: string)
     }
     throw error;
   }
-  return { ok: true, confirmationExpiresAt: confirmationDueAt, errors: [] };
 }
 
 /** The confirmation e-mail, with a new link that replaces any earlier one. */
@@ -196,15 +199,26 @@ async function sendConfirmation(app: App, tx: Tx, patron: Patron, library: Libra
  * A registration for a person who already has an account: nothing new is created. An account still
  * awaiting confirmation gets its confirmation e-mail again; any other is told it exists, with its
  * login and a password reset link.
+ *
+ * The very same registration sent again (same login and address, not yet confirmed), as a client
+ * does when the first answer was lost, is a replay: it sends nothing and returns the first answer's
+ * confirmation deadline, so the link already sent keeps working.
  */
-async function tellExistingPerson(app: App, tx: Tx, patron: Patron & { library: Library }) {
+async function tellExistingPerson(
+  app: App,
+  tx: Tx,
+  patron: Patron & { library: Library },
+  asked: { loginKey: string; email: string },
+): Promise<Date | null> {
   const now = app.clock.now();
   if (patron.status === 'UNCONFIRMED') {
     const request = await tx.registrationRequest.findFirst({
       where: { patronId: patron.id, state: 'AWAITING_CONFIRMATION', confirmationDueAt: { gt: now } },
     });
-    if (request) await sendConfirmation(app, tx, patron, patron.library, request);
-    return;
+    if (!request) return null;
+    if (patron.loginKey === asked.loginKey && patron.email.toLowerCase() === asked.email.toLowerCase()) return request.confirmationDueAt;
+    await sendConfirmation(app, tx, patron, patron.library, request);
+    return null;
   }
   const expiresAt = new Date(now.getTime() + app.settings.passwordResetMinutes * 60_000);
   const token = await issueToken(tx, 'PASSWORD_RESET', { patronId: patron.id }, now, expiresAt);
@@ -223,6 +237,7 @@ async function tellExistingPerson(app: App, tx: Tx, patron: Patron & { library: 
     secrets: [token],
     patronId: patron.id,
   });
+  return null;
 }
 
 /** Tells the home library (copy to the DLPB) that a request awaits its decision. */

@@ -4,8 +4,10 @@ import { builder } from '../../graphql/builder.js';
 import { OkPayload, payloadType } from '../../graphql/errors.js';
 import { AccountType } from '../patrons/types.js';
 import { RESEND_CONFIRMATION_QUEUE } from '../../jobs/queues.js';
+import { ID_MAX, LOGIN_MAX, maxChars } from '../../graphql/input-guard.js';
 import { THROTTLE_RULES } from '../../lib/throttle.js';
-import { confirm, register, type ConfirmResult, type RegisterResult } from './service.js';
+import { PASSWORD_MAX } from '../passwords/policy.js';
+import { confirm, NAME_MAX, register, type ConfirmResult, type RegisterResult } from './service.js';
 
 export const RegistrationKindEnum = builder.enumType('RegistrationKind', { values: ['REGISTRATION', 'RENEWAL'] as const });
 export const RegistrationStateEnum = builder.enumType('RegistrationState', {
@@ -53,13 +55,13 @@ builder.prismaObjectField('Patron', 'requests', (t) =>
 
 const RegisterInput = builder.inputType('RegisterInput', {
   fields: (t) => ({
-    lastName: t.string({ required: true }),
-    firstName: t.string({ required: true }),
+    lastName: t.string({ required: true, ...maxChars(NAME_MAX) }),
+    firstName: t.string({ required: true, ...maxChars(NAME_MAX) }),
     birthDate: t.field({ type: 'LocalDate', required: true }),
     email: t.field({ type: 'EmailAddress', required: true }),
-    login: t.string({ required: true, description: 'Letters without accents, digits, ".", "-", "_"; 3 to 32 characters.' }),
-    password: t.string({ required: true, description: 'At least 8 characters; common passwords are refused.' }),
-    passwordConfirmation: t.string({ required: true }),
+    login: t.string({ required: true, ...maxChars(LOGIN_MAX, 'Letters without accents, digits, ".", "-", "_"; 3 to 32 characters.') }),
+    password: t.string({ required: true, ...maxChars(PASSWORD_MAX, 'At least 8 characters; common passwords are refused.') }),
+    passwordConfirmation: t.string({ required: true, ...maxChars(PASSWORD_MAX) }),
     libraryId: t.id({ required: true }),
     newsletter: t.boolean({ required: true }),
   }),
@@ -71,7 +73,7 @@ const RegisterPayload = payloadType<RegisterResult>('RegisterPayload', (t) => ({
       'True when the request was taken. For privacy the answer is the same whether or not the person already has an account (they are told by e-mail).',
   }),
   confirmationExpiresAt: t.expose('confirmationExpiresAt', { type: 'DateTime', nullable: true }),
-}));
+}), { ok: false });
 
 builder.mutationField('register', (t) =>
   t.field({
@@ -82,7 +84,7 @@ builder.mutationField('register', (t) =>
   }),
 );
 
-const ConfirmInput = builder.inputType('ConfirmInput', { fields: (t) => ({ token: t.string({ required: true }) }) });
+const ConfirmInput = builder.inputType('ConfirmInput', { fields: (t) => ({ token: t.string({ required: true, ...maxChars(ID_MAX) }) }) });
 
 const ConfirmPayload = payloadType<ConfirmResult>('ConfirmPayload', (t) => ({
   account: t.field({

@@ -1,11 +1,12 @@
 import { builder } from '../../graphql/builder.js';
 import { payloadType } from '../../graphql/errors.js';
+import { ID_MAX, maxChars } from '../../graphql/input-guard.js';
 import { RegistrationRequestType } from '../registration/types.js';
 import { requestRenewal, type RenewalResult } from './service.js';
 
 const RequestRenewalInput = builder.inputType('RequestRenewalInput', {
   fields: (t) => ({
-    token: t.string({ required: false, description: 'The token of the renewal link; omit when calling with a patron session.' }),
+    token: t.string({ required: false, ...maxChars(ID_MAX, 'The token of the renewal link; omit when calling with a patron session.') }),
   }),
 });
 

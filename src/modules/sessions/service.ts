@@ -25,18 +25,17 @@ const invalidCredentials = (): LoginResult => ({
 export async function login(app: App, realm: Realm, loginName: string, password: string, clientIp: string): Promise<LoginResult> {
   const key = normalizeLogin(loginName);
   const throttleKey = `${realm}:${key}`;
-  // Failures only count, per login and per address, in short windows: an attacker is slowed down
-  // and the real person is never locked out for good.
+  // Every attempt is counted before the password is checked, per login and per address, in short
+  // windows: concurrent attempts cannot pass the limit, an attacker is slowed down and the real
+  // person is never locked out for good. A success gives its points back.
   const blocked =
-    (await app.throttle.check(THROTTLE_RULES.loginFailuresPerLogin, throttleKey)) ??
-    (await app.throttle.check(THROTTLE_RULES.loginFailuresPerAddress, clientIp));
+    (await app.throttle.hit(THROTTLE_RULES.loginFailuresPerLogin, throttleKey)) ??
+    (await app.throttle.hit(THROTTLE_RULES.loginFailuresPerAddress, clientIp));
   if (blocked) return { ok: false, errors: [blocked] };
   const result = await attemptLogin(app, realm, key, password);
   if (result.ok) {
     await app.throttle.reset(THROTTLE_RULES.loginFailuresPerLogin, throttleKey);
-  } else {
-    await app.throttle.hit(THROTTLE_RULES.loginFailuresPerLogin, throttleKey);
-    await app.throttle.hit(THROTTLE_RULES.loginFailuresPerAddress, clientIp);
+    await app.throttle.refund(THROTTLE_RULES.loginFailuresPerAddress, clientIp);
   }
   return result;
 }

@@ -1,5 +1,7 @@
 import { builder } from '../../graphql/builder.js';
 import { OkPayload, payloadType, type UserError } from '../../graphql/errors.js';
+import { LOGIN_MAX, maxChars } from '../../graphql/input-guard.js';
+import { PASSWORD_MAX } from '../passwords/policy.js';
 import { PatronType } from '../patrons/types.js';
 import { StaffAccountType } from '../staff/types.js';
 import { login, logout } from './service.js';
@@ -37,8 +39,8 @@ builder.queryField('viewer', (t) =>
 const LoginInput = builder.inputType('LoginInput', {
   fields: (t) => ({
     realm: t.field({ type: RealmEnum, required: true }),
-    login: t.string({ required: true }),
-    password: t.string({ required: true }),
+    login: t.string({ required: true, ...maxChars(LOGIN_MAX) }),
+    password: t.string({ required: true, ...maxChars(PASSWORD_MAX) }),
   }),
 });
 

@@ -45,6 +45,7 @@ export interface CreateStaffInput {
 }
 
 const STAFF_LOGIN = /^[A-Za-z0-9._-]{3,32}$/;
+export const DISPLAY_NAME_MAX = 200;
 
 /**
  * DLPB only. A library admin's login is their library's Moselia code; a DLPB agent has no

@@ -1,7 +1,8 @@
 import type { StaffAccount } from '../../generated/prisma/client.js';
 import { builder } from '../../graphql/builder.js';
 import { payloadType, type UserError } from '../../graphql/errors.js';
-import { createStaffAccount } from './service.js';
+import { LOGIN_MAX, maxChars } from '../../graphql/input-guard.js';
+import { createStaffAccount, DISPLAY_NAME_MAX } from './service.js';
 
 export const StaffRoleEnum = builder.enumType('StaffRole', { values: ['LIBRARY_ADMIN', 'DLPB_AGENT'] as const });
 
@@ -21,8 +22,8 @@ export const StaffAccountType = builder.prismaNode('StaffAccount', {
 
 const CreateStaffAccountInput = builder.inputType('CreateStaffAccountInput', {
   fields: (t) => ({
-    login: t.string({ required: true, description: "A library admin's login is their library's Moselia code." }),
-    displayName: t.string({ required: true }),
+    login: t.string({ required: true, ...maxChars(LOGIN_MAX, "A library admin's login is their library's Moselia code.") }),
+    displayName: t.string({ required: true, ...maxChars(DISPLAY_NAME_MAX) }),
     email: t.field({ type: 'EmailAddress', required: true }),
     role: t.field({ type: StaffRoleEnum, required: true }),
     libraryId: t.id({ required: false, description: 'Required for LIBRARY_ADMIN, absent for DLPB_AGENT.' }),

@@ -3,7 +3,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { escalateOverdueRequests, expireTemporaryAccounts } from '../../../src/modules/decisions/jobs.js';
 import { login, seedLibrary, seedStaff, startTestApp, type TestApp } from '../../support/harness.js';
-import { registerAndConfirm, waitForEmail } from '../../support/patrons.js';
+import { allDelivered, registerAndConfirm, waitForEmail } from '../../support/patrons.js';
 
 const DECIDE = `mutation($input: DecideInput!) {
   decide(input: $input) {
@@ -108,7 +108,7 @@ describe('decide', () => {
     for (const loser of results.filter((r) => r.data.decide.errors.length)) {
       expect(loser.data.decide).toEqual({ request: null, errors: [{ code: 'ALREADY_DECIDED', message: 'Cette demande a déjà été traitée.', field: 'requestId' }] });
     }
-    await new Promise((r) => setTimeout(r, 800));
+    await allDelivered(t);
     expect(t.resend!.to(input.email).filter((e) => !e.subject.startsWith('Confirmez'))).toHaveLength(1);
     const uuid = (await t.app.prisma.registrationRequest.findFirstOrThrow({ where: { patron: { email: input.email } } })).id;
     expect(await t.app.prisma.auditLog.count({ where: { action: 'registration.decide', subjectId: uuid } })).toBe(1);
@@ -169,7 +169,7 @@ describe('licence pool', () => {
 
     await t.gql(SET, { c: used + 20 }, { token: dlpb });
     expect((await t.gql(DECIDE, { input: { requestId: pending[10]!.id, decision: 'ACCEPT' } }, { token: adminB })).data.decide.errors).toEqual([]);
-    await new Promise((r) => setTimeout(r, 800));
+    await allDelivered(t);
     expect(alerts()).toHaveLength(2);
   }, 60_000);
 

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addParisYears } from '../../../src/lib/calendar.js';
 import { dumpEverything } from '../../support/dump.js';
 import { login, seedLibrary, seedStaff, startTestApp, type TestApp } from '../../support/harness.js';
-import { CONFIRM, REGISTER, registerAndConfirm, registerInput, tokenFrom, waitForEmail } from '../../support/patrons.js';
+import { allDelivered, CONFIRM, REGISTER, registerAndConfirm, registerInput, tokenFrom, waitForEmail } from '../../support/patrons.js';
 
 const ADVANCE = `mutation($to: DateTime!) { advanceTestClock(input: { to: $to }) { now jobsRun errors { code message } } }`;
 const DECIDE = `mutation($input: DecideInput!) { decide(input: $input) { request { state patron { account { status activeUntil } } } errors { code } } }`;
@@ -126,7 +126,7 @@ describe('a life renewed, then one that is not', () => {
     expect(reminder.text).toContain('Nous vous invitons également à vérifier l\'adhésion à votre bibliothèque');
     await advance(DAY);
     await advance(DAY);
-    await new Promise((r) => setTimeout(r, 700));
+    await allDelivered(t);
     expect(t.resend!.to('rose@example.org').filter((e) => e.subject === 'Votre abonnement NuMos arrive à échéance')).toHaveLength(1);
 
     const token = tokenFrom(reminder, '/renouveler');

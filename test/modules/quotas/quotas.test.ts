@@ -6,7 +6,7 @@ import { login, seedLibrary, seedStaff, startTestApp, type TestApp } from '../..
 import { hashPassword } from '../../../src/lib/password.js';
 
 const CONSUME = `mutation($input: ConsumeQuotaInput!) {
-  consumeQuota(input: $input) { granted consumptionId balance { period resetsAt lines { category limit used remaining } } errors { code message field } }
+  consumeQuota(input: $input) { granted consumptionId replayed balance { period resetsAt lines { category limit used remaining } } errors { code message field } }
 }`;
 const CANCEL = `mutation($id: ID!) { cancelConsumption(input: { consumptionId: $id }) { balance { lines { category used } } errors { code } } }`;
 const BALANCE = `query($id: ID!) { quotaBalance(patronId: $id) { period lines { category limit used remaining } } }`;
@@ -97,6 +97,32 @@ describe('consumeQuota', () => {
     expect(reused.data.consumeQuota).toMatchObject({ granted: false, errors: [{ code: 'IDEMPOTENCY_KEY_REUSED' }] });
     // Keys belong to a provider: another provider may use the same one.
     expect((await consume(filmOnly, p.id, 'FILM', 'rejeu-1')).data.consumeQuota.granted).toBe(true);
+  });
+
+  it('answers a replay word for word, even after a cancellation, later calls or a new month (Stripe’s rule)', async () => {
+    const p = await patron();
+    const first = (await consume(provider, p.id, 'NEWSPAPER', 'mot-a-mot')).data.consumeQuota;
+    expect(first).toMatchObject({ granted: true, replayed: false });
+    await consume(provider, p.id, 'NEWSPAPER', 'autre-appel');
+    expect((await t.gql(CANCEL, { id: first.consumptionId }, { token: provider })).data.cancelConsumption.errors).toEqual([]);
+    const saved = t.clock.now();
+    t.clock.set('2027-04-02T10:00:00Z');
+    const replay = (await consume(provider, p.id, 'NEWSPAPER', 'mot-a-mot')).data.consumeQuota;
+    t.clock.set(saved);
+    expect(replay).toEqual({ ...first, replayed: true });
+    // The current state is quotaBalance's: the cancelled unit is back, the other call counted.
+    const now = (await t.gql(BALANCE, { id: p.id }, { token: provider })).data.quotaBalance;
+    expect(now.lines.find((l: any) => l.category === 'NEWSPAPER').used).toBe(1);
+  });
+
+  it('shows a provider the balance lines of its own categories only', async () => {
+    const p = await patron();
+    const consumed = (await consume(filmOnly, p.id, 'FILM', 'film-seul')).data.consumeQuota;
+    expect(consumed.balance.lines.map((l: any) => l.category)).toEqual(['FILM']);
+    const read = (await t.gql(BALANCE, { id: p.id }, { token: filmOnly })).data.quotaBalance;
+    expect(read.lines.map((l: any) => l.category)).toEqual(['FILM']);
+    const press = (await t.gql(BALANCE, { id: p.id }, { token: provider })).data.quotaBalance;
+    expect(press.lines.map((l: any) => l.category)).toEqual(['FILM', 'BOOK', 'NEWSPAPER']);
   });
 
   it.each([

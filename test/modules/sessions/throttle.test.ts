@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hashSecret } from '../../../src/lib/secrets.js';
 import { clientIp, trustedProxyList } from '../../../src/server/client-ip.js';
 import { login, seedLibrary, seedStaff, startTestApp, type TestApp } from '../../support/harness.js';
 import { REGISTER, registerInput } from '../../support/patrons.js';
@@ -67,9 +68,32 @@ describe('throttling, shared by every instance', () => {
     expect(blocked.data.login).toEqual({ token: null, errors: [{ code: 'RATE_LIMITED', message: 'Trop de tentatives. Réessayez dans 15 minutes.' }] });
     // Another login is not affected by this one's failures.
     expect(await login(a, 'STAFF', 'autre.agent', 'le bon mot de passe')).toMatch(/^nms_/);
-    // The counter dies with its window: at most 15 minutes from now.
-    const { rows } = await a.app.pool.query(`SELECT expire FROM rate_limit WHERE key = 'login-login:staff:5212345'`);
+    // The counter dies with its window: at most 15 minutes from now. Its key names nobody.
+    const { rows } = await a.app.pool.query(`SELECT expire FROM rate_limit WHERE key = $1`, [`login-login:${hashSecret('staff:5212345')}`]);
     expect(Number(rows[0].expire)).toBeLessThanOrEqual(Date.now() + 15 * 60_000);
+    expect(JSON.stringify((await a.app.pool.query('SELECT key FROM rate_limit')).rows)).not.toMatch(/5212345|127\.0\.0\.1/);
+  });
+
+  it('counts before it checks: 30 concurrent wrong passwords get 10 checks, and the right one afterwards is refused', async () => {
+    await seedStaff(a.app, { login: 'cible', password: 'le bon mot de passe' });
+    const attempts = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => (i % 2 ? a : b).gql(LOGIN, { input: { realm: 'STAFF', login: 'cible', password: `faux ${i}` } })),
+    );
+    const codes = attempts.map((r) => r.data.login.errors[0].code);
+    expect(codes.filter((c) => c === 'INVALID_CREDENTIALS')).toHaveLength(10);
+    expect(codes.filter((c) => c === 'RATE_LIMITED')).toHaveLength(20);
+    const right = await a.gql(LOGIN, { input: { realm: 'STAFF', login: 'cible', password: 'le bon mot de passe' } });
+    expect(right.data.login.token).toBeNull();
+    expect(right.data.login.errors[0].code).toBe('RATE_LIMITED');
+  });
+
+  it('takes a login or an e-mail address of any allowed length as a key', async () => {
+    const longLogin = 'x'.repeat(100);
+    const { data } = await a.gql(LOGIN, { input: { realm: 'PATRON', login: longLogin, password: 'faux mot de passe' } });
+    expect(data.login.errors[0].code).toBe('INVALID_CREDENTIALS');
+    const email = `${'a'.repeat(64)}@${'b'.repeat(60)}.${'c'.repeat(60)}.${'d'.repeat(60)}.fr`;
+    const resent = await a.gql(`mutation($email: EmailAddress!) { resendConfirmation(input: { email: $email }) { ok errors { code } } }`, { email });
+    expect(resent.data.resendConfirmation, JSON.stringify(resent)).toEqual({ ok: true, errors: [] });
   });
 
   it('limits registrations per address, believing X-Forwarded-For only from a trusted proxy', async () => {
