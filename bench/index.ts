@@ -4,12 +4,14 @@ import { credentialsBench } from './credentials.js';
 import { consumeBench } from './consume.js';
 import { jobsBench } from './jobs.js';
 import { pendingQueueBench } from './pending-queue.js';
+import { searchBench } from './search.js';
 
 const benches: Record<string, () => Promise<void>> = {
   credentials: () => credentialsBench(),
   'pending-queue': () => pendingQueueBench(),
   jobs: () => jobsBench(),
   consume: () => consumeBench(),
+  search: () => searchBench(),
 };
 
 const wanted = process.argv.slice(2);

@@ -14,6 +14,7 @@ import { createYogaServer, type Yoga } from './server/yoga.js';
 import { Throttle } from './lib/throttle.js';
 import { loadSettings, type Settings } from './settings.js';
 import { syncTestClock } from './modules/lifecycle/test-clock.js';
+import { LibraryDirectory } from './modules/libraries/service.js';
 
 export interface App {
   config: Config;
@@ -25,6 +26,8 @@ export interface App {
   outbox: Outbox;
   throttle: Throttle;
   events: EventBus;
+  /** The network's libraries, searched in memory (src/modules/libraries/service.ts). */
+  libraries: LibraryDirectory;
   /** The scheduled jobs and their cron expressions (src/jobs/schedules.ts). */
   schedules: ScheduledJob[];
   deliverer: Deliverer;
@@ -52,6 +55,7 @@ export async function createApp(options: { config: Config; databaseUrl: string; 
     outbox: new Outbox({ boss, config, clock }),
     throttle: new Throttle(pool, config.throttle),
     events: await startEventBus(databaseUrl, pool),
+    libraries: new LibraryDirectory(prisma),
     schedules: options.schedules ?? SCHEDULED_JOBS,
     deliverer: createDeliverer({ prisma, boss, config, clock }),
   } as App;

@@ -1,8 +1,9 @@
 // The server over real HTTP: endpoints, hardening, error masking.
-import { createServer, type Server } from 'node:http';
+import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builder } from '../../src/graphql/builder.js';
+import { createHttpServer, type HttpServer } from '../../src/server/http.js';
 import { seedLibrary, startTestApp, type TestApp } from '../support/harness.js';
 
 // A field that fails unexpectedly, to see what a client is told. Registered before the schema is
@@ -119,5 +120,44 @@ describe('HTTP server in production', () => {
     expect(body.errors[0].message).not.toContain('Did you mean');
     const page = await fetch(`${url}/graphql`, { headers: { accept: 'text/html' } });
     expect(await page.text()).not.toContain('NuMos API');
+  });
+});
+
+describe('request bodies', () => {
+  let t: TestApp;
+  let http: HttpServer;
+  let port: number;
+  beforeAll(async () => {
+    t = await startTestApp();
+    http = createHttpServer(t.app);
+    await new Promise<void>((resolve) => http.server.listen(0, '127.0.0.1', resolve));
+    port = (http.server.address() as AddressInfo).port;
+  });
+  afterAll(async () => {
+    await http.close(1_000);
+    await t.close();
+  });
+
+  it('refuses a body over 256 KiB before reading it (413), and one of unknown length (411)', async () => {
+    const big = JSON.stringify({ query: '{ libraries(search: $s) { code } }', variables: { s: 'x'.repeat(300_000) } });
+    const tooLarge = await fetch(`http://127.0.0.1:${port}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: big });
+    expect(tooLarge.status).toBe(413);
+    expect((await tooLarge.json()).errors[0].extensions.code).toBe('PAYLOAD_TOO_LARGE');
+
+    const chunked = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const request = httpRequest({ host: '127.0.0.1', port, path: '/graphql', method: 'POST', headers: { 'content-type': 'application/json' } }, (response) => {
+        let body = '';
+        response.on('data', (chunk) => (body += chunk));
+        response.on('end', () => resolve({ status: response.statusCode!, body }));
+      });
+      request.on('error', reject);
+      request.write('{"query":');
+      request.end('"{ __typename }"}');
+    });
+    expect(chunked.status).toBe(411);
+    expect(JSON.parse(chunked.body).errors[0].extensions.code).toBe('LENGTH_REQUIRED');
+
+    const fine = await fetch(`http://127.0.0.1:${port}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ __typename }' }) });
+    expect(await fine.json()).toEqual({ data: { __typename: 'Query' } });
   });
 });

@@ -111,7 +111,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
 
 export async function seedLibrary(app: App, fields: { code: string; name: string; town?: string; email?: string }) {
   const town = fields.town ?? null;
-  return app.prisma.library.create({
+  const library = await app.prisma.library.create({
     data: {
       code: fields.code,
       name: fields.name,
@@ -120,6 +120,9 @@ export async function seedLibrary(app: App, fields: { code: string; name: string
       searchText: librarySearchText(fields.name, town),
     },
   });
+  // Seeded behind the application's back: its in-memory directory must read the table again.
+  app.libraries.invalidate();
+  return library;
 }
 
 export async function seedStaff(

@@ -3,7 +3,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import type { PrismaClient } from '../../db/prisma.js';
-import { escapeLike, normalizeForSearch, searchTerms } from '../../lib/text.js';
+import type { Library } from '../../generated/prisma/client.js';
+import { normalizeForSearch, searchTerms } from '../../lib/text.js';
 
 export const LIBRARY_CODE = /^52\d{5}$/;
 const POSTAL_CODE = /^\d{5}$/;
@@ -12,13 +13,44 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 export const librarySearchText = (name: string, town: string | null) => normalizeForSearch(`${name} ${town ?? ''}`);
 
-/** Libraries whose name or town contains every word of `search`, ignoring case and accents. */
-export function searchLibraries(prisma: PrismaClient, search?: string | null) {
-  const terms = searchTerms(search);
-  return prisma.library.findMany({
-    where: { AND: terms.map((term) => ({ searchText: { contains: escapeLike(term) } })) },
-    orderBy: [{ name: 'asc' }, { code: 'asc' }],
-  });
+/**
+ * The network's libraries, kept in memory: a few hundred rows that every registration screen
+ * reads and searches, and that change a few times a year. A search then costs no query at all, so
+ * a flood of public searches cannot tie up the database or the event loop. Read again after
+ * `ttlMs`, or at once after a change made by this instance.
+ */
+export class LibraryDirectory {
+  private rows: Promise<Library[]> | undefined;
+  private expiresAt = 0;
+
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly ttlMs = 30_000,
+  ) {}
+
+  private all(): Promise<Library[]> {
+    // Real time: this is the cache's freshness, not the application's "now".
+    if (!this.rows || Date.now() >= this.expiresAt) {
+      this.expiresAt = Date.now() + this.ttlMs;
+      const rows = this.prisma.library.findMany({ orderBy: [{ name: 'asc' }, { code: 'asc' }] });
+      this.rows = rows;
+      rows.catch(() => {
+        if (this.rows === rows) this.rows = undefined;
+      });
+    }
+    return this.rows;
+  }
+
+  /** Libraries whose name or town contains every word of `search`, ignoring case and accents. */
+  async search(search?: string | null): Promise<Library[]> {
+    const terms = searchTerms(search);
+    const rows = await this.all();
+    return terms.length ? rows.filter((library) => terms.every((term) => library.searchText.includes(term))) : rows;
+  }
+
+  invalidate(): void {
+    this.rows = undefined;
+  }
 }
 
 export interface LibraryRow {

@@ -1,6 +1,5 @@
 import { builder } from '../../graphql/builder.js';
 import { maxChars, SEARCH_MAX } from '../../graphql/input-guard.js';
-import { searchLibraries } from './service.js';
 import { SEARCH_WORDS_MAX } from '../../lib/text.js';
 
 export const LibraryType = builder.prismaNode('Library', {
@@ -22,6 +21,6 @@ builder.queryField('libraries', (t) =>
     type: ['Library'],
     description: 'Libraries of the network; `search` matches name and town, ignoring case and accents.',
     args: { search: t.arg.string({ required: false, ...maxChars(SEARCH_MAX, `Words of the name or town, ignoring case and accents; the first ${SEARCH_WORDS_MAX} count.`) }) },
-    resolve: (_query, _root, { search }, { prisma }) => searchLibraries(prisma, search),
+    resolve: (_query, _root, { search }, { app }) => app.libraries.search(search),
   }),
 );
