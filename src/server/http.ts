@@ -6,6 +6,7 @@ import type { ExecutionArgs } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { App } from '../app.js';
+import { REQUEST_BODY_MAX } from './yoga.js';
 
 type EnvelopedRoot = { execute: (args: ExecutionArgs) => unknown; subscribe: (args: ExecutionArgs) => unknown };
 
@@ -20,36 +21,11 @@ export interface HttpServer {
   close(graceMs: number): Promise<void>;
 }
 
-/**
- * The largest request body (and WebSocket message) taken: several times the longest input (a
- * 20,000-character response text), far below what would hold the event loop.
- */
-export const REQUEST_BODY_MAX = 256 * 1024;
-
-/** A body too large, or of unknown length, is refused before a byte of it is read. */
-function bodyRefusal(request: IncomingMessage): { status: number; code: string; message: string } | null {
-  const length = request.headers['content-length'];
-  if (length !== undefined) {
-    return Number(length) > REQUEST_BODY_MAX
-      ? { status: 413, code: 'PAYLOAD_TOO_LARGE', message: `Requête trop volumineuse : ${REQUEST_BODY_MAX / 1_024} Kio au plus.` }
-      : null;
-  }
-  return request.headers['transfer-encoding']
-    ? { status: 411, code: 'LENGTH_REQUIRED', message: 'Indiquez la longueur de la requête (en-tête Content-Length).' }
-    : null;
-}
-
 export function createHttpServer(app: App): HttpServer {
   let draining = false;
   /** Responses in progress; those of subscriptions over SSE are streams that never finish. */
   const unanswered = new Map<ServerResponse, { stream: boolean }>();
   const server = createServer((request, response) => {
-    const refusal = bodyRefusal(request);
-    if (refusal) {
-      response.writeHead(refusal.status, { 'content-type': 'application/json; charset=utf-8', connection: 'close' });
-      response.end(JSON.stringify({ errors: [{ message: refusal.message, extensions: { code: refusal.code } }] }));
-      return;
-    }
     if (draining) response.shouldKeepAlive = false;
     unanswered.set(response, { stream: request.headers.accept?.includes('text/event-stream') ?? false });
     response.once('close', () => unanswered.delete(response));

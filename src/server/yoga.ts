@@ -15,6 +15,13 @@ import { isDatabaseUnavailable, reportDatabaseError } from '../db/availability.j
 export type ServerContext = { req?: IncomingMessage };
 export type Yoga = YogaServerInstance<ServerContext, Context>;
 
+/**
+ * The largest request body (and WebSocket message) taken: several times the longest input (a
+ * 20,000-character response text), far below what would hold the event loop. Counted as it is
+ * read, whatever the Content-Length says.
+ */
+export const REQUEST_BODY_MAX = 256 * 1024;
+
 export const QUERY_LIMITS = {
   maxDepth: 12,
   maxAliases: 15,
@@ -37,6 +44,7 @@ export function createYogaServer(app: App): Yoga {
     // SERVICE_UNAVAILABLE (src/server/errors.ts).
     maskedErrors: { maskError: shapeError },
     batching: false,
+    maxRequestBodySize: REQUEST_BODY_MAX,
     // The failures yoga masks are logged here: an unreachable database once per cause.
     logging: {
       debug: () => {},
