@@ -15,6 +15,7 @@ import { Throttle } from './lib/throttle.js';
 import { loadSettings, type Settings } from './settings.js';
 import { syncTestClock } from './modules/lifecycle/test-clock.js';
 import { LibraryDirectory } from './modules/libraries/service.js';
+import { SessionWatch } from './auth/session-watch.js';
 
 export interface App {
   config: Config;
@@ -26,6 +27,8 @@ export interface App {
   outbox: Outbox;
   throttle: Throttle;
   events: EventBus;
+  /** Ends live subscriptions with their session, on every instance (src/auth/session-watch.ts). */
+  sessions: SessionWatch;
   /** The network's libraries, searched in memory (src/modules/libraries/service.ts). */
   libraries: LibraryDirectory;
   /** The scheduled jobs and their cron expressions (src/jobs/schedules.ts). */
@@ -36,6 +39,17 @@ export interface App {
   startWorkers(): Promise<void>;
   /** Stops the workers (letting running jobs finish) and closes every connection. */
   close(): Promise<void>;
+}
+
+/** After the event bus was down: what may have been missed is read again. */
+async function resync(app: App): Promise<void> {
+  app.libraries.invalidate();
+  const watched = app.sessions.watched();
+  if (!watched.length) return;
+  const { rows } = await app.pool
+    .query<{ id: string }>('SELECT id FROM session WHERE id = ANY($1::uuid[]) AND (revoked_at IS NOT NULL OR expires_at <= $2)', [watched, app.clock.now()])
+    .catch(() => ({ rows: [] }));
+  for (const { id } of rows) app.sessions.ended(id);
 }
 
 export async function createApp(options: { config: Config; databaseUrl: string; clock?: Clock; schedules?: ScheduledJob[] }): Promise<App> {
@@ -58,12 +72,19 @@ export async function createApp(options: { config: Config; databaseUrl: string; 
     libraries: new LibraryDirectory(prisma),
     schedules: options.schedules ?? SCHEDULED_JOBS,
     deliverer: createDeliverer({ prisma, boss, config, clock }),
+    sessions: new SessionWatch(clock),
   } as App;
+  app.events.onControl((message) => {
+    if (message.kind === 'session-ended') app.sessions.ended(message.sessionId);
+    else if (message.kind === 'libraries-changed') app.libraries.invalidate();
+    else void resync(app);
+  });
   if (config.testClock && app.clock instanceof OffsetClock) await syncTestClock(app);
   app.yoga = createYogaServer(app);
   app.startWorkers = () => startWorkers(app);
   app.close = async () => {
     await boss.stop({ graceful: true, timeout: config.shutdownGraceSeconds * 1_000, close: true });
+    app.sessions.close();
     await app.events.close();
     await prisma.$disconnect();
     await pool.end();

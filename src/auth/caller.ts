@@ -10,8 +10,8 @@ export const API_KEY_PREFIX = 'nmk_';
 
 export type Caller =
   | { kind: 'visitor' }
-  | { kind: 'patron'; sessionId: string; patronId: string; libraryId: string; status: AccountStatus }
-  | { kind: 'staff'; sessionId: string; staffId: string; role: StaffRole; libraryId: string | null }
+  | { kind: 'patron'; sessionId: string; expiresAt: Date; patronId: string; libraryId: string; status: AccountStatus }
+  | { kind: 'staff'; sessionId: string; expiresAt: Date; staffId: string; role: StaffRole; libraryId: string | null }
   | { kind: 'provider'; providerId: string; categories: ContentCategory[] };
 
 export const VISITOR: Caller = { kind: 'visitor' };
@@ -57,11 +57,11 @@ export async function resolveCaller(prisma: PrismaClient, token: string | undefi
   if (!session || session.revokedAt || session.expiresAt <= now) return VISITOR;
   if (session.patron) {
     const { id, libraryId, status } = session.patron;
-    return { kind: 'patron', sessionId: session.id, patronId: id, libraryId, status };
+    return { kind: 'patron', sessionId: session.id, expiresAt: session.expiresAt, patronId: id, libraryId, status };
   }
   if (session.staff && !session.staff.disabledAt) {
     const { id, role, libraryId } = session.staff;
-    return { kind: 'staff', sessionId: session.id, staffId: id, role, libraryId };
+    return { kind: 'staff', sessionId: session.id, expiresAt: session.expiresAt, staffId: id, role, libraryId };
   }
   return VISITOR;
 }

@@ -1,14 +1,25 @@
-// Registration events across every server instance, through PostgreSQL LISTEN/NOTIFY: no extra
-// server. Changes publish with pg_notify inside their own transaction, so an event goes out if and
-// only if the change commits; each instance LISTENs on one connection and hands what arrives to
-// yoga's pub/sub, which feeds the subscriptions (SSE and WebSocket) of that instance.
+// Messages across every server instance, through PostgreSQL LISTEN/NOTIFY: no extra server.
+// Changes publish with pg_notify inside their own transaction, so a message goes out if and only
+// if the change commits; each instance LISTENs on one connection to two channels:
+// - registration events, handed to yoga's pub/sub, which feeds the subscriptions (SSE and
+//   WebSocket) of that instance;
+// - control messages (a session ended, the libraries changed…), handed to whoever registered for
+//   them (onControl), so that no instance keeps serving what another has just ended.
 import { createPubSub, type PubSub } from 'graphql-yoga';
 import pg from 'pg';
 import { reportDatabaseError } from '../db/availability.js';
 import { CONNECT_TIMEOUT_MS, type Tx } from '../db/prisma.js';
 
 export const EVENTS_CHANNEL = 'numos_registration_events';
+export const CONTROL_CHANNEL = 'numos_control';
 export const REGISTRATION_TOPIC = 'registration';
+
+/** What one instance tells the others: each one acts on its own copy of the state concerned. */
+export type ControlMessage =
+  | { kind: 'session-ended'; sessionId: string }
+  | { kind: 'libraries-changed' }
+  /** Not sent: raised on this instance when its LISTEN connection is back, as messages may have been missed. */
+  | { kind: 'resync' };
 
 export type RegistrationEventType = 'CONFIRMED' | 'DECIDED' | 'ESCALATED' | 'LAPSED' | 'RENEWAL_REQUESTED';
 
@@ -25,16 +36,16 @@ export type Topics = { [REGISTRATION_TOPIC]: [RegistrationEventPayload] };
 const PAYLOAD_LIMIT = 7_900;
 
 /**
- * The statement that publishes events: each NOTIFY carries a JSON array of events, so that a
- * set-based job changing 100,000 rows sends about 2,000 notifications, not 100,000 (which cost
- * it a fifth of its time). Inside a transaction, they leave if and only if it commits.
+ * The statement that publishes messages on a channel: each NOTIFY carries a JSON array of them, so
+ * that a set-based job changing 100,000 rows sends about 2,000 notifications, not 100,000 (which
+ * cost it a fifth of its time). Inside a transaction, they leave if and only if it commits.
  */
-export function publishStatement(events: RegistrationEventPayload[]): { text: string; values: unknown[] } {
+function notifyStatement(channel: string, messages: unknown[]): { text: string; values: unknown[] } {
   const payloads: string[] = [];
   let chunk: string[] = [];
   let size = 2;
-  for (const event of events) {
-    const json = JSON.stringify(event);
+  for (const message of messages) {
+    const json = JSON.stringify(message);
     if (chunk.length && size + json.length + 1 > PAYLOAD_LIMIT) {
       payloads.push(`[${chunk.join(',')}]`);
       chunk = [];
@@ -44,12 +55,22 @@ export function publishStatement(events: RegistrationEventPayload[]): { text: st
     size += json.length + 1;
   }
   if (chunk.length) payloads.push(`[${chunk.join(',')}]`);
-  return { text: 'SELECT pg_notify($1, payload) FROM unnest($2::text[]) AS payload', values: [EVENTS_CHANNEL, payloads] };
+  return { text: 'SELECT pg_notify($1, payload) FROM unnest($2::text[]) AS payload', values: [channel, payloads] };
 }
+
+export const publishStatement = (events: RegistrationEventPayload[]) => notifyStatement(EVENTS_CHANNEL, events);
+export const controlStatement = (messages: ControlMessage[]) => notifyStatement(CONTROL_CHANNEL, messages);
 
 /** Publishes events when (and only if) the Prisma transaction commits. */
 export async function publishInTransaction(tx: Tx, events: RegistrationEventPayload[]): Promise<void> {
   const { text, values } = publishStatement(events);
+  await tx.$executeRawUnsafe(text, ...values);
+}
+
+/** Tells every instance (this one included) when (and only if) the Prisma transaction commits. */
+export async function controlInTransaction(tx: Tx, messages: ControlMessage[]): Promise<void> {
+  if (!messages.length) return;
+  const { text, values } = controlStatement(messages);
   await tx.$executeRawUnsafe(text, ...values);
 }
 
@@ -71,9 +92,11 @@ class PgEventTarget extends EventTarget {
   private closed = false;
   private retry: NodeJS.Timeout | undefined;
   private failures = 0;
+  private everListened = false;
   private readonly lost = new WeakSet<pg.Client>();
   /** The listeners yoga's pub/sub registers, one per live subscription on this instance. */
   private readonly subscriptions = new Set<unknown>();
+  readonly controlHandlers = new Set<(message: ControlMessage) => void>();
 
   constructor(
     private readonly connectionString: string,
@@ -91,9 +114,14 @@ class PgEventTarget extends EventTarget {
       keepAlive: true,
     });
     client.on('notification', (message) => {
+      if (!message.payload) return;
+      if (message.channel === CONTROL_CHANNEL) {
+        for (const control of JSON.parse(message.payload) as ControlMessage[]) for (const handle of this.controlHandlers) handle(control);
+        return;
+      }
       // Without a live subscription on this instance there is nobody to hand the events to (a
       // job's run may bring a hundred thousand of them).
-      if (message.channel !== EVENTS_CHANNEL || !message.payload || !this.subscriptions.size) return;
+      if (message.channel !== EVENTS_CHANNEL || !this.subscriptions.size) return;
       for (const detail of JSON.parse(message.payload) as RegistrationEventPayload[]) {
         super.dispatchEvent(new CustomEvent(REGISTRATION_TOPIC, { detail }));
       }
@@ -102,7 +130,7 @@ class PgEventTarget extends EventTarget {
     client.on('end', () => this.drop(client));
     try {
       await client.connect();
-      await client.query(`LISTEN ${EVENTS_CHANNEL}`);
+      await client.query(`LISTEN ${EVENTS_CHANNEL}; LISTEN ${CONTROL_CHANNEL}`);
     } catch (error) {
       this.drop(client, error as Error);
       throw error;
@@ -111,8 +139,11 @@ class PgEventTarget extends EventTarget {
       await client.end().catch(() => undefined);
       return;
     }
+    const reconnected = this.everListened;
     this.client = client;
+    this.everListened = true;
     this.failures = 0;
+    if (reconnected) for (const handle of this.controlHandlers) handle({ kind: 'resync' });
   }
 
   /** Whether the LISTEN connection is up (for readiness). */
@@ -162,6 +193,8 @@ export interface EventBus {
   pubSub: PubSub<Topics>;
   /** False while the LISTEN connection is being restored. */
   readonly listening: boolean;
+  /** Calls `handle` with every control message, from any instance (this one included). */
+  onControl(handle: (message: ControlMessage) => void): void;
   close(): Promise<void>;
 }
 
@@ -173,6 +206,7 @@ export async function startEventBus(connectionString: string, pool: pg.Pool): Pr
     get listening() {
       return target.listening;
     },
+    onControl: (handle) => target.controlHandlers.add(handle),
     close: () => target.close(),
   };
 }

@@ -3,10 +3,11 @@ import SchemaBuilder from '@pothos/core';
 import PrismaPlugin from '@pothos/plugin-prisma';
 import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
-import { GraphQLError } from 'graphql';
+import { GraphQLError, isObjectType } from 'graphql';
 import type PrismaTypes from '../generated/pothos-prisma-types.js';
 import { getDatamodel } from '../generated/pothos-prisma-types.js';
 import type { Context } from './context.js';
+import { UUID } from './ids.js';
 import { DateTimeScalar, EmailAddressScalar, LocalDateScalar } from './scalars.js';
 
 export const builder = new SchemaBuilder<{
@@ -53,7 +54,24 @@ export const builder = new SchemaBuilder<{
   relay: {
     clientMutationId: 'omit',
     cursorType: 'String',
-    nodeQueryOptions: { nullable: true },
+    nodeQueryOptions: {
+      nullable: true,
+      description: 'Any object by its global ID; null when it does not exist (any more: personal data is erased on schedule).',
+      // An ID of a type that has no nodes, or whose key is not a UUID, names nothing: null, as for
+      // a row that is gone. Only an ID that is not a global ID at all is an error (BAD_USER_INPUT).
+      resolve: async (_root, { id }, _context, info, resolveNode) => {
+        const type = info.schema.getType(id.typename);
+        const isNode = isObjectType(type) && type.getInterfaces().some((i) => i.name === 'Node');
+        if (!isNode || !UUID.test(String(id.id))) return null;
+        try {
+          return await resolveNode(id);
+        } catch (error) {
+          // plugin-prisma loads a node with findUniqueOrThrow: a row that is gone.
+          if ((error as { code?: string }).code === 'P2025') return null;
+          throw error;
+        }
+      },
+    },
     nodesQueryOptions: false,
   },
 });

@@ -2,7 +2,7 @@
 // not found, so callers answer with their own business error (UNKNOWN_LIBRARY, NOT_FOUND…).
 import { decodeGlobalID } from '@pothos/plugin-relay';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function idOf(typename: string, globalId: string | null | undefined): string | undefined {
   if (!globalId) return undefined;

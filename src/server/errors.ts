@@ -1,8 +1,13 @@
 // What a client is told when something goes wrong outside the business rules (those come back in
-// payloads). Every error passes through `shapeError` (yoga's maskError hook):
+// payloads). Every top-level error passes through `shapeError` (yoga's maskError hook, and the
+// WebSocket server's), so that each carries a stable `extensions.code`:
 // - the database out of reach → SERVICE_UNAVAILABLE, HTTP 503 with Retry-After, no address named;
+// - a document over a limit (tokens, depth, aliases, directives, cost) → QUERY_TOO_COMPLEX;
+// - a malformed variable, ID or cursor → BAD_USER_INPUT, with `field` when an input field is at fault;
 // - an unexpected failure → "Unexpected error." and no internals (yoga's own masking);
-// - a message never echoes more than a short prefix of what the client sent.
+// and so that a message never echoes more than a short prefix of what the client sent, nor, in
+// production, suggests names of the schema ("Did you mean …?").
+import { PothosValidationError } from '@pothos/core';
 import { GraphQLError } from 'graphql';
 import { maskError } from 'graphql-yoga';
 import { isDatabaseUnavailable } from '../db/availability.js';
@@ -28,20 +33,49 @@ export function shortMessage(message: string): string {
   return cut.length <= MESSAGE_MAX ? cut : `${cut.slice(0, MESSAGE_MAX)}…`;
 }
 
-function withShortMessage(error: GraphQLError): GraphQLError {
-  const message = shortMessage(error.message);
-  if (message === error.message) return error;
-  return new GraphQLError(message, {
+const LIMIT_EXCEEDED = /(Token|Aliases|Query depth|Directives|Query Cost) limit of \d+ exceeded/i;
+const VARIABLE_ERROR = /^Variable "\$(\w+)" got invalid value .*?(?: at "([^"]+)")?;/;
+const SUGGESTION = / ?Did you mean [^?]*\?/g;
+
+/** `at "input.limits[0].category"` → `limits.0.category`: the field at fault, as payloads name it. */
+function fieldOf(variable: string, at: string | undefined): string {
+  if (!at) return variable;
+  return at.replace(/\[(\d+)\]/g, '.$1').split('.').slice(1).join('.') || variable;
+}
+
+/** The code (and field) of a top-level error, from what raised it, when it has none or too vague a one. */
+function classify(error: GraphQLError): { code: string; field?: string; message?: string } | undefined {
+  if (LIMIT_EXCEEDED.test(error.message)) return { code: 'QUERY_TOO_COMPLEX' };
+  const variable = VARIABLE_ERROR.exec(error.message);
+  // A malformed scalar in a variable: the code its scalar gave, or BAD_USER_INPUT; and its field.
+  if (variable) return { code: String(error.extensions.code ?? 'BAD_USER_INPUT'), field: fieldOf(variable[1]!, variable[2]) };
+  if (error.extensions.code) return undefined;
+  if (error.originalError instanceof PothosValidationError) {
+    // Pothos's own checks: a global ID or a cursor that is not one.
+    const cursor = /cursor/i.test(error.originalError.message);
+    return { code: 'BAD_USER_INPUT', message: cursor ? 'Curseur de pagination invalide.' : 'Identifiant invalide.' };
+  }
+  return error.path ? undefined : { code: 'GRAPHQL_VALIDATION_FAILED' };
+}
+
+/** A GraphQL error with its code and field, a short message, and in production no suggestion. */
+export function refineError(error: GraphQLError, production: boolean): GraphQLError {
+  const found = classify(error);
+  let text = found?.message ?? shortMessage(error.message);
+  if (production) text = text.replace(SUGGESTION, '');
+  if (!found && text === error.message) return error;
+  return new GraphQLError(text, {
     nodes: error.nodes,
     source: error.source,
     positions: error.positions,
     path: error.path,
-    extensions: error.extensions,
+    extensions: { ...error.extensions, ...(found && { code: found.code }), ...(found?.field && { field: found.field }) },
   });
 }
 
-export function shapeError(error: unknown, message: string, isDev?: boolean): Error {
+/** yoga's maskError hook: every error of an execution, and those thrown while handling a request. */
+export function shapeError(error: unknown, message: string, isDev?: boolean, production = false): Error {
   if (isDatabaseUnavailable(error)) return serviceUnavailable();
   const masked = maskError(error, message, isDev);
-  return masked instanceof GraphQLError ? withShortMessage(masked) : masked;
+  return masked instanceof GraphQLError ? refineError(masked, production) : masked;
 }

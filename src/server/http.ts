@@ -2,7 +2,8 @@
 // WebSocket on the same path, both through yoga's envelop (same schema, context, limits).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { Server as NetServer } from 'node:net';
-import type { ExecutionArgs } from 'graphql';
+import type { ExecutionArgs, GraphQLError } from 'graphql';
+import { shapeError } from './errors.js';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { App } from '../app.js';
@@ -22,6 +23,8 @@ export interface HttpServer {
 }
 
 export function createHttpServer(app: App): HttpServer {
+  const production = app.config.nodeEnv === 'production';
+  const shape = (error: unknown) => shapeError(error, 'Unexpected error.', false, production) as GraphQLError;
   let draining = false;
   /** Responses in progress; those of subscriptions over SSE are streams that never finish. */
   const unanswered = new Map<ServerResponse, { stream: boolean }>();
@@ -36,10 +39,15 @@ export function createHttpServer(app: App): HttpServer {
     {
       execute: (args) => (args.rootValue as EnvelopedRoot).execute(args) as never,
       subscribe: (args) => (args.rootValue as EnvelopedRoot).subscribe(args) as never,
+      // A bad document (syntax, limits, validation, a failing context) is answered with an error
+      // message for its own subscription: the socket and its other subscriptions live on.
       onSubscribe: async (ctx, _id, payload) => {
         // WebSocket clients send their token in the connection parameters, not in a header.
         const authorization = ctx.connectionParams?.authorization;
+        // Any operation may come over the socket (graphql-ws runs queries and mutations too): it is
+        // seen as the POST it stands for.
         const request = new Request('http://websocket/graphql', {
+          method: 'POST',
           headers: typeof authorization === 'string' ? { authorization } : {},
         });
         const { schema, execute, subscribe, contextFactory, parse, validate } = app.yoga.getEnveloped({
@@ -49,18 +57,24 @@ export function createHttpServer(app: App): HttpServer {
           request,
           params: payload,
         });
-        const document = parse(payload.query);
-        const errors = validate(schema, document);
-        if (errors.length) return errors;
-        return {
-          schema,
-          operationName: payload.operationName,
-          document,
-          variableValues: payload.variables,
-          contextValue: await contextFactory(),
-          rootValue: { execute, subscribe },
-        };
+        try {
+          const document = parse(payload.query);
+          const errors = validate(schema, document);
+          if (errors.length) return errors.map(shape);
+          return {
+            schema,
+            operationName: payload.operationName,
+            document,
+            variableValues: payload.variables,
+            contextValue: await contextFactory(),
+            rootValue: { execute, subscribe },
+          };
+        } catch (error) {
+          return [shape(error)];
+        }
       },
+      // Errors of an operation, as over HTTP (codes, no internals).
+      onError: (_ctx, _id, _payload, errors) => errors.map(shape),
     },
     sockets,
   );

@@ -1,15 +1,16 @@
 // The GraphQL server: yoga + the Pothos schema, with the hardening of notes/quality-bar.md.
 import type { IncomingMessage } from 'node:http';
+import { GraphQLError } from 'graphql';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
-import { createYoga, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
+import { createYoga, useReadinessCheck, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { App } from '../app.js';
 import { bearerToken, resolveCaller } from '../auth/caller.js';
 import type { Context } from '../graphql/context.js';
 import { getSchema } from '../graphql/schema.js';
 import { syncTestClock } from '../modules/lifecycle/test-clock.js';
 import { clientIp, trustedProxyList } from './client-ip.js';
-import { shapeError } from './errors.js';
+import { refineError, shapeError } from './errors.js';
 import { isDatabaseUnavailable, reportDatabaseError } from '../db/availability.js';
 
 export type ServerContext = { req?: IncomingMessage };
@@ -30,6 +31,13 @@ export const QUERY_LIMITS = {
   maxCost: 10_000,
 };
 
+/** Validation errors do not pass through maskError: they are refined (code, field, message) here. */
+const refineValidationErrors = (production: boolean): Plugin => ({
+  onValidate: () => ({ result, setResult }) => {
+    if (result.length) setResult(result.map((error) => refineError(error, production)));
+  },
+});
+
 export function createYogaServer(app: App): Yoga {
   const production = app.config.nodeEnv === 'production';
   const proxies = trustedProxyList(app.config.trustedProxies);
@@ -42,7 +50,7 @@ export function createYogaServer(app: App): Yoga {
     // Unexpected errors become "Unexpected error." with no internals; GraphQLErrors we throw
     // (UNAUTHENTICATED, FORBIDDEN, bad scalars) pass through; a database out of reach is
     // SERVICE_UNAVAILABLE (src/server/errors.ts).
-    maskedErrors: { maskError: shapeError },
+    maskedErrors: { maskError: (error, message, isDev) => shapeError(error, message, isDev, production) },
     batching: false,
     maxRequestBodySize: REQUEST_BODY_MAX,
     // The failures yoga masks are logged here: an unreachable database once per cause.
@@ -50,12 +58,19 @@ export function createYogaServer(app: App): Yoga {
       debug: () => {},
       info: () => {},
       warn: (...args) => console.warn('[numos]', ...args),
-      error: (error, ...rest) => (isDatabaseUnavailable(error) ? reportDatabaseError(error as Error) : console.error('[numos]', error, ...rest)),
+      error: (error, ...rest) => {
+        if (isDatabaseUnavailable(error)) reportDatabaseError(error as Error);
+        // A client's own mistake (a bad variable, a malformed ID) is its answer, not a failure here.
+        else if (!(error instanceof GraphQLError) || (error.originalError && !(error.originalError instanceof GraphQLError))) {
+          console.error('[numos]', error, ...rest);
+        }
+      },
     },
     plugins: [
       // Browsers cannot send this header cross-site without a CORS preflight; JSON POSTs
       // (preflighted anyway) and GraphiQL pass.
       useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf'] }),
+      refineValidationErrors(production),
       EnvelopArmorPlugin({
         maxDepth: { n: QUERY_LIMITS.maxDepth, flattenFragments: true },
         maxAliases: { n: QUERY_LIMITS.maxAliases },

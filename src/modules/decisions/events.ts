@@ -1,21 +1,46 @@
 // The live feed of admin dashboards: registration events, filtered so that library staff receive
 // their own library's only, and DLPB agents every library's (or one library's when they ask).
 import { filter, pipe } from 'graphql-yoga';
+import { whileSessionLives } from '../../auth/session-watch.js';
 import { builder, forbidden, unauthenticated } from '../../graphql/builder.js';
 import { idOf } from '../../graphql/ids.js';
-import { REGISTRATION_TOPIC, type RegistrationEventPayload } from '../../events/bus.js';
+import { encodeGlobalID } from '@pothos/plugin-relay';
+import { REGISTRATION_TOPIC, type RegistrationEventPayload, type RegistrationEventType } from '../../events/bus.js';
 
 const RegistrationEventTypeEnum = builder.enumType('RegistrationEventType', {
   values: ['CONFIRMED', 'DECIDED', 'ESCALATED', 'LAPSED', 'RENEWAL_REQUESTED'] as const,
 });
 
+/** The event a request was loaded for, so that an error about its erased patron can say which. */
+const eventTypes = new WeakMap<object, RegistrationEventType>();
+export const eventTypeOf = (request: object) => eventTypes.get(request);
+
 const RegistrationEvent = builder.objectRef<RegistrationEventPayload>('RegistrationEvent').implement({
+  description:
+    "Something happened to a registration request. A request's person may be erased by then (a LAPSED request, a purge): `patron` is null then, while `request.patron`, non-null in the contract, answers the event as an error PERSONAL_DATA_ERASED.",
   fields: (t) => ({
-    type: t.field({ type: RegistrationEventTypeEnum, resolve: (e) => e.type }),
-    occurredAt: t.field({ type: 'DateTime', resolve: (e) => new Date(e.occurredAt) }),
+    type: t.field({ type: RegistrationEventTypeEnum, description: 'What happened.', resolve: (e) => e.type }),
+    occurredAt: t.field({ type: 'DateTime', description: 'When it happened (the step was due then, for scheduled steps).', resolve: (e) => new Date(e.occurredAt) }),
+    requestId: t.id({ description: 'Global ID of the request, always there.', resolve: (e) => encodeGlobalID('RegistrationRequest', e.requestId) }),
+    library: t.prismaField({
+      type: 'Library',
+      description: 'The library the request belongs to.',
+      resolve: (query, e, _args, { prisma }) => prisma.library.findUniqueOrThrow({ ...query, where: { id: e.libraryId } }),
+    }),
+    patron: t.prismaField({
+      type: 'Patron',
+      nullable: true,
+      description: 'The person of the request; null once their personal data is erased.',
+      resolve: (query, e, _args, { prisma }) => prisma.patron.findFirst({ ...query, where: { requests: { some: { id: e.requestId } } } }),
+    }),
     request: t.prismaField({
       type: 'RegistrationRequest',
-      resolve: (query, e, _args, { prisma }) => prisma.registrationRequest.findUniqueOrThrow({ ...query, where: { id: e.requestId } }),
+      description: 'The request as it is now.',
+      resolve: async (query, e, _args, { prisma }) => {
+        const request = await prisma.registrationRequest.findUniqueOrThrow({ ...query, where: { id: e.requestId } });
+        eventTypes.set(request, e.type);
+        return request;
+      },
     }),
   }),
 });
@@ -35,9 +60,14 @@ builder.subscriptionField('registrationEvents', (t) =>
       const asked = libraryId ? (idOf('Library', libraryId) ?? 'none') : null;
       if (caller.role === 'LIBRARY_ADMIN' && asked && asked !== caller.libraryId) throw forbidden();
       const only = caller.role === 'LIBRARY_ADMIN' ? caller.libraryId : asked;
-      return pipe(
-        app.events.pubSub.subscribe(REGISTRATION_TOPIC),
-        filter((event: RegistrationEventPayload) => only === null || event.libraryId === only),
+      // Ends with the session (logout, password change, disabled account, expiry), on every instance.
+      return whileSessionLives(
+        app.sessions,
+        caller,
+        pipe(
+          app.events.pubSub.subscribe(REGISTRATION_TOPIC),
+          filter((event: RegistrationEventPayload) => only === null || event.libraryId === only),
+        ),
       );
     },
     resolve: (event) => event,

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import type { PrismaClient } from '../../db/prisma.js';
+import { controlInTransaction } from '../../events/bus.js';
 import type { Library } from '../../generated/prisma/client.js';
 import { normalizeForSearch, searchTerms } from '../../lib/text.js';
 
@@ -125,6 +126,8 @@ export async function importLibraries(prisma: PrismaClient, content: string): Pr
       const data = { ...row, placeholder: false, searchText: librarySearchText(row.name, row.town) };
       await tx.library.upsert({ where: { code: row.code }, create: data, update: data });
     }
+    // Running servers (the CLI is another process) read the directory again.
+    await controlInTransaction(tx, [{ kind: 'libraries-changed' }]);
     return { created: rows.length - existing.size, updated: existing.size, errors: [] };
   });
 }
@@ -157,6 +160,7 @@ export async function loadDemoLibraries(prisma: PrismaClient, file = DEMO_LIBRAR
   return prisma.$transaction(async (tx) => {
     await tx.$executeRaw`LOCK TABLE library IN SHARE ROW EXCLUSIVE MODE`;
     if ((await tx.library.count()) > 0) return 0;
+    await controlInTransaction(tx, [{ kind: 'libraries-changed' }]);
     return (await tx.library.createMany({ data })).count;
   });
 }

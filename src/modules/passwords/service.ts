@@ -7,7 +7,7 @@ import { userError, type UserError } from '../../graphql/errors.js';
 import { formatFrenchDateTime } from '../../lib/calendar.js';
 import { hashPassword } from '../../lib/password.js';
 import { links } from '../../links.js';
-import type { Realm } from '../sessions/service.js';
+import { revokeSessions, type Realm } from '../sessions/service.js';
 import { normalizeLogin } from '../../lib/text.js';
 import { findToken, issueToken, useToken } from '../tokens/service.js';
 import { passwordErrors } from './policy.js';
@@ -78,7 +78,7 @@ export async function resetPassword(app: App, rawToken: string, password: string
     const owner = token.staffId ? { staffId: token.staffId } : { patronId: token.patronId! };
     if (token.staffId) await tx.staffAccount.update({ where: { id: token.staffId }, data: { passwordHash } });
     else await tx.patron.update({ where: { id: token.patronId! }, data: { passwordHash } });
-    await tx.session.updateMany({ where: { ...owner, revokedAt: null }, data: { revokedAt: now } });
+    await revokeSessions(tx, owner, now);
     return [];
   });
 }

@@ -69,11 +69,11 @@ builder.queryField('quotaBalance', (t) =>
     description: "The patron themself, a provider (the lines of its own categories only), staff of the patron's library, or the DLPB.",
     authScopes: { patron: true, staff: true, provider: true },
     args: { patronId: t.arg.id({ required: true }) },
-    resolve: async (_root, { patronId }, { app, caller }) => {
+    resolve: async (_root, { patronId }, { app, caller, granted }) => {
       const id = idOf('Patron', patronId);
       const patron = id ? await app.prisma.patron.findUnique({ where: { id }, select: { id: true, libraryId: true } }) : null;
       // A provider learns no more than the balance; others only for patrons they may see.
-      if (!patron || (caller.kind !== 'provider' && !canSeePatron(caller, patron))) throw forbidden();
+      if (!patron || (caller.kind !== 'provider' && !canSeePatron({ caller, granted }, patron))) throw forbidden();
       return balanceFor(caller, await quotaBalance(app.pool, patron.id, app.clock.now()));
     },
   }),

@@ -1,5 +1,8 @@
+import { encodeGlobalID } from '@pothos/plugin-relay';
 import { GraphQLError } from 'graphql';
-import { canSeeRequest } from '../../auth/visibility.js';
+import { eventTypeOf } from '../decisions/events.js';
+import { canSeeRequest, canSeeStaff } from '../../auth/visibility.js';
+import { StaffAccountType } from '../staff/types.js';
 import { builder } from '../../graphql/builder.js';
 import { OkPayload, payloadType } from '../../graphql/errors.js';
 import { AccountType } from '../patrons/types.js';
@@ -17,14 +20,17 @@ export const DecisionEnum = builder.enumType('Decision', { values: ['ACCEPT', 'R
 
 export const RegistrationRequestType = builder.prismaNode('RegistrationRequest', {
   id: { field: 'id' },
-  authScopes: (request, { caller, granted }) => granted.has(request.id) || canSeeRequest(caller, request),
+  authScopes: (request, viewing) => canSeeRequest(viewing, request),
   fields: (t) => ({
     kind: t.expose('kind', { type: RegistrationKindEnum }),
     state: t.expose('state', { type: RegistrationStateEnum }),
     patron: t.relation('patron', {
       nullable: false,
-      // Lapsed and purged requests keep no patron; nobody is shown those (they are never pending).
-      onNull: () => new GraphQLError("Les données personnelles de cette demande ont été supprimées.", { extensions: { code: 'NOT_FOUND' } }),
+      description: 'The person who asked. Lapsed and purged requests keep none: only events reach them (see RegistrationEvent.patron).',
+      onNull: (request) =>
+        new GraphQLError('Les données personnelles de cette demande ont été supprimées.', {
+          extensions: { code: 'PERSONAL_DATA_ERASED', requestId: encodeGlobalID('RegistrationRequest', request.id), eventType: eventTypeOf(request) },
+        }),
     }),
     library: t.relation('library'),
     submittedAt: t.expose('submittedAt', { type: 'DateTime' }),
@@ -38,7 +44,14 @@ export const RegistrationRequestType = builder.prismaNode('RegistrationRequest',
     escalatedAt: t.expose('escalatedAt', { type: 'DateTime', nullable: true }),
     decision: t.expose('decision', { type: DecisionEnum, nullable: true }),
     decidedAt: t.expose('decidedAt', { type: 'DateTime', nullable: true }),
-    decidedBy: t.relation('decidedBy', { nullable: true }),
+    decidedBy: t.field({
+      type: StaffAccountType,
+      nullable: true,
+      description:
+        'The staff member who decided; null for whoever may not see that account (the patron, a library for a DLPB agent: see decidedOnBehalfOfLibrary).',
+      select: { decidedBy: true },
+      resolve: (request, _args, viewing) => (request.decidedBy && canSeeStaff(viewing, request.decidedBy) ? request.decidedBy : null),
+    }),
     decidedOnBehalfOfLibrary: t.exposeBoolean('decidedOnBehalfOfLibrary', {
       description: 'True when a DLPB agent decided in the library\'s place.',
     }),

@@ -1,3 +1,4 @@
+import { grantKey } from '../../auth/visibility.js';
 import { builder } from '../../graphql/builder.js';
 import { payloadType } from '../../graphql/errors.js';
 import { ID_MAX, maxChars } from '../../graphql/input-guard.js';
@@ -16,7 +17,7 @@ const RequestRenewalPayload = payloadType<RenewalResult>('RequestRenewalPayload'
     nullable: true,
     // Whoever holds the link may see the request it just made, as its patron would.
     resolve: (p, _args, ctx) => {
-      if (p.request) ctx.granted.add(p.request.id).add(`patron:${p.request.patronId}`);
+      if (p.request?.patronId) ctx.granted.add(grantKey('patron', p.request.patronId));
       return p.request;
     },
   }),

@@ -1,5 +1,7 @@
 // Login sessions: opaque random tokens, stored hashed, one per login, revoked by logout.
 import type { App } from '../../app.js';
+import type { Tx } from '../../db/prisma.js';
+import { controlInTransaction } from '../../events/bus.js';
 import { SESSION_PREFIX } from '../../auth/caller.js';
 import { userError, type UserError } from '../../graphql/errors.js';
 import { verifyAgainstDummy, verifyPassword } from '../../lib/password.js';
@@ -72,8 +74,25 @@ async function openSession(app: App, owner: { patronId: string } | { staffId: st
 }
 
 export async function logout(app: App, sessionId: string): Promise<void> {
-  await app.prisma.session.updateMany({
-    where: { id: sessionId, revokedAt: null },
-    data: { revokedAt: app.clock.now() },
+  await app.prisma.$transaction((tx) => revokeSessions(tx, { sessionId }, app.clock.now()));
+}
+
+/**
+ * Ends sessions now, all of an account's (but `except`, the caller's own) or one: their tokens stop
+ * working, and every instance ends their subscriptions once the transaction commits.
+ */
+export async function revokeSessions(
+  tx: Tx,
+  which: { sessionId: string } | { patronId: string } | { staffId: string },
+  now: Date,
+  except?: string,
+): Promise<number> {
+  const owner = 'sessionId' in which ? { id: which.sessionId } : which;
+  const revoked = await tx.session.updateManyAndReturn({
+    where: { ...owner, revokedAt: null, ...(except && { NOT: { id: except } }) },
+    data: { revokedAt: now },
+    select: { id: true },
   });
+  await controlInTransaction(tx, revoked.map(({ id }) => ({ kind: 'session-ended', sessionId: id })));
+  return revoked.length;
 }

@@ -1,3 +1,4 @@
+import { grantKey } from '../../auth/visibility.js';
 import { builder } from '../../graphql/builder.js';
 import { OkPayload, payloadType, type UserError } from '../../graphql/errors.js';
 import { LOGIN_MAX, maxChars } from '../../graphql/input-guard.js';
@@ -61,8 +62,10 @@ builder.mutationField('login', (t) =>
   t.field({
     type: LoginPayload,
     args: { input: t.arg({ type: LoginInput, required: true }) },
-    resolve: async (_root, { input }, { app, clientIp }) => {
+    resolve: async (_root, { input }, { app, clientIp, granted }) => {
       const result = await login(app, input.realm, input.login, input.password, clientIp);
+      // The account that just logged in may be read in this answer, before its token is sent back.
+      if (result.ok) granted.add(grantKey(result.viewer.kind, result.viewer.id));
       return result.ok
         ? { token: result.token, expiresAt: result.expiresAt, viewer: result.viewer, errors: [] }
         : { token: null, expiresAt: null, viewer: null, errors: result.errors };

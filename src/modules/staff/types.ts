@@ -1,4 +1,5 @@
 import type { StaffAccount } from '../../generated/prisma/client.js';
+import { canSeeStaff } from '../../auth/visibility.js';
 import { builder } from '../../graphql/builder.js';
 import { payloadType, type UserError } from '../../graphql/errors.js';
 import { LOGIN_MAX, maxChars } from '../../graphql/input-guard.js';
@@ -8,6 +9,7 @@ export const StaffRoleEnum = builder.enumType('StaffRole', { values: ['LIBRARY_A
 
 export const StaffAccountType = builder.prismaNode('StaffAccount', {
   id: { field: 'id' },
+  authScopes: (staff, viewing) => canSeeStaff(viewing, staff),
   fields: (t) => ({
     login: t.exposeString('login'),
     displayName: t.exposeString('displayName'),
