@@ -31,6 +31,23 @@ export const QUERY_LIMITS = {
   maxCost: 10_000,
 };
 
+/**
+ * Cross-site request forgery. NuMos authenticates with a bearer header only, never a cookie: a page
+ * of another site cannot act as anyone. What it can still send, with no CORS preflight, is a
+ * "simple" request: an HTML form's POST (text/plain, urlencoded, multipart), which could register
+ * strangers or flood messages. Those are refused unless they carry a header a form cannot set
+ * (yoga's CSRF check). GET runs queries only (mutations over GET are refused) and shows what any
+ * visitor may read: allowed, so that clients that send queries over GET (urql's default) work.
+ */
+function csrfPrevention(): Plugin {
+  const check = useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf'] });
+  return {
+    onRequestParse(payload) {
+      if (payload.request.method !== 'GET') return check.onRequestParse?.(payload);
+    },
+  };
+}
+
 /** Validation errors do not pass through maskError: they are refined (code, field, message) here. */
 const refineValidationErrors = (production: boolean): Plugin => ({
   onValidate: () => ({ result, setResult }) => {
@@ -67,9 +84,7 @@ export function createYogaServer(app: App): Yoga {
       },
     },
     plugins: [
-      // Browsers cannot send this header cross-site without a CORS preflight; JSON POSTs
-      // (preflighted anyway) and GraphiQL pass.
-      useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf'] }),
+      csrfPrevention(),
       refineValidationErrors(production),
       EnvelopArmorPlugin({
         maxDepth: { n: QUERY_LIMITS.maxDepth, flattenFragments: true },

@@ -1,9 +1,12 @@
+import { encodeGlobalID } from '@pothos/plugin-relay';
 import { builder } from '../../graphql/builder.js';
 import { payloadType, type UserError } from '../../graphql/errors.js';
 import { licencePool, setLicenceCapacity, type LicencePoolState } from './service.js';
 
 export const LicencePoolType = builder.objectRef<LicencePoolState>('LicencePool').implement({
+  description: "The département's licences: how many accounts may be ACTIVE at once.",
   fields: (t) => ({
+    id: t.id({ description: "A stable key for clients' caches (there is one pool); not a node.", resolve: () => encodeGlobalID('LicencePool', 'moselle') }),
     capacity: t.exposeInt('capacity'),
     used: t.exposeInt('used', { description: 'Accounts currently ACTIVE.' }),
     available: t.exposeInt('available'),

@@ -1,4 +1,5 @@
 import type { AccountStatus } from '../../generated/prisma/enums.js';
+import { encodeGlobalID } from '@pothos/plugin-relay';
 import { canSeePatron } from '../../auth/visibility.js';
 import { builder } from '../../graphql/builder.js';
 import { ageAt, ageGroupOf } from '../../lib/calendar.js';
@@ -9,13 +10,17 @@ export const AccountStatusEnum = builder.enumType('AccountStatus', {
 export const AgeGroupEnum = builder.enumType('AgeGroup', { values: ['CHILD', 'TEEN', 'ADULT'] as const });
 
 interface AccountShape {
+  /** The patron's own id: an account is one per patron. */
+  id: string;
   status: AccountStatus;
   temporaryUntil: Date | null;
   activeUntil: Date | null;
 }
 
 export const AccountType = builder.objectRef<AccountShape>('Account').implement({
+  description: "The state of a patron's access to NuMos.",
   fields: (t) => ({
+    id: t.id({ description: "A stable key for clients' caches (one account per patron); not a node.", resolve: (a) => encodeGlobalID('Account', a.id) }),
     status: t.field({ type: AccountStatusEnum, resolve: (a) => a.status }),
     temporaryUntil: t.expose('temporaryUntil', { type: 'DateTime', nullable: true }),
     activeUntil: t.expose('activeUntil', { type: 'DateTime', nullable: true }),
@@ -55,7 +60,7 @@ export const PatronType = builder.prismaNode('Patron', {
     library: t.relation('library'),
     account: t.field({
       type: AccountType,
-      select: { status: true, temporaryUntil: true, activeUntil: true },
+      select: { id: true, status: true, temporaryUntil: true, activeUntil: true },
       resolve: (p) => p,
     }),
     registeredAt: t.expose('registeredAt', { type: 'DateTime' }),

@@ -24,6 +24,7 @@ export interface QuotaLine {
 }
 
 export interface QuotaBalance {
+  patronId: string;
   period: string;
   resetsAt: Date;
   lines: QuotaLine[];
@@ -44,9 +45,10 @@ interface QuotaRow {
   used: number;
 }
 
-function balanceOf(period: string, rows: QuotaRow[]): QuotaBalance {
+function balanceOf(patronId: string, period: string, rows: QuotaRow[]): QuotaBalance {
   const byCategory = new Map(rows.map((r) => [r.category, r]));
   return {
+    patronId,
     period,
     resetsAt: periodStart(nextPeriod(period)),
     lines: METERED_CATEGORIES.map((category) => {
@@ -65,7 +67,7 @@ export async function quotaBalance(db: { query: PoolClient['query'] }, patronId:
        LEFT JOIN quota_usage u ON u.patron_id = $1 AND u.period = $2 AND u.category = c.category`,
     [patronId, period, METERED_CATEGORIES],
   );
-  return balanceOf(period, rows);
+  return balanceOf(patronId, period, rows);
 }
 
 /** What a provider may read of a balance: the lines of its own categories only. */
@@ -173,7 +175,7 @@ export async function consumeQuota(app: App, caller: Caller, input: ConsumeInput
   return {
     granted: outcome.granted,
     consumptionId: encodeGlobalID('Consumption', outcome.id),
-    balance: outcome.balance ? balanceOf(outcome.period, outcome.balance) : null,
+    balance: outcome.balance && patronId ? balanceOf(patronId, outcome.period, outcome.balance) : null,
     replayed: outcome.replayed,
     errors: errorOf(outcome.error_code, field),
   };

@@ -1,3 +1,4 @@
+import { encodeGlobalID } from '@pothos/plugin-relay';
 import { canSeePatron } from '../../auth/visibility.js';
 import { builder, forbidden } from '../../graphql/builder.js';
 import { payloadType, type UserError } from '../../graphql/errors.js';
@@ -31,7 +32,12 @@ const QuotaLineType = builder.objectRef<QuotaBalance['lines'][number]>('QuotaLin
 });
 
 export const QuotaBalanceType = builder.objectRef<QuotaBalance>('QuotaBalance').implement({
+  description: "A patron's use of their monthly quotas, for one month.",
   fields: (t) => ({
+    id: t.id({
+      description: "A stable key for clients' caches (the patron and the month); not a node.",
+      resolve: (b) => encodeGlobalID('QuotaBalance', `${b.patronId}:${b.period}`),
+    }),
     period: t.exposeString('period', { description: 'Calendar month in Europe/Paris, as YYYY-MM.' }),
     resetsAt: t.expose('resetsAt', { type: 'DateTime' }),
     lines: t.field({

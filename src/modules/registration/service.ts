@@ -269,7 +269,7 @@ export async function notifyLibrary(app: App, tx: Tx, request: RegistrationReque
 }
 
 export interface ConfirmResult {
-  account: Pick<Patron, 'status' | 'temporaryUntil' | 'activeUntil'> | null;
+  account: Pick<Patron, 'id' | 'status' | 'temporaryUntil' | 'activeUntil'> | null;
   errors: UserError[];
 }
 

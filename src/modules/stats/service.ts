@@ -17,6 +17,8 @@ export interface StatsFilter {
 }
 
 export interface Stats {
+  /** What was asked: the dates and the library (null: all). */
+  filter: { from: string; to: string; libraryId: string | null };
   registrations: {
     submitted: number;
     confirmed: number;
@@ -120,6 +122,7 @@ export async function stats(app: App, caller: Caller, filter: StatsFilter): Prom
   ]);
   const r = registrations.rows[0];
   return {
+    filter: { from: filter.from, to: filter.to, libraryId: library },
     registrations: { ...r, medianHoursToDecision: r.medianHoursToDecision === null ? null : Number(r.medianHoursToDecision) },
     activeAccounts: accounts.rows[0].active,
     temporaryAccounts: accounts.rows[0].temporary,

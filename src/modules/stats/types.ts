@@ -1,3 +1,4 @@
+import { encodeGlobalID } from '@pothos/plugin-relay';
 import { builder } from '../../graphql/builder.js';
 import { LicencePoolType } from '../licences/types.js';
 import { ContentCategoryEnum } from '../quotas/types.js';
@@ -42,6 +43,10 @@ const SaturationStat = builder.objectRef<Stats['saturation'][number]>('Saturatio
 
 const StatsType = builder.objectRef<Stats>('Stats').implement({
   fields: (t) => ({
+    id: t.id({
+      description: "A stable key for clients' caches (the dates and the library asked); not a node.",
+      resolve: ({ filter }) => encodeGlobalID('Stats', `${filter.from}:${filter.to}:${filter.libraryId ?? 'all'}`),
+    }),
     registrations: t.field({ type: RegistrationStats, resolve: (s) => s.registrations }),
     activeAccounts: t.exposeInt('activeAccounts'),
     temporaryAccounts: t.exposeInt('temporaryAccounts'),
