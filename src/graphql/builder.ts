@@ -71,8 +71,26 @@ export const builder = new SchemaBuilder<{
           throw error;
         }
       },
+      args: { id: { description: 'A global ID, as any `id` field of a node gives it.' } },
     },
     nodesQueryOptions: false,
+    nodeTypeOptions: { description: 'An object that can be fetched again by its global ID (`node(id:)`).' },
+    idFieldOptions: { description: 'Global ID: opaque, stable, the key of clients\' caches.' },
+    pageInfoTypeOptions: { description: 'Where a page stands in the whole list (Relay cursor connections).' },
+    hasNextPageFieldOptions: { description: 'More items follow: ask again with `after: endCursor`.' },
+    hasPreviousPageFieldOptions: { description: 'Items come before this page (when paging backwards with `before`).' },
+    startCursorFieldOptions: { description: 'Cursor of the first item of the page.' },
+    endCursorFieldOptions: { description: 'Cursor of the last item of the page: pass it as `after` for the next page.' },
+    firstArgOptions: { description: 'How many items from the start (or after `after`); 20 by default, 100 at most.' },
+    lastArgOptions: { description: 'How many items from the end (or before `before`); 100 at most.' },
+    afterArgOptions: { description: 'Cursor after which the page starts (an `endCursor`). At most 200 characters.' },
+    beforeArgOptions: { description: 'Cursor before which the page ends (a `startCursor`). At most 200 characters.' },
+    cursorFieldOptions: { description: 'Cursor of this item, for `after` or `before`.' },
+    nodeFieldOptions: { description: 'The item.' },
+    edgesFieldOptions: { description: 'The items of the page, each with its cursor.' },
+    pageInfoFieldOptions: { description: 'Where this page stands in the whole list.' },
+    defaultConnectionTypeOptions: { description: 'A page of a list (Relay cursor connection).' },
+    defaultEdgeTypeOptions: { description: 'An item of a page, with its cursor.' },
   },
 });
 
@@ -92,5 +110,5 @@ builder.addScalarType('DateTime', DateTimeScalar);
 builder.addScalarType('LocalDate', LocalDateScalar);
 builder.addScalarType('EmailAddress', EmailAddressScalar);
 
-builder.queryType();
-builder.mutationType();
+builder.queryType({ description: 'Reading. Visitors may list libraries and read the quota policy; everything else needs a session or an API key.' });
+builder.mutationType({ description: "Changes. Business refusals come back in each payload's `errors`; missing rights as a top-level UNAUTHENTICATED or FORBIDDEN." });

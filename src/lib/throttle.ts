@@ -26,7 +26,10 @@ export const THROTTLE_RULES = {
 
 export const rateLimited = (msBeforeNext: number): UserError => {
   const minutes = Math.max(1, Math.ceil(msBeforeNext / 60_000));
-  return userError('RATE_LIMITED', `Trop de tentatives. Réessayez dans ${minutes} minute${minutes > 1 ? 's' : ''}.`);
+  return {
+    ...userError('RATE_LIMITED', `Trop de tentatives. Réessayez dans ${minutes} minute${minutes > 1 ? 's' : ''}.`),
+    retryAfterSeconds: Math.max(1, Math.ceil(msBeforeNext / 1_000)),
+  };
 };
 
 const keyOf = (key: string) => hashSecret(key.toLowerCase());

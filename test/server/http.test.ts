@@ -59,9 +59,17 @@ describe('HTTP server', () => {
     expect(body.errors[0].message).toContain('Can only perform a mutation operation from a POST request');
   });
 
-  it('refuses simple cross-site requests without the CSRF header', async () => {
+  it('refuses the posts an HTML form of another site can send (no preflight), and answers queries over GET', async () => {
+    for (const [type, body] of [
+      ['text/plain', JSON.stringify({ query: '{ libraries { code } }' })],
+      ['application/x-www-form-urlencoded', `query=${encodeURIComponent('{ libraries { code } }')}`],
+    ]) {
+      const response = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': type! }, body });
+      expect(response.status).toBe(403);
+    }
+    // Bearer tokens only (no cookie): a query over GET reads what any visitor may read.
     const response = await fetch(`${url}/graphql?query=${encodeURIComponent('{ libraries { code } }')}`);
-    expect(response.status).toBe(403);
+    expect(await response.json()).toEqual({ data: { libraries: [{ code: '5200001' }] } });
   });
 
   it('refuses batched requests', async () => {

@@ -8,7 +8,14 @@ import { encodeGlobalID } from '@pothos/plugin-relay';
 import { REGISTRATION_TOPIC, type RegistrationEventPayload, type RegistrationEventType } from '../../events/bus.js';
 
 const RegistrationEventTypeEnum = builder.enumType('RegistrationEventType', {
-  values: ['CONFIRMED', 'DECIDED', 'ESCALATED', 'LAPSED', 'RENEWAL_REQUESTED'] as const,
+  description: 'What happened to a request.',
+  values: {
+    CONFIRMED: { description: 'The person confirmed their address: the request awaits a decision.' },
+    DECIDED: { description: 'The request was accepted or refused.' },
+    ESCALATED: { description: 'Five days without a decision: the DLPB was told.' },
+    LAPSED: { description: "Never confirmed within 15 days: the person's data was deleted." },
+    RENEWAL_REQUESTED: { description: 'A patron asked for a renewal: it awaits a decision.' },
+  } as const,
 });
 
 /** The event a request was loaded for, so that an error about its erased patron can say which. */
@@ -45,14 +52,17 @@ const RegistrationEvent = builder.objectRef<RegistrationEventPayload>('Registrat
   }),
 });
 
-builder.subscriptionType({});
+builder.subscriptionType({
+  description: 'Live feeds, over SSE (yoga, GraphQL over SSE) or WebSocket (graphql-ws). A feed ends with its session.',
+});
 
 builder.subscriptionField('registrationEvents', (t) =>
   t.field({
     type: RegistrationEvent,
-    description: "Library staff: their library's events. DLPB: one library, or all when libraryId is null.",
+    description:
+      "Library staff: their library's events. DLPB: one library, or all when libraryId is null. Completes when the session ends (logout, password change, disabled account, expiry). Events sent while a client is disconnected are not replayed: reload the queue on reconnection.",
     authScopes: { staff: true },
-    args: { libraryId: t.arg.id({ required: false }) },
+    args: { libraryId: t.arg.id({ required: false, description: 'DLPB: one library only. Library staff: omit, or their own.' }) },
     subscribe: (_root, { libraryId }, { app, caller }) => {
       // Checked here: the scope check does not guard `subscribe` itself.
       if (caller.kind === 'visitor') throw unauthenticated();

@@ -1,4 +1,5 @@
 import { builder } from '../../graphql/builder.js';
+import { connectionOptions, edgeOptions } from '../../graphql/connections.js';
 import { payloadType, type UserError } from '../../graphql/errors.js';
 import { idOf } from '../../graphql/ids.js';
 import type { RegistrationRequest } from '../../generated/prisma/client.js';
@@ -9,26 +10,40 @@ import { pendingOrderBy, pendingWhere } from './queue.js';
 
 const PendingStateEnum = builder.enumType('PendingState', {
   description: "Which requests waiting for a decision: the seed's 'Inscriptions à valider' / 'Réinscriptions à valider'.",
-  values: ['REGISTRATIONS', 'RENEWALS', 'ALL'] as const,
+  values: {
+    REGISTRATIONS: { description: 'First registrations ("Inscriptions à valider").' },
+    RENEWALS: { description: 'Renewals ("Réinscriptions à valider").' },
+    ALL: { description: 'Both.' },
+  } as const,
 });
-const SortDirectionEnum = builder.enumType('SortDirection', { values: ['ASC', 'DESC'] as const });
+export const SortDirectionEnum = builder.enumType('SortDirection', {
+  description: 'Order of a list.',
+  values: { ASC: { description: 'Smallest (earliest, A) first.' }, DESC: { description: 'Largest (latest, Z) first.' } } as const,
+});
 const RegistrationSortFieldEnum = builder.enumType('RegistrationSortField', {
-  values: ['SUBMITTED_AT', 'LAST_NAME', 'DECISION_DUE_AT'] as const,
+  description: 'What the pending queue is sorted by (then by request, so that pages are stable).',
+  values: {
+    SUBMITTED_AT: { description: 'When the request was sent.' },
+    LAST_NAME: { description: "The patron's last name." },
+    DECISION_DUE_AT: { description: 'When the request escalates to the DLPB.' },
+  } as const,
 });
 
 const PendingRegistrationsFilter = builder.inputType('PendingRegistrationsFilter', {
+  description: 'Which requests awaiting a decision to list.',
   fields: (t) => ({
     libraryId: t.id({ required: false, description: 'Library staff: ignored or must be their own library. DLPB: any library, or all when null.' }),
-    state: t.field({ type: PendingStateEnum, required: false, defaultValue: 'ALL' }),
-    search: t.string({ required: false, ...maxChars(SEARCH_MAX, 'Case- and accent-insensitive partial match on last name, first name, login and e-mail.') }),
-    escalated: t.boolean({ required: false }),
+    state: t.field({ type: PendingStateEnum, required: false, defaultValue: 'ALL', description: 'Registrations, renewals or both.' }),
+    search: t.string({ required: false, ...maxChars(SEARCH_MAX, 'Case- and accent-insensitive partial match on last name, first name, login and e-mail; the first 8 words count.') }),
+    escalated: t.boolean({ required: false, description: 'Only escalated requests (true), only the others (false), or both (null).' }),
   }),
 });
 
 const RegistrationOrder = builder.inputType('RegistrationOrder', {
+  description: 'How the pending queue is sorted.',
   fields: (t) => ({
-    field: t.field({ type: RegistrationSortFieldEnum, required: true }),
-    direction: t.field({ type: SortDirectionEnum, required: true }),
+    field: t.field({ type: RegistrationSortFieldEnum, required: true, description: 'What to sort by.' }),
+    direction: t.field({ type: SortDirectionEnum, required: true, description: 'Which way.' }),
   }),
 });
 
@@ -39,18 +54,18 @@ builder.queryField('pendingRegistrations', (t) =>
       cursor: 'id',
       defaultSize: 20,
       maxSize: 100,
-      description: 'Staff only. Default order: SUBMITTED_AT ASC.',
+      description: "Staff only: the requests awaiting a decision (their library's; the DLPB: every library's). Default order: SUBMITTED_AT ASC.",
       authScopes: { staff: true },
       args: {
-        filter: t.arg({ type: PendingRegistrationsFilter, required: false }),
-        orderBy: t.arg({ type: RegistrationOrder, required: false }),
+        filter: t.arg({ type: PendingRegistrationsFilter, required: false, description: 'Which requests; all pending ones when null.' }),
+        orderBy: t.arg({ type: RegistrationOrder, required: false, description: 'Sort; SUBMITTED_AT ASC when null.' }),
       },
       resolve: (query, _root, { filter, orderBy }, { prisma, caller }) =>
         prisma.registrationRequest.findMany({ ...query, where: pendingWhere(caller, filter), orderBy: pendingOrderBy(orderBy) }),
       totalCount: (_connection, { filter }, { prisma, caller }) => prisma.registrationRequest.count({ where: pendingWhere(caller, filter) }),
     },
-    { name: 'RegistrationRequestConnection' },
-    { name: 'RegistrationRequestEdge' },
+    connectionOptions('RegistrationRequestConnection', 'requests'),
+    edgeOptions('RegistrationRequestEdge', 'A request'),
   ),
 );
 
@@ -58,9 +73,9 @@ builder.queryField('registrationRequest', (t) =>
   t.prismaField({
     type: 'RegistrationRequest',
     nullable: true,
-    description: 'Staff only.',
+    description: 'Staff only. A request of their library (the DLPB: any); null when there is none with this ID.',
     authScopes: { staff: true },
-    args: { id: t.arg.id({ required: true }) },
+    args: { id: t.arg.id({ required: true, description: "The request's global ID (as in the links of staff e-mails)." }) },
     // Staff of another library get FORBIDDEN from the type's own check.
     resolve: (query, _root, { id }, { prisma }) => {
       const requestId = idOf('RegistrationRequest', id);
@@ -70,9 +85,10 @@ builder.queryField('registrationRequest', (t) =>
 );
 
 const DecideInput = builder.inputType('DecideInput', {
+  description: 'A decision on a request awaiting one.',
   fields: (t) => ({
-    requestId: t.id({ required: true }),
-    decision: t.field({ type: DecisionEnum, required: true }),
+    requestId: t.id({ required: true, description: 'The request.' }),
+    decision: t.field({ type: DecisionEnum, required: true, description: 'Accept or refuse.' }),
     message: t.string({
       required: false,
       ...maxChars(MESSAGE_MAX, 'Optional edited response text (HTML allowed, sanitised; placeholders allowed). Default: the template.'),
@@ -80,8 +96,8 @@ const DecideInput = builder.inputType('DecideInput', {
   }),
 });
 
-const DecidePayload = payloadType<{ request: RegistrationRequest | null; errors: UserError[] }>('DecidePayload', (t) => ({
-  request: t.field({ type: RegistrationRequestType, nullable: true, resolve: (p) => p.request }),
+const DecidePayload = payloadType<{ request: RegistrationRequest | null; errors: UserError[] }>('DecidePayload', 'The answer to a decision.', (t) => ({
+  request: t.field({ type: RegistrationRequestType, nullable: true, description: 'The request as decided; null when refused.', resolve: (p) => p.request }),
 }));
 
 builder.mutationField('decide', (t) =>
@@ -89,7 +105,7 @@ builder.mutationField('decide', (t) =>
     type: DecidePayload,
     description: "Accepts or refuses a request awaiting a decision; the patron receives the response e-mail.",
     authScopes: { staff: true },
-    args: { input: t.arg({ type: DecideInput, required: true }) },
+    args: { input: t.arg({ type: DecideInput, required: true, description: 'The decision.' }) },
     resolve: (_root, { input }, { app, caller }) => decide(app, caller, input),
   }),
 );

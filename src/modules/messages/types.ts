@@ -3,15 +3,22 @@ import { OkPayload } from '../../graphql/errors.js';
 import { maxChars } from '../../graphql/input-guard.js';
 import { BODY_MAX, sendMessage, SUBJECT_MAX } from './service.js';
 
-const MessageRecipientEnum = builder.enumType('MessageRecipient', { values: ['LIBRARY', 'SUPPORT'] as const });
+const MessageRecipientEnum = builder.enumType('MessageRecipient', {
+  description: 'Who a message goes to.',
+  values: {
+    LIBRARY: { description: "A library: the patron's own, or the one named." },
+    SUPPORT: { description: 'Technical support of NuMos.' },
+  } as const,
+});
 
 const SendMessageInput = builder.inputType('SendMessageInput', {
+  description: 'A message to a library or to support (seed, FAQ).',
   fields: (t) => ({
-    to: t.field({ type: MessageRecipientEnum, required: true }),
+    to: t.field({ type: MessageRecipientEnum, required: true, description: 'A library or support.' }),
     libraryId: t.id({ required: false, description: 'Required for visitors; patrons default to their own library.' }),
-    email: t.field({ type: 'EmailAddress', required: true }),
-    subject: t.string({ required: true, ...maxChars(SUBJECT_MAX) }),
-    body: t.string({ required: true, ...maxChars(BODY_MAX) }),
+    email: t.field({ type: 'EmailAddress', required: true, description: 'Where the answer should go (the reply-to of the forwarded e-mail).' }),
+    subject: t.string({ required: true, ...maxChars(SUBJECT_MAX, 'The subject.') }),
+    body: t.string({ required: true, ...maxChars(BODY_MAX, 'The message, as plain text.') }),
   }),
 });
 
@@ -19,7 +26,7 @@ builder.mutationField('sendMessage', (t) =>
   t.field({
     type: OkPayload,
     description: 'A patron or a visitor writes to a library or to technical support.',
-    args: { input: t.arg({ type: SendMessageInput, required: true }) },
+    args: { input: t.arg({ type: SendMessageInput, required: true, description: 'The message.' }) },
     resolve: async (_root, { input }, { app, caller, clientIp }) => {
       const errors = await sendMessage(app, caller, clientIp, input);
       return { ok: errors.length === 0, errors };

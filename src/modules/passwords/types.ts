@@ -8,9 +8,10 @@ import { RealmEnum } from '../sessions/types.js';
 import { resetPassword } from './service.js';
 
 const RequestPasswordResetInput = builder.inputType('RequestPasswordResetInput', {
+  description: 'Whose password to reset.',
   fields: (t) => ({
-    realm: t.field({ type: RealmEnum, required: true }),
-    login: t.string({ required: true, ...maxChars(LOGIN_MAX) }),
+    realm: t.field({ type: RealmEnum, required: true, description: 'Patron or staff.' }),
+    login: t.string({ required: true, ...maxChars(LOGIN_MAX, 'The login.') }),
   }),
 });
 
@@ -19,7 +20,7 @@ builder.mutationField('requestPasswordReset', (t) =>
     type: OkPayload,
     description:
       'Sends a reset link (valid 1 hour) to the account\'s address. Same answer, in the same time, whether or not the login exists.',
-    args: { input: t.arg({ type: RequestPasswordResetInput, required: true }) },
+    args: { input: t.arg({ type: RequestPasswordResetInput, required: true, description: 'The account.' }) },
     resolve: async (_root, { input }, { app, clientIp }) => {
       const throttled =
         (await app.throttle.hit(THROTTLE_RULES.resetsPerAddress, clientIp)) ??
@@ -32,10 +33,11 @@ builder.mutationField('requestPasswordReset', (t) =>
 );
 
 const ResetPasswordInput = builder.inputType('ResetPasswordInput', {
+  description: 'A new password, from the link of the reset e-mail.',
   fields: (t) => ({
-    token: t.string({ required: true, ...maxChars(ID_MAX) }),
-    password: t.string({ required: true, ...maxChars(PASSWORD_MAX) }),
-    passwordConfirmation: t.string({ required: true, ...maxChars(PASSWORD_MAX) }),
+    token: t.string({ required: true, ...maxChars(ID_MAX, 'The `token` parameter of the link (PUBLIC_APP_URL/mot-de-passe?token=…).') }),
+    password: t.string({ required: true, ...maxChars(PASSWORD_MAX, 'At least 8 characters; common passwords are refused.') }),
+    passwordConfirmation: t.string({ required: true, ...maxChars(PASSWORD_MAX, 'The same password again.') }),
   }),
 });
 
@@ -43,7 +45,7 @@ builder.mutationField('resetPassword', (t) =>
   t.field({
     type: OkPayload,
     description: 'Sets a new password from a reset link; every open session of the account ends.',
-    args: { input: t.arg({ type: ResetPasswordInput, required: true }) },
+    args: { input: t.arg({ type: ResetPasswordInput, required: true, description: 'The link and the new password.' }) },
     resolve: async (_root, { input }, { app }) => {
       const errors = await resetPassword(app, input.token, input.password, input.passwordConfirmation);
       return { ok: errors.length === 0, errors };

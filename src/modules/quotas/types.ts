@@ -19,15 +19,23 @@ import {
 } from './service.js';
 
 export const ContentCategoryEnum = builder.enumType('ContentCategory', {
-  values: ['UNLIMITED', 'FILM', 'BOOK', 'MAGAZINE', 'NEWSPAPER'] as const,
+  description: 'Kinds of content; all but UNLIMITED are metered with monthly limits.',
+  values: {
+    UNLIMITED: { description: '"Accès libre": open to TEMPORARY and ACTIVE accounts, counted for statistics only.' },
+    FILM: { description: 'Films (4 a month by default).' },
+    BOOK: { description: 'E-books and comics together, PNB and Izneo (7 a month by default).' },
+    MAGAZINE: { description: 'Magazines (15 a month by default).' },
+    NEWSPAPER: { description: 'Newspapers (31 a month by default).' },
+  } as const,
 });
 
 const QuotaLineType = builder.objectRef<QuotaBalance['lines'][number]>('QuotaLine').implement({
+  description: 'One metered category of a balance.',
   fields: (t) => ({
-    category: t.field({ type: ContentCategoryEnum, resolve: (l) => l.category }),
-    limit: t.exposeInt('limit'),
-    used: t.exposeInt('used'),
-    remaining: t.exposeInt('remaining'),
+    category: t.field({ type: ContentCategoryEnum, description: 'The category.', resolve: (l) => l.category }),
+    limit: t.exposeInt('limit', { description: 'The monthly limit in force for the month.' }),
+    used: t.exposeInt('used', { description: 'Units used in the month (cancelled ones given back).' }),
+    remaining: t.exposeInt('remaining', { description: 'Units left this month (never below 0).' }),
   }),
 });
 
@@ -39,7 +47,7 @@ export const QuotaBalanceType = builder.objectRef<QuotaBalance>('QuotaBalance').
       resolve: (b) => encodeGlobalID('QuotaBalance', `${b.patronId}:${b.period}`),
     }),
     period: t.exposeString('period', { description: 'Calendar month in Europe/Paris, as YYYY-MM.' }),
-    resetsAt: t.expose('resetsAt', { type: 'DateTime' }),
+    resetsAt: t.expose('resetsAt', { type: 'DateTime', description: 'When the next month starts (midnight, Paris time): the counts start again from 0.' }),
     lines: t.field({
       type: [QuotaLineType],
       description: 'One line per metered category (FILM, BOOK, MAGAZINE, NEWSPAPER).',
@@ -49,24 +57,31 @@ export const QuotaBalanceType = builder.objectRef<QuotaBalance>('QuotaBalance').
 });
 
 const QuotaLimitType = builder.objectRef<{ category: string; limit: number }>('QuotaLimit').implement({
+  description: 'The monthly limit of one category.',
   fields: (t) => ({
-    category: t.field({ type: ContentCategoryEnum, resolve: (l) => l.category as never }),
-    limit: t.exposeInt('limit'),
+    category: t.field({ type: ContentCategoryEnum, description: 'The category.', resolve: (l) => l.category as never }),
+    limit: t.exposeInt('limit', { description: 'Units a patron may use in a month.' }),
   }),
 });
 
 const QuotaPolicyType = builder.objectRef<PolicyInForce>('QuotaPolicy').implement({
+  description: 'Monthly limits per metered category, in force from a month until the next policy.',
   fields: (t) => ({
     effectiveFrom: t.exposeString('effectiveFrom', { description: 'First month (YYYY-MM) these limits apply to.' }),
     limits: t.field({
       type: [QuotaLimitType],
+      description: 'One limit per metered category.',
       resolve: (p) => METERED_CATEGORIES.map((category) => ({ category, limit: p.limits[category] })),
     }),
   }),
 });
 
 builder.prismaObjectField('Patron', 'quotaBalance', (t) =>
-  t.field({ type: QuotaBalanceType, resolve: (patron, _args, { app }) => quotaBalance(app.pool, patron.id, app.clock.now()) }),
+  t.field({
+    type: QuotaBalanceType,
+    description: "The patron's balance this month.",
+    resolve: (patron, _args, { app }) => quotaBalance(app.pool, patron.id, app.clock.now()),
+  }),
 );
 
 builder.queryField('quotaBalance', (t) =>
@@ -74,7 +89,7 @@ builder.queryField('quotaBalance', (t) =>
     type: QuotaBalanceType,
     description: "The patron themself, a provider (the lines of its own categories only), staff of the patron's library, or the DLPB.",
     authScopes: { patron: true, staff: true, provider: true },
-    args: { patronId: t.arg.id({ required: true }) },
+    args: { patronId: t.arg.id({ required: true, description: 'The patron (a provider gets it from the NuMos sign-in).' }) },
     resolve: async (_root, { patronId }, { app, caller, granted }) => {
       const id = idOf('Patron', patronId);
       const patron = id ? await app.prisma.patron.findUnique({ where: { id }, select: { id: true, libraryId: true } }) : null;
@@ -94,18 +109,22 @@ builder.queryField('quotaPolicy', (t) =>
 );
 
 const ConsumeQuotaInput = builder.inputType('ConsumeQuotaInput', {
+  description: 'One unit of content a patron opens.',
   fields: (t) => ({
-    patronId: t.id({ required: true }),
-    category: t.field({ type: ContentCategoryEnum, required: true }),
+    patronId: t.id({ required: true, description: 'The patron.' }),
+    category: t.field({ type: ContentCategoryEnum, required: true, description: "The resource's category (one of the provider's)." }),
     resourceId: t.string({ required: true, ...maxChars(RESOURCE_ID_MAX, "The provider's identifier of the document.") }),
     minimumAge: t.int({ required: false, description: 'Minimum age of the resource (film rating), if any.' }),
     idempotencyKey: t.string({ required: true, ...maxChars(IDEMPOTENCY_KEY_MAX, 'Unique per logical consumption; a retry reuses it.') }),
   }),
 });
 
-const ConsumeQuotaPayload = payloadType<ConsumeResult>('ConsumeQuotaPayload', (t) => ({
-  granted: t.exposeBoolean('granted'),
-  consumptionId: t.exposeID('consumptionId', { nullable: true }),
+const ConsumeQuotaPayload = payloadType<ConsumeResult>('ConsumeQuotaPayload', 'The answer to a consumption.', (t) => ({
+  granted: t.exposeBoolean('granted', { description: 'True when the patron may open the resource (the unit is counted).' }),
+  consumptionId: t.exposeID('consumptionId', {
+    nullable: true,
+    description: 'The call, granted or not, for `cancelConsumption`; null when refused before it was recorded (key reused, bad input).',
+  }),
   balance: t.field({
     type: QuotaBalanceType,
     nullable: true,
@@ -124,17 +143,23 @@ builder.mutationField('consumeQuota', (t) =>
     description:
       "Providers only. Grants one unit if the patron may have it. Idempotent per key (kept at least 24 hours): a retry with the same key and parameters returns the first call's answer and counts nothing; the same key with other parameters is IDEMPOTENCY_KEY_REUSED.",
     authScopes: { provider: true },
-    args: { input: t.arg({ type: ConsumeQuotaInput, required: true }) },
+    args: { input: t.arg({ type: ConsumeQuotaInput, required: true, description: 'The consumption.' }) },
     resolve: (_root, { input }, { app, caller }) => consumeQuota(app, caller, input),
   }),
 );
 
 const CancelConsumptionInput = builder.inputType('CancelConsumptionInput', {
-  fields: (t) => ({ consumptionId: t.id({ required: true }) }),
+  description: 'A consumption to cancel (the loan failed on the provider’s side).',
+  fields: (t) => ({ consumptionId: t.id({ required: true, description: 'As `consumeQuota` answered it.' }) }),
 });
 
-const CancelConsumptionPayload = payloadType<{ balance: QuotaBalance | null; errors: UserError[] }>('CancelConsumptionPayload', (t) => ({
-    balance: t.field({ type: QuotaBalanceType, nullable: true, resolve: (p, _args, { caller }) => p.balance && balanceFor(caller, p.balance) }),
+const CancelConsumptionPayload = payloadType<{ balance: QuotaBalance | null; errors: UserError[] }>('CancelConsumptionPayload', 'The answer to a cancellation.', (t) => ({
+  balance: t.field({
+    type: QuotaBalanceType,
+    nullable: true,
+    description: "The patron's balance after the cancellation, in the provider's own categories.",
+    resolve: (p, _args, { caller }) => p.balance && balanceFor(caller, p.balance),
+  }),
 }));
 
 builder.mutationField('cancelConsumption', (t) =>
@@ -142,27 +167,29 @@ builder.mutationField('cancelConsumption', (t) =>
     type: CancelConsumptionPayload,
     description: 'Providers only, within 24 hours of the consumption they made: the unit is given back.',
     authScopes: { provider: true },
-    args: { input: t.arg({ type: CancelConsumptionInput, required: true }) },
+    args: { input: t.arg({ type: CancelConsumptionInput, required: true, description: 'The consumption.' }) },
     resolve: (_root, { input }, { app, caller }) => cancelConsumption(app, caller, input.consumptionId),
   }),
 );
 
 const QuotaLimitInput = builder.inputType('QuotaLimitInput', {
+  description: 'A new monthly limit for one category.',
   fields: (t) => ({
-    category: t.field({ type: ContentCategoryEnum, required: true }),
-    limit: t.int({ required: true }),
+    category: t.field({ type: ContentCategoryEnum, required: true, description: 'A metered category (not UNLIMITED).' }),
+    limit: t.int({ required: true, description: 'Units a month, from 0 to 10,000.' }),
   }),
 });
 
 const SetQuotaLimitsInput = builder.inputType('SetQuotaLimitsInput', {
+  description: 'New monthly limits, from a month on.',
   fields: (t) => ({
     effectiveFrom: t.string({ required: true, ...maxChars(7, 'YYYY-MM, the current month or a later one.') }),
-    limits: t.field({ type: [QuotaLimitInput], required: true }),
+    limits: t.field({ type: [QuotaLimitInput], required: true, description: 'The categories that change; the others keep their limits.' }),
   }),
 });
 
-const QuotaPolicyPayload = payloadType<{ policy: PolicyInForce | null; errors: UserError[] }>('QuotaPolicyPayload', (t) => ({
-  policy: t.field({ type: QuotaPolicyType, nullable: true, resolve: (p) => p.policy }),
+const QuotaPolicyPayload = payloadType<{ policy: PolicyInForce | null; errors: UserError[] }>('QuotaPolicyPayload', 'The answer to new quota limits.', (t) => ({
+  policy: t.field({ type: QuotaPolicyType, nullable: true, description: 'The policy saved; null when refused.', resolve: (p) => p.policy }),
 }));
 
 builder.mutationField('setQuotaLimits', (t) =>
@@ -170,7 +197,7 @@ builder.mutationField('setQuotaLimits', (t) =>
     type: QuotaPolicyPayload,
     description: 'DLPB only. Categories left out keep their limits. Audit-logged.',
     authScopes: { dlpb: true },
-    args: { input: t.arg({ type: SetQuotaLimitsInput, required: true }) },
+    args: { input: t.arg({ type: SetQuotaLimitsInput, required: true, description: 'The limits.' }) },
     resolve: (_root, { input }, { app, caller }) => setQuotaLimits(app, caller, input),
   }),
 );

@@ -9,9 +9,16 @@ import { login, logout } from './service.js';
 
 type ViewerRef = { kind: 'patron' | 'staff'; id: string };
 
-export const RealmEnum = builder.enumType('Realm', { values: ['PATRON', 'STAFF'] as const });
+export const RealmEnum = builder.enumType('Realm', {
+  description: 'Which kind of account a login names.',
+  values: {
+    PATRON: { description: 'A patron: the login chosen at registration.' },
+    STAFF: { description: "Library staff (the library's Moselia code) or a DLPB agent." },
+  } as const,
+});
 
 export const ViewerUnion = builder.unionType('Viewer', {
+  description: 'Who a session belongs to.',
   types: [PatronType, StaffAccountType],
   resolveType: (value) => ('role' in value ? StaffAccountType : PatronType),
 });
@@ -38,10 +45,11 @@ builder.queryField('viewer', (t) =>
 );
 
 const LoginInput = builder.inputType('LoginInput', {
+  description: 'Credentials.',
   fields: (t) => ({
-    realm: t.field({ type: RealmEnum, required: true }),
-    login: t.string({ required: true, ...maxChars(LOGIN_MAX) }),
-    password: t.string({ required: true, ...maxChars(PASSWORD_MAX) }),
+    realm: t.field({ type: RealmEnum, required: true, description: 'Patron or staff.' }),
+    login: t.string({ required: true, ...maxChars(LOGIN_MAX, 'The login (any case).') }),
+    password: t.string({ required: true, ...maxChars(PASSWORD_MAX, 'The password.') }),
   }),
 });
 
@@ -52,16 +60,23 @@ interface LoginPayloadShape {
   errors: UserError[];
 }
 
-const LoginPayload = payloadType<LoginPayloadShape>('LoginPayload', (t) => ({
-  token: t.exposeString('token', { nullable: true, description: 'Send as `Authorization: Bearer <token>`.' }),
-  expiresAt: t.expose('expiresAt', { type: 'DateTime', nullable: true }),
-  viewer: t.field({ type: ViewerUnion, nullable: true, resolve: (p, _a, { prisma }) => loadViewer(p.viewer, prisma) }),
+const LoginPayload = payloadType<LoginPayloadShape>('LoginPayload', 'The answer to a login.', (t) => ({
+  token: t.exposeString('token', { nullable: true, description: 'Send as `Authorization: Bearer <token>`; null when refused.' }),
+  expiresAt: t.expose('expiresAt', { type: 'DateTime', nullable: true, description: 'When the session ends (30 days for patrons, 12 hours for staff).' }),
+  viewer: t.field({
+    type: ViewerUnion,
+    nullable: true,
+    description: 'The account that logged in, readable in this very answer; null when refused.',
+    resolve: (p, _a, { prisma }) => loadViewer(p.viewer, prisma),
+  }),
 }));
 
 builder.mutationField('login', (t) =>
   t.field({
     type: LoginPayload,
-    args: { input: t.arg({ type: LoginInput, required: true }) },
+    description:
+      'Opens a session. Same answer and same time whether the login exists or not; attempts are throttled per login and per address (RATE_LIMITED with retryAfterSeconds).',
+    args: { input: t.arg({ type: LoginInput, required: true, description: 'The credentials.' }) },
     resolve: async (_root, { input }, { app, clientIp, granted }) => {
       const result = await login(app, input.realm, input.login, input.password, clientIp);
       // The account that just logged in may be read in this answer, before its token is sent back.
@@ -76,7 +91,7 @@ builder.mutationField('login', (t) =>
 builder.mutationField('logout', (t) =>
   t.field({
     type: OkPayload,
-    description: 'Ends the current session; its token stops working at once.',
+    description: 'Ends the current session: its token stops working and its subscriptions end, on every instance.',
     authScopes: { patron: true, staff: true },
     resolve: async (_root, _args, { app, caller }) => {
       if (caller.kind === 'patron' || caller.kind === 'staff') await logout(app, caller.sessionId);

@@ -66,6 +66,14 @@ describe('throttling, shared by every instance', () => {
     }
     const blocked = await b.gql(LOGIN, { input: { realm: 'STAFF', login: '5212345', password: 'le bon mot de passe' } });
     expect(blocked.data.login).toEqual({ token: null, errors: [{ code: 'RATE_LIMITED', message: 'Trop de tentatives. Réessayez dans 15 minutes.' }] });
+    // A client reads when to try again, in seconds.
+    const again = await b.gql(`mutation($input: LoginInput!) { login(input: $input) { errors { code retryAfterSeconds } } }`, {
+      input: { realm: 'STAFF', login: '5212345', password: 'le bon mot de passe' },
+    });
+    const [error] = again.data.login.errors;
+    expect(error.code).toBe('RATE_LIMITED');
+    expect(error.retryAfterSeconds).toBeGreaterThan(14 * 60);
+    expect(error.retryAfterSeconds).toBeLessThanOrEqual(15 * 60);
     // Another login is not affected by this one's failures.
     expect(await login(a, 'STAFF', 'autre.agent', 'le bon mot de passe')).toMatch(/^nms_/);
     // The counter dies with its window: at most 15 minutes from now. Its key names nobody.

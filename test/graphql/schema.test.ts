@@ -1,0 +1,70 @@
+// The schema documents itself: a description on every type, field, argument, input field and enum
+// value (front-end teams read it in GraphiQL and their editors), and a documented maximum on every
+// string input (src/graphql/input-guard.ts).
+import {
+  getNamedType,
+  isEnumType,
+  isInputObjectType,
+  isInterfaceType,
+  isObjectType,
+  isScalarType,
+  isSpecifiedScalarType,
+  isUnionType,
+  type GraphQLSchema,
+} from 'graphql';
+import { describe, expect, it } from 'vitest';
+import { getSchema } from '../../src/graphql/schema.js';
+
+/** Every place a description belongs, and whether it has one. */
+function describedPlaces(schema: GraphQLSchema): { place: string; described: boolean }[] {
+  const places: { place: string; described: boolean }[] = [];
+  const add = (place: string, description: string | null | undefined) => places.push({ place, described: !!description?.trim() });
+  for (const type of Object.values(schema.getTypeMap())) {
+    if (type.name.startsWith('__') || (isScalarType(type) && isSpecifiedScalarType(type))) continue;
+    add(type.name, type.description);
+    if (isObjectType(type) || isInterfaceType(type)) {
+      for (const field of Object.values(type.getFields())) {
+        add(`${type.name}.${field.name}`, field.description);
+        for (const arg of field.args) add(`${type.name}.${field.name}(${arg.name})`, arg.description);
+      }
+    } else if (isInputObjectType(type)) {
+      for (const field of Object.values(type.getFields())) add(`${type.name}.${field.name}`, field.description);
+    } else if (isEnumType(type)) {
+      for (const value of type.getValues()) add(`${type.name}.${value.name}`, value.description);
+    } else if (isUnionType(type) || isScalarType(type)) {
+      // the type's own description is enough
+    }
+  }
+  return places;
+}
+
+describe('the printed schema', () => {
+  for (const testClock of [false, true]) {
+    it(`describes everything${testClock ? ' (with the test clock)' : ''}`, () => {
+      const places = describedPlaces(getSchema(testClock));
+      const missing = places.filter((p) => !p.described).map((p) => p.place);
+      console.log(`descriptions: ${places.length - missing.length} of ${places.length}`);
+      expect(missing).toEqual([]);
+    });
+  }
+
+  it('gives every string argument and input field a maximum', () => {
+    const schema = getSchema(true);
+    const unbounded: string[] = [];
+    const check = (place: string, type: Parameters<typeof getNamedType>[0], extensions: { maxChars?: unknown }) => {
+      if (getNamedType(type)?.name === 'String' && typeof extensions.maxChars !== 'number') unbounded.push(place);
+    };
+    for (const type of Object.values(schema.getTypeMap())) {
+      if (type.name.startsWith('__')) continue;
+      if (isObjectType(type)) {
+        for (const field of Object.values(type.getFields())) {
+          // Relay's cursors (after, before) share the IDs' maximum.
+          for (const arg of field.args) if (!['after', 'before'].includes(arg.name)) check(`${type.name}.${field.name}(${arg.name})`, arg.type, arg.extensions);
+        }
+      } else if (isInputObjectType(type)) {
+        for (const field of Object.values(type.getFields())) check(`${type.name}.${field.name}`, field.type, field.extensions);
+      }
+    }
+    expect(unbounded).toEqual([]);
+  });
+});
