@@ -10,7 +10,10 @@ const config: CodegenConfig = {
   generates: {
     [process.env.CODEGEN_OUTPUT ?? 'codegen/generated/']: {
       preset: 'client',
-      presetConfig: { persistedDocuments: true },
+      // SHA-256, as Apollo's persisted queries and the GraphQL-over-HTTP `documentId` use it: the
+      // server takes the written persisted-documents.json (NUMOS_PERSISTED_DOCUMENTS or
+      // NUMOS_TRUSTED_DOCUMENTS).
+      presetConfig: { persistedDocuments: { hashAlgorithm: 'sha256' } },
       config: {
         scalars: { DateTime: 'string', LocalDate: 'string', EmailAddress: 'string' },
         enumsAsTypes: true,

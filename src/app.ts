@@ -16,6 +16,7 @@ import { loadSettings, type Settings } from './settings.js';
 import { syncTestClock } from './modules/lifecycle/test-clock.js';
 import { LibraryDirectory } from './modules/libraries/service.js';
 import { SessionWatch } from './auth/session-watch.js';
+import { DocumentStore } from './server/persisted-documents.js';
 
 export interface App {
   config: Config;
@@ -29,6 +30,8 @@ export interface App {
   events: EventBus;
   /** Ends live subscriptions with their session, on every instance (src/auth/session-watch.ts). */
   sessions: SessionWatch;
+  /** Persisted (trusted) documents, when configured. */
+  documents: DocumentStore | undefined;
   /** The network's libraries, searched in memory (src/modules/libraries/service.ts). */
   libraries: LibraryDirectory;
   /** The scheduled jobs and their cron expressions (src/jobs/schedules.ts). */
@@ -73,6 +76,7 @@ export async function createApp(options: { config: Config; databaseUrl: string; 
     schedules: options.schedules ?? SCHEDULED_JOBS,
     deliverer: createDeliverer({ prisma, boss, config, clock }),
     sessions: new SessionWatch(clock),
+    documents: config.documents && new DocumentStore(config.documents),
   } as App;
   app.events.onControl((message) => {
     if (message.kind === 'session-ended') app.sessions.ended(message.sessionId);

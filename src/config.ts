@@ -1,6 +1,7 @@
 // Configuration from the environment: the table of SPEC.md, plus a few operational choices.
 // Read once at start-up into a plain object, so tests can build several instances side by side.
 import { isIP } from 'node:net';
+import type { DocumentsConfig, ExemptCaller } from './server/persisted-documents.js';
 
 export interface BootstrapDlpb {
   login: string;
@@ -35,12 +36,26 @@ export interface Config {
   emailRetryDelaySeconds: number;
   /** Seconds in-flight requests and jobs get to finish on SIGTERM. */
   shutdownGraceSeconds: number;
+  /** Persisted documents (src/server/persisted-documents.ts); undefined: none. */
+  documents: DocumentsConfig | undefined;
 }
 
 const flag = (value: string | undefined, fallback: boolean) =>
   value === undefined || value === '' ? fallback : value === '1' || value.toLowerCase() === 'true';
 
 const trimSlash = (url: string) => url.replace(/\/+$/, '');
+
+const EXEMPT_CALLERS: ExemptCaller[] = ['provider', 'staff', 'patron'];
+
+function documentsConfig(env: NodeJS.ProcessEnv): DocumentsConfig | undefined {
+  const trusted = env.NUMOS_TRUSTED_DOCUMENTS || undefined;
+  const file = trusted ?? (env.NUMOS_PERSISTED_DOCUMENTS || undefined);
+  if (!file) return undefined;
+  const exempt = (env.NUMOS_TRUSTED_DOCUMENTS_EXEMPT ?? 'provider').split(',').map((s) => s.trim()).filter(Boolean);
+  const unknown = exempt.filter((kind) => !(EXEMPT_CALLERS as string[]).includes(kind));
+  if (unknown.length) throw new Error(`NUMOS_TRUSTED_DOCUMENTS_EXEMPT : ${unknown.join(', ')} inconnu(s) (attendu : ${EXEMPT_CALLERS.join(', ')})`);
+  return { file, trusted: trusted !== undefined, exempt: exempt as ExemptCaller[] };
+}
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const nodeEnv = env.NODE_ENV ?? 'development';
@@ -84,5 +99,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     emailIntervalMs: Number(env.NUMOS_EMAIL_INTERVAL_MS ?? 550),
     emailRetryDelaySeconds: Number(env.NUMOS_EMAIL_RETRY_DELAY_SECONDS ?? 10),
     shutdownGraceSeconds: Number(env.NUMOS_SHUTDOWN_GRACE_SECONDS ?? 10),
+    documents: documentsConfig(env),
   };
 }

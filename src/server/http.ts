@@ -2,7 +2,8 @@
 // WebSocket on the same path, both through yoga's envelop (same schema, context, limits).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { Server as NetServer } from 'node:net';
-import type { ExecutionArgs, GraphQLError } from 'graphql';
+import { GraphQLError, type ExecutionArgs } from 'graphql';
+import type { Context } from '../graphql/context.js';
 import { shapeError } from './errors.js';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
@@ -58,7 +59,11 @@ export function createHttpServer(app: App): HttpServer {
           params: payload,
         });
         try {
-          const document = parse(payload.query);
+          const contextValue = (await contextFactory()) as Context;
+          // A document by its id, or as sent if the caller may send any (persisted documents).
+          const source = app.documents ? app.documents.documentFor({ query: payload.query, extensions: payload.extensions ?? undefined }, contextValue.caller) : { query: payload.query };
+          if ('error' in source) return [new GraphQLError(source.error.message, { extensions: source.error.extensions })];
+          const document = parse(source.query);
           const errors = validate(schema, document);
           if (errors.length) return errors.map(shape);
           return {
@@ -66,7 +71,7 @@ export function createHttpServer(app: App): HttpServer {
             operationName: payload.operationName,
             document,
             variableValues: payload.variables,
-            contextValue: await contextFactory(),
+            contextValue,
             rootValue: { execute, subscribe },
           };
         } catch (error) {

@@ -1,5 +1,8 @@
 // The GraphQL server: yoga + the Pothos schema, with the hardening of notes/quality-bar.md.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
+import { join } from 'node:path';
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { GraphQLError } from 'graphql';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
@@ -48,6 +51,17 @@ function csrfPrevention(): Plugin {
   };
 }
 
+const EXAMPLES_DIR = join(import.meta.dirname, '..', '..', 'codegen');
+
+/** One GraphiQL tab per file of sample operations (codegen/*.graphql), read once at start-up. */
+function exampleTabs(): { query: string }[] {
+  if (!existsSync(EXAMPLES_DIR)) return [];
+  return readdirSync(EXAMPLES_DIR)
+    .filter((name) => name.endsWith('.graphql'))
+    .sort()
+    .map((name) => ({ query: readFileSync(join(EXAMPLES_DIR, name), 'utf8') }));
+}
+
 /** Validation errors do not pass through maskError: they are refined (code, field, message) here. */
 const refineValidationErrors = (production: boolean): Plugin => ({
   onValidate: () => ({ result, setResult }) => {
@@ -62,13 +76,18 @@ export function createYogaServer(app: App): Yoga {
     schema: getSchema(app.config.testClock),
     graphqlEndpoint: '/graphql',
     healthCheckEndpoint: '/health',
-    graphiql: app.config.graphiql ? { title: 'NuMos API', shouldPersistHeaders: false } : false,
+    // GraphiQL's assets come from the project's own dependencies (no CDN: it works offline, on an
+    // intranet), with the sample operations of codegen/ in its tabs.
+    graphiql: app.config.graphiql ? { title: 'NuMos API', shouldPersistHeaders: false, defaultTabs: exampleTabs() } : false,
+    renderGraphiQL,
     landingPage: false,
     // Unexpected errors become "Unexpected error." with no internals; GraphQLErrors we throw
     // (UNAUTHENTICATED, FORBIDDEN, bad scalars) pass through; a database out of reach is
     // SERVICE_UNAVAILABLE (src/server/errors.ts).
     maskedErrors: { maskError: (error, message, isDev) => shapeError(error, message, isDev, production) },
     batching: false,
+    // The GraphQL-over-HTTP name of a persisted document (src/server/persisted-documents.ts).
+    extraParamNames: ['documentId'],
     maxRequestBodySize: REQUEST_BODY_MAX,
     // The failures yoga masks are logged here: an unreachable database once per cause.
     logging: {
@@ -85,6 +104,7 @@ export function createYogaServer(app: App): Yoga {
     },
     plugins: [
       csrfPrevention(),
+      app.documents?.plugin((request) => resolveCaller(app.prisma, bearerToken(request.headers.get('authorization')), app.clock.now())) ?? {},
       refineValidationErrors(production),
       EnvelopArmorPlugin({
         maxDepth: { n: QUERY_LIMITS.maxDepth, flattenFragments: true },

@@ -1,0 +1,94 @@
+// Persisted (trusted) documents. A front end built with `npm run codegen` (client preset,
+// persisted documents, SHA-256) ships only the hashes of its operations; the manifest it writes
+// (persisted-documents.json: hash → document) tells the server what each hash stands for.
+// - NUMOS_PERSISTED_DOCUMENTS=<manifest>: documents may be sent by hash, other documents too.
+// - NUMOS_TRUSTED_DOCUMENTS=<manifest>: only the manifest's documents run, except for the
+//   credentials named in NUMOS_TRUSTED_DOCUMENTS_EXEMPT (resource providers by default: their
+//   servers are not front ends).
+// A document is named by the GraphQL-over-HTTP `documentId` ("sha256:<hex>" or the bare hash) or
+// by Apollo's persisted-query extension ({ persistedQuery: { version: 1, sha256Hash } }).
+import { readFileSync } from 'node:fs';
+import { usePersistedOperations } from '@graphql-yoga/plugin-persisted-operations';
+import type { GraphQLParams, Plugin } from 'graphql-yoga';
+import type { Caller } from '../auth/caller.js';
+
+export type ExemptCaller = 'provider' | 'staff' | 'patron';
+
+export interface DocumentsConfig {
+  /** The manifest file. */
+  file: string;
+  /** Only its documents run (but for the exempt callers). */
+  trusted: boolean;
+  exempt: ExemptCaller[];
+}
+
+/** hash → document, from a manifest; the start stops with a clear message when it cannot be read. */
+export function loadManifest(file: string): Map<string, string> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new Error(`Manifeste de documents illisible (${file}) : ${(error as Error).message}`);
+  }
+  if (!parsed || typeof parsed !== 'object' || Object.values(parsed).some((v) => typeof v !== 'string')) {
+    throw new Error(`Manifeste de documents invalide (${file}) : attendu un objet { "<hash>": "<document>" }.`);
+  }
+  // codegen writes "sha256:<hex>" keys; Apollo's extension names the bare hash.
+  return new Map(Object.entries(parsed as Record<string, string>).map(([key, document]) => [key.replace(/^sha256:/, ''), document]));
+}
+
+/** The hash a request names its document by, if it does. */
+export function documentIdOf(params: GraphQLParams & { documentId?: unknown }): string | null {
+  if (typeof params.documentId === 'string') return params.documentId.replace(/^sha256:/, '');
+  const persisted = (params.extensions as { persistedQuery?: { version?: unknown; sha256Hash?: unknown } } | undefined)?.persistedQuery;
+  return persisted?.version === 1 && typeof persisted.sha256Hash === 'string' ? persisted.sha256Hash : null;
+}
+
+const notFound = () => ({ message: 'PersistedQueryNotFound', extensions: { code: 'PERSISTED_QUERY_NOT_FOUND' } });
+
+const PERSISTED_ONLY = {
+  message: 'Seuls les documents connus du serveur sont acceptés : envoyez leur identifiant (documentId).',
+  extensions: { code: 'PERSISTED_QUERY_ONLY', http: { status: 400 } },
+};
+
+/** The documents of a manifest, and who may send others. */
+export class DocumentStore {
+  private readonly manifest: Map<string, string>;
+
+  constructor(private readonly config: DocumentsConfig) {
+    this.manifest = loadManifest(config.file);
+  }
+
+  get(hash: string): string | undefined {
+    return this.manifest.get(hash);
+  }
+
+  /** Whether this caller may send a document that is not in the manifest. */
+  mayRunAnyDocument(caller: Caller): boolean {
+    return !this.config.trusted || (this.config.exempt as string[]).includes(caller.kind);
+  }
+
+  /** A subscription's document over WebSocket, by id or as sent; an error message when refused. */
+  documentFor(params: GraphQLParams, caller: Caller): { query: string } | { error: typeof PERSISTED_ONLY } {
+    const id = documentIdOf(params);
+    if (id) {
+      const query = this.get(id);
+      return query ? { query } : { error: { ...notFound(), extensions: { ...notFound().extensions, http: { status: 400 } } } };
+    }
+    return this.mayRunAnyDocument(caller) ? { query: params.query ?? '' } : { error: PERSISTED_ONLY };
+  }
+
+  /** yoga's persisted-operations plugin on this store; `callerOf` tells exempt credentials apart. */
+  plugin(callerOf: (request: Request) => Promise<Caller>): Plugin {
+    return usePersistedOperations({
+      getPersistedOperation: (hash) => this.get(hash) ?? null,
+      extractPersistedOperationId: (params) => documentIdOf(params),
+      allowArbitraryOperations: this.config.trusted ? async (request) => this.mayRunAnyDocument(await callerOf(request)) : true,
+      customErrors: {
+        notFound: notFound(),
+        keyNotFound: { message: 'Un document est attendu : `query`, ou son identifiant (`documentId`).', extensions: { code: 'PERSISTED_QUERY_NOT_FOUND' } },
+        persistedQueryOnly: PERSISTED_ONLY,
+      },
+    });
+  }
+}
