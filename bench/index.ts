@@ -3,6 +3,7 @@
 import { credentialsBench } from './credentials.js';
 import { consumeBench } from './consume.js';
 import { jobsBench } from './jobs.js';
+import { observabilityBench } from './observability.js';
 import { pendingQueueBench } from './pending-queue.js';
 import { searchBench } from './search.js';
 
@@ -12,6 +13,7 @@ const benches: Record<string, () => Promise<void>> = {
   jobs: () => jobsBench(),
   consume: () => consumeBench(),
   search: () => searchBench(),
+  observability: () => observabilityBench(),
 };
 
 const wanted = process.argv.slice(2);

@@ -63,7 +63,7 @@ async function fill(url: string) {
 export async function jobsBench(): Promise<void> {
   const db = await benchDatabase();
   const app = await createApp({
-    config: loadConfig({ DATABASE_URL: db.url, RESEND_API_KEY: 're_bench', RESEND_BASE_URL: 'http://127.0.0.1:9', NODE_ENV: 'production' }),
+    config: loadConfig({ DATABASE_URL: db.url, RESEND_API_KEY: 're_bench', RESEND_BASE_URL: 'http://127.0.0.1:9', EMAIL_FROM: 'numos@numos.local', NODE_ENV: 'production' }),
     databaseUrl: db.url,
   });
   try {

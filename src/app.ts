@@ -17,6 +17,8 @@ import { syncTestClock } from './modules/lifecycle/test-clock.js';
 import { LibraryDirectory } from './modules/libraries/service.js';
 import { SessionWatch } from './auth/session-watch.js';
 import { DocumentStore } from './server/persisted-documents.js';
+import { createMetrics, registerStateMetrics, type Metrics } from './observability/metrics.js';
+import { readServiceState } from './observability/state.js';
 
 export interface App {
   config: Config;
@@ -28,6 +30,8 @@ export interface App {
   outbox: Outbox;
   throttle: Throttle;
   events: EventBus;
+  /** Prometheus metrics of this instance (src/observability/metrics.ts). */
+  metrics: Metrics;
   /** Ends live subscriptions with their session, on every instance (src/auth/session-watch.ts). */
   sessions: SessionWatch;
   /** Persisted (trusted) documents, when configured. */
@@ -62,19 +66,22 @@ export async function createApp(options: { config: Config; databaseUrl: string; 
   const prisma = createPrisma(pool);
   const boss = await startBoss(databaseUrl, { emailRetryDelaySeconds: config.emailRetryDelaySeconds });
   const settings = await loadSettings(prisma);
+  const metrics = createMetrics();
+  registerStateMetrics(metrics, { pools: [{ name: 'numos', pool }], state: () => readServiceState(pool, clock.now(), settings.licenceCapacity) });
   const app = {
+    metrics,
     config,
     clock,
     settings,
     pool,
     prisma,
     boss,
-    outbox: new Outbox({ boss, config, clock }),
+    outbox: new Outbox({ boss, config, clock, metrics }),
     throttle: new Throttle(pool, config.throttle),
     events: await startEventBus(databaseUrl, pool),
     libraries: new LibraryDirectory(prisma),
     schedules: options.schedules ?? SCHEDULED_JOBS,
-    deliverer: createDeliverer({ prisma, boss, config, clock }),
+    deliverer: createDeliverer({ prisma, boss, config, clock, metrics }),
     sessions: new SessionWatch(clock),
     documents: config.documents && new DocumentStore(config.documents),
   } as App;

@@ -1,5 +1,7 @@
 // Configuration from the environment: the table of SPEC.md, plus a few operational choices.
 // Read once at start-up into a plain object, so tests can build several instances side by side.
+// Every problem is collected and reported at once (ConfigError), before anything is opened.
+import { existsSync } from 'node:fs';
 import { isIP } from 'node:net';
 import type { DocumentsConfig, ExemptCaller } from './server/persisted-documents.js';
 
@@ -30,6 +32,8 @@ export interface Config {
   /** Addresses and CIDR ranges whose X-Forwarded-For is believed. */
   trustedProxies: string[];
   graphiql: boolean;
+  /** The development mailbox page (/dev/mailbox): never in production. */
+  mailbox: boolean;
   /** Pause between two e-mails sent by one instance (Resend allows about 2 a second). */
   emailIntervalMs: number;
   /** First delay before a failed e-mail is retried (then exponential backoff). */
@@ -38,67 +42,158 @@ export interface Config {
   shutdownGraceSeconds: number;
   /** Persisted documents (src/server/persisted-documents.ts); undefined: none. */
   documents: DocumentsConfig | undefined;
+  log: { json: boolean; level: string };
+  metrics: {
+    /** NUMOS_METRICS=0: no request metrics (the plugin's cost, measured by `npm run bench -- observability`). */
+    enabled: boolean;
+    /** A port of its own for /metrics (not on the API's port then). */
+    port: number | undefined;
+    /** Without a port of its own: the bearer token /metrics asks for (required in production). */
+    token: string | undefined;
+  };
+  /** /ready reports "degraded" beyond these. */
+  readiness: { outboxBacklog: number; outboxAgeSeconds: number; failedJobs: number };
 }
 
-const flag = (value: string | undefined, fallback: boolean) =>
-  value === undefined || value === '' ? fallback : value === '1' || value.toLowerCase() === 'true';
-
-const trimSlash = (url: string) => url.replace(/\/+$/, '');
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Configuration invalide :\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
 
 const EXEMPT_CALLERS: ExemptCaller[] = ['provider', 'staff', 'patron'];
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const EMAIL = /^[^\s@<>]+@[^\s@<>]+$/;
 
-function documentsConfig(env: NodeJS.ProcessEnv): DocumentsConfig | undefined {
-  const trusted = env.NUMOS_TRUSTED_DOCUMENTS || undefined;
-  const file = trusted ?? (env.NUMOS_PERSISTED_DOCUMENTS || undefined);
-  if (!file) return undefined;
-  const exempt = (env.NUMOS_TRUSTED_DOCUMENTS_EXEMPT ?? 'provider').split(',').map((s) => s.trim()).filter(Boolean);
-  const unknown = exempt.filter((kind) => !(EXEMPT_CALLERS as string[]).includes(kind));
-  if (unknown.length) throw new Error(`NUMOS_TRUSTED_DOCUMENTS_EXEMPT : ${unknown.join(', ')} inconnu(s) (attendu : ${EXEMPT_CALLERS.join(', ')})`);
-  return { file, trusted: trusted !== undefined, exempt: exempt as ExemptCaller[] };
+/** Reads variables, noting every problem instead of stopping at the first. */
+class Reader {
+  readonly problems: string[] = [];
+
+  constructor(private readonly env: NodeJS.ProcessEnv) {}
+
+  text(name: string): string | undefined {
+    const value = this.env[name];
+    return value === undefined || value === '' ? undefined : value;
+  }
+
+  flag(name: string, fallback: boolean): boolean {
+    const value = this.text(name);
+    if (value === undefined) return fallback;
+    if (['1', 'true'].includes(value.toLowerCase())) return true;
+    if (['0', 'false'].includes(value.toLowerCase())) return false;
+    this.problems.push(`${name} : « ${value} » n'est pas 0 ou 1`);
+    return fallback;
+  }
+
+  integer(name: string, fallback: number, min: number, max: number): number {
+    const value = this.text(name);
+    if (value === undefined) return fallback;
+    const number = Number(value);
+    if (!/^\d+$/.test(value) || number < min || number > max) {
+      this.problems.push(`${name} : « ${value} » n'est pas un nombre entier de ${min} à ${max}`);
+      return fallback;
+    }
+    return number;
+  }
+
+  url(name: string, fallback: string | undefined, protocols: string[]): string | undefined {
+    const value = this.text(name) ?? fallback;
+    if (value === undefined) return undefined;
+    try {
+      const url = new URL(value);
+      if (!protocols.includes(url.protocol)) throw new Error();
+    } catch {
+      // The value may hold a password: it is not repeated.
+      this.problems.push(`${name} : adresse illisible (attendu ${protocols.map((p) => `${p}//…`).join(' ou ')})`);
+    }
+    return value.replace(/\/+$/, '');
+  }
+
+  email(name: string, fallback: string): string {
+    const value = this.text(name) ?? fallback;
+    if (!EMAIL.test(value)) this.problems.push(`${name} : « ${value} » n'est pas une adresse e-mail`);
+    return value;
+  }
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const nodeEnv = env.NODE_ENV ?? 'development';
-  const databaseUrl = env.DATABASE_URL || undefined;
-  const port = Number(env.PORT ?? 4000);
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
-    throw new Error(`PORT invalide : ${env.PORT}`);
-  }
-  const bootstrap = [env.NUMOS_BOOTSTRAP_DLPB_LOGIN, env.NUMOS_BOOTSTRAP_DLPB_PASSWORD, env.NUMOS_BOOTSTRAP_DLPB_EMAIL];
-  const bootstrapSet = bootstrap.filter(Boolean).length;
+  const read = new Reader(env);
+  const problems = read.problems;
+  const nodeEnv = read.text('NODE_ENV') ?? 'development';
+  const production = nodeEnv === 'production';
+  const databaseUrl = read.url('DATABASE_URL', undefined, ['postgres:', 'postgresql:']);
+
+  const bootstrap = ['NUMOS_BOOTSTRAP_DLPB_LOGIN', 'NUMOS_BOOTSTRAP_DLPB_PASSWORD', 'NUMOS_BOOTSTRAP_DLPB_EMAIL'] as const;
+  const bootstrapValues = bootstrap.map((name) => read.text(name));
+  const bootstrapSet = bootstrapValues.filter(Boolean).length;
   if (bootstrapSet !== 0 && bootstrapSet !== 3) {
-    throw new Error('NUMOS_BOOTSTRAP_DLPB_LOGIN, _PASSWORD et _EMAIL vont ensemble : renseignez les trois.');
+    problems.push(`${bootstrap.join(', ')} vont ensemble : renseignez les trois (manque ${bootstrap.filter((_, i) => !bootstrapValues[i]).join(', ')})`);
   }
-  const trustedProxies = (env.TRUSTED_PROXIES ?? '127.0.0.1/8,::1')
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
+  if (bootstrapSet === 3 && !EMAIL.test(bootstrapValues[2]!)) problems.push(`NUMOS_BOOTSTRAP_DLPB_EMAIL : « ${bootstrapValues[2]} » n'est pas une adresse e-mail`);
+
+  const trustedProxies = (read.text('TRUSTED_PROXIES') ?? '127.0.0.1/8,::1').split(',').map((s) => s.trim()).filter(Boolean);
   for (const entry of trustedProxies) {
-    if (!isIP(entry.split('/')[0] ?? '')) throw new Error(`TRUSTED_PROXIES : adresse invalide « ${entry} »`);
+    const [address = '', prefix] = entry.split('/');
+    const version = isIP(address);
+    if (!version || (prefix !== undefined && !(/^\d+$/.test(prefix) && Number(prefix) <= (version === 4 ? 32 : 128)))) {
+      problems.push(`TRUSTED_PROXIES : adresse invalide « ${entry} »`);
+    }
   }
-  return {
+
+  const resendApiKey = read.text('RESEND_API_KEY');
+  if (resendApiKey && !read.text('EMAIL_FROM')) {
+    problems.push("RESEND_API_KEY sans EMAIL_FROM : indiquez l'adresse d'envoi, d'un domaine vérifié chez Resend");
+  }
+
+  const logLevel = read.text('LOG_LEVEL') ?? (nodeEnv === 'test' ? 'warn' : 'info');
+  if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL : « ${logLevel} » inconnu (attendu : ${LOG_LEVELS.join(', ')})`);
+  const logFormat = read.text('LOG_FORMAT') ?? (production ? 'json' : 'pretty');
+  if (!['json', 'pretty'].includes(logFormat)) problems.push(`LOG_FORMAT : « ${logFormat} » inconnu (attendu : json, pretty)`);
+
+  const documentsFile = read.text('NUMOS_TRUSTED_DOCUMENTS') ?? read.text('NUMOS_PERSISTED_DOCUMENTS');
+  const exempt = (read.text('NUMOS_TRUSTED_DOCUMENTS_EXEMPT') ?? 'provider').split(',').map((s) => s.trim()).filter(Boolean);
+  const unknownExempt = exempt.filter((kind) => !(EXEMPT_CALLERS as string[]).includes(kind));
+  if (unknownExempt.length) problems.push(`NUMOS_TRUSTED_DOCUMENTS_EXEMPT : ${unknownExempt.join(', ')} inconnu(s) (attendu : ${EXEMPT_CALLERS.join(', ')})`);
+  if (documentsFile && !existsSync(documentsFile)) problems.push(`manifeste de documents introuvable : ${documentsFile}`);
+
+  const config: Config = {
     nodeEnv,
-    port,
+    port: read.integer('PORT', 4000, 0, 65_535),
     databaseUrl,
-    dataDir: env.NUMOS_DATA_DIR ?? '.data',
-    publicAppUrl: trimSlash(env.PUBLIC_APP_URL ?? 'http://localhost:3000'),
-    adminAppUrl: trimSlash(env.ADMIN_APP_URL ?? 'http://localhost:3000/admin'),
-    resendApiKey: env.RESEND_API_KEY || undefined,
-    resendBaseUrl: env.RESEND_BASE_URL || undefined,
-    emailFrom: env.EMAIL_FROM ?? 'numos@numos.local',
-    dlpbEmail: env.DLPB_EMAIL ?? 'dlpb@numos.local',
-    supportEmail: env.SUPPORT_EMAIL ?? 'support@numos.local',
-    bootstrapDlpb: bootstrapSet === 3
-      ? { login: bootstrap[0]!, password: bootstrap[1]!, email: bootstrap[2]! }
-      : undefined,
-    demoData: flag(env.NUMOS_DEMO_DATA, databaseUrl === undefined),
-    testClock: flag(env.NUMOS_TEST_CLOCK, false),
-    throttle: flag(env.NUMOS_THROTTLE, true),
+    dataDir: read.text('NUMOS_DATA_DIR') ?? '.data',
+    publicAppUrl: read.url('PUBLIC_APP_URL', 'http://localhost:3000', ['http:', 'https:'])!,
+    adminAppUrl: read.url('ADMIN_APP_URL', 'http://localhost:3000/admin', ['http:', 'https:'])!,
+    resendApiKey,
+    resendBaseUrl: read.url('RESEND_BASE_URL', undefined, ['http:', 'https:']),
+    emailFrom: read.email('EMAIL_FROM', 'numos@numos.local'),
+    dlpbEmail: read.email('DLPB_EMAIL', 'dlpb@numos.local'),
+    supportEmail: read.email('SUPPORT_EMAIL', 'support@numos.local'),
+    bootstrapDlpb: bootstrapSet === 3 ? { login: bootstrapValues[0]!, password: bootstrapValues[1]!, email: bootstrapValues[2]! } : undefined,
+    demoData: read.flag('NUMOS_DEMO_DATA', databaseUrl === undefined),
+    testClock: read.flag('NUMOS_TEST_CLOCK', false),
+    throttle: read.flag('NUMOS_THROTTLE', true),
     trustedProxies,
-    graphiql: flag(env.NUMOS_GRAPHIQL, nodeEnv !== 'production'),
-    emailIntervalMs: Number(env.NUMOS_EMAIL_INTERVAL_MS ?? 550),
-    emailRetryDelaySeconds: Number(env.NUMOS_EMAIL_RETRY_DELAY_SECONDS ?? 10),
-    shutdownGraceSeconds: Number(env.NUMOS_SHUTDOWN_GRACE_SECONDS ?? 10),
-    documents: documentsConfig(env),
+    graphiql: read.flag('NUMOS_GRAPHIQL', !production),
+    mailbox: !production,
+    emailIntervalMs: read.integer('NUMOS_EMAIL_INTERVAL_MS', 550, 0, 60_000),
+    emailRetryDelaySeconds: read.integer('NUMOS_EMAIL_RETRY_DELAY_SECONDS', 10, 1, 86_400),
+    shutdownGraceSeconds: read.integer('NUMOS_SHUTDOWN_GRACE_SECONDS', 10, 0, 3_600),
+    documents: documentsFile
+      ? { file: documentsFile, trusted: read.text('NUMOS_TRUSTED_DOCUMENTS') !== undefined, exempt: exempt as ExemptCaller[] }
+      : undefined,
+    log: { json: logFormat === 'json', level: logLevel },
+    metrics: {
+      enabled: read.flag('NUMOS_METRICS', true),
+      port: read.text('METRICS_PORT') === undefined ? undefined : read.integer('METRICS_PORT', 0, 1, 65_535),
+      token: read.text('METRICS_TOKEN'),
+    },
+    readiness: {
+      outboxBacklog: read.integer('NUMOS_READY_MAX_OUTBOX', 1_000, 1, 10_000_000),
+      outboxAgeSeconds: read.integer('NUMOS_READY_MAX_OUTBOX_AGE_SECONDS', 3_600, 1, 30 * 86_400),
+      failedJobs: read.integer('NUMOS_READY_MAX_FAILED_JOBS', 10, 1, 1_000_000),
+    },
   };
+  if (config.port === config.metrics.port) problems.push('METRICS_PORT doit différer de PORT');
+  if (problems.length) throw new ConfigError(problems);
+  return config;
 }

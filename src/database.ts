@@ -12,9 +12,13 @@ export interface Database {
 
 const EMBEDDED_DATABASE = 'numos';
 
-export async function openDatabase(config: Config): Promise<Database> {
+/**
+ * `share`: a tool (the CLI) uses the embedded server a running instance started; a second server
+ * is refused (DataDirectoryInUse), as it would break when the first one stops.
+ */
+export async function openDatabase(config: Config, options: { share: boolean }): Promise<Database> {
   if (config.databaseUrl) return { url: config.databaseUrl, embedded: false, stop: async () => {} };
-  const server = await startEmbeddedPostgres({ dataDir: join(config.dataDir, 'postgres') });
+  const server = await startEmbeddedPostgres({ dataDir: join(config.dataDir, 'postgres'), share: options.share });
   const admin = new pg.Client({ connectionString: server.adminUrl });
   await admin.connect();
   try {

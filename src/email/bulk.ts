@@ -17,6 +17,7 @@ export const DELIVERY_CHUNK = 50;
 
 /** Delivery jobs for outbox rows written in the caller's transaction (none without Resend). */
 export async function queueDeliveries(app: App, sql: Sql, outboxIds: string[]): Promise<void> {
+  app.metrics.emails.inc({ outcome: 'queued' }, outboxIds.length);
   if (app.config.resendApiKey === undefined || !outboxIds.length) return;
   const jobs = [];
   for (let start = 0; start < outboxIds.length; start += DELIVERY_CHUNK) {

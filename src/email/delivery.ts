@@ -7,6 +7,8 @@ import type { Config } from '../config.js';
 import type { PrismaClient } from '../db/prisma.js';
 import type { EmailBatch } from '../generated/prisma/client.js';
 import { fillMarkers } from './bulk.js';
+import { log } from '../lib/logger.js';
+import type { Metrics } from '../observability/metrics.js';
 import type { PgBoss } from '../jobs/boss.js';
 import { EMAIL_DEAD_QUEUE, EMAIL_QUEUE } from '../jobs/queues.js';
 import type { EmailDeliveryJob } from './outbox.js';
@@ -24,8 +26,8 @@ export interface Deliverer {
   deliver(outboxId: string): Promise<DeliveryOutcome>;
 }
 
-export function createDeliverer(deps: { prisma: PrismaClient; boss: PgBoss; config: Config; clock: Clock }): Deliverer {
-  const { prisma, config, clock } = deps;
+export function createDeliverer(deps: { prisma: PrismaClient; boss: PgBoss; config: Config; clock: Clock; metrics: Metrics }): Deliverer {
+  const { prisma, config, clock, metrics } = deps;
   // Without an API key every e-mail stays in the development mailbox and no delivery job exists.
   const resend = config.resendApiKey
     ? new Resend(config.resendApiKey, config.resendBaseUrl ? { baseUrl: config.resendBaseUrl } : undefined)
@@ -78,6 +80,7 @@ export function createDeliverer(deps: { prisma: PrismaClient; boss: PgBoss; conf
             lastError: null,
           },
         });
+        metrics.emails.inc({ outcome: 'sent' });
         return 'done';
       }
 
@@ -89,6 +92,7 @@ export function createDeliverer(deps: { prisma: PrismaClient; boss: PgBoss; conf
       });
 
       if (status === 429) {
+        metrics.emails.inc({ outcome: 'retried' });
         // Rate limited: come back when Resend says, without spending one of the retries.
         const retryAfter = Number(headers?.['retry-after']);
         return { retryAfterSeconds: Number.isFinite(retryAfter) && retryAfter > 0 ? Math.ceil(retryAfter) : 1 };
@@ -96,17 +100,19 @@ export function createDeliverer(deps: { prisma: PrismaClient; boss: PgBoss; conf
       if (status !== null && status >= 400 && status < 500) {
         // Refused for good (bad address, invalid payload): retrying would not help.
         await prisma.emailOutbox.update({ where: { id: email.id }, data: { status: 'FAILED' } });
-        console.error(`[numos] e-mail ${email.id} refusé par Resend : ${reason}`);
+        metrics.emails.inc({ outcome: 'failed' });
+        log().error({ email: email.id, reason }, 'e-mail refusé par Resend');
         return 'done';
       }
+      metrics.emails.inc({ outcome: 'retried' });
       throw new TransientDeliveryError(reason);
     },
   };
 }
 
 /** Workers for the e-mail queues. Retries exhausted: the dead-letter job marks the e-mail FAILED. */
-export async function workEmailQueues(deps: { prisma: PrismaClient; boss: PgBoss; deliverer: Deliverer; config: Config }): Promise<void> {
-  const { prisma, boss, deliverer, config } = deps;
+export async function workEmailQueues(deps: { prisma: PrismaClient; boss: PgBoss; deliverer: Deliverer; config: Config; metrics: Metrics }): Promise<void> {
+  const { prisma, boss, deliverer, config, metrics } = deps;
   // Sequential, paced sends: Resend allows about 2 requests a second per team (a 429 that gets
   // through anyway is waited out). Real time, not the application clock: this is Resend's pace.
   let nextSendAt = 0;
@@ -140,6 +146,9 @@ export async function workEmailQueues(deps: { prisma: PrismaClient; boss: PgBoss
   await boss.work<EmailDeliveryJob>(EMAIL_DEAD_QUEUE, { pollingIntervalSeconds: 5 }, async (jobs) => {
     const ids = jobs.flatMap((j) => j.data.outboxIds);
     const failed = await prisma.emailOutbox.updateMany({ where: { id: { in: ids }, status: 'PENDING' }, data: { status: 'FAILED' } });
-    if (failed.count) console.error(`[numos] ${failed.count} e-mail(s) abandonné(s) après épuisement des tentatives`);
+    if (failed.count) {
+      metrics.emails.inc({ outcome: 'failed' }, failed.count);
+      log().error({ emails: failed.count }, 'e-mail(s) abandonné(s) après épuisement des tentatives');
+    }
   });
 }

@@ -8,6 +8,7 @@ import type { Config } from '../config.js';
 import type { Tx } from '../db/prisma.js';
 import { inTransaction, type PgBoss } from '../jobs/boss.js';
 import { EMAIL_QUEUE } from '../jobs/queues.js';
+import type { Metrics } from '../observability/metrics.js';
 
 export interface OutgoingEmail {
   /** Template name, for the mailbox and statistics. */
@@ -48,7 +49,7 @@ export async function renderEmail(body: ReactElement): Promise<{ html: string; t
 
 export class Outbox {
   constructor(
-    private readonly deps: { boss: PgBoss; config: Config; clock: Clock },
+    private readonly deps: { boss: PgBoss; config: Config; clock: Clock; metrics: Metrics },
   ) {}
 
   async queue(tx: Tx, email: OutgoingEmail): Promise<string> {
@@ -71,6 +72,7 @@ export class Outbox {
       },
       select: { id: true },
     });
+    this.deps.metrics.emails.inc({ outcome: 'queued' });
     if (delivered) {
       await this.deps.boss.send(EMAIL_QUEUE, { outboxIds: [row.id] } satisfies EmailDeliveryJob, {
         db: inTransaction(tx),

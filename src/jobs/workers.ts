@@ -5,6 +5,7 @@ import { sendPasswordReset } from '../modules/passwords/service.js';
 import { resendConfirmationTo } from '../modules/registration/service.js';
 import type { Realm } from '../modules/sessions/service.js';
 import { PASSWORD_RESET_QUEUE, RESEND_CONFIRMATION_QUEUE } from './queues.js';
+import { runScheduledJob } from './run.js';
 import { SCHEDULE_TIME_ZONE } from './schedules.js';
 import { syncTestClock } from '../modules/lifecycle/test-clock.js';
 
@@ -20,7 +21,7 @@ export async function startWorkers(app: App): Promise<void> {
     await app.boss.schedule(job.name, job.cron, null, { tz: SCHEDULE_TIME_ZONE });
     await app.boss.work(job.name, { pollingIntervalSeconds: 5 }, async () => {
       if (app.config.testClock) await syncTestClock(app);
-      await job.run(app, app.clock.now());
+      await runScheduledJob(app, job, app.clock.now());
     });
   }
 }

@@ -1,6 +1,8 @@
 // Errors of one cause are written once, then summarised at most once a minute: an outage of the
 // database produces one line and a count, not forty-five lines a second.
 
+import { log } from './logger.js';
+
 const SUMMARY_INTERVAL_MS = 60_000;
 
 interface Entry {
@@ -13,7 +15,7 @@ export class RepeatedErrors {
   private readonly entries = new Map<string, Entry>();
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly write: (message: string) => void = (message) => console.error(`[numos] ${message}`)) {}
+  constructor(private readonly write: (message: string) => void = (message) => log().error(message)) {}
 
   /** Writes `message` the first time `key` is seen; later occurrences are only counted. */
   report(key: string, message: string): void {

@@ -11,6 +11,7 @@ import { PothosValidationError } from '@pothos/core';
 import { GraphQLError } from 'graphql';
 import { maskError } from 'graphql-yoga';
 import { isDatabaseUnavailable } from '../db/availability.js';
+import { requestScope } from '../lib/logger.js';
 
 /** Seconds a client is asked to wait before trying again during a database outage. */
 export const RETRY_AFTER_SECONDS = 5;
@@ -75,7 +76,19 @@ export function refineError(error: GraphQLError, production: boolean): GraphQLEr
 
 /** yoga's maskError hook: every error of an execution, and those thrown while handling a request. */
 export function shapeError(error: unknown, message: string, isDev?: boolean, production = false): Error {
-  if (isDatabaseUnavailable(error)) return serviceUnavailable();
-  const masked = maskError(error, message, isDev);
-  return masked instanceof GraphQLError ? refineError(masked, production) : masked;
+  const shaped = isDatabaseUnavailable(error) ? serviceUnavailable() : maskError(error, message, isDev);
+  if (!(shaped instanceof GraphQLError)) return shaped;
+  // A masked error names its request, so that a user's report can be matched to the log.
+  const requestId = requestScope.getStore()?.requestId;
+  const masked = shaped !== error && requestId;
+  const withId = masked
+    ? new GraphQLError(shaped.message, {
+        nodes: shaped.nodes,
+        source: shaped.source,
+        positions: shaped.positions,
+        path: shaped.path,
+        extensions: { ...shaped.extensions, requestId },
+      })
+    : shaped;
+  return refineError(withId, production);
 }

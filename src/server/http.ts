@@ -9,6 +9,10 @@ import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { App } from '../app.js';
 import { REQUEST_BODY_MAX } from './yoga.js';
+import { serveMailbox } from './mailbox.js';
+import { serveMetrics } from './metrics.js';
+import { requestLogger } from './request-log.js';
+import { log, requestScope } from '../lib/logger.js';
 
 type EnvelopedRoot = { execute: (args: ExecutionArgs) => unknown; subscribe: (args: ExecutionArgs) => unknown };
 
@@ -29,13 +33,23 @@ export function createHttpServer(app: App): HttpServer {
   let draining = false;
   /** Responses in progress; those of subscriptions over SSE are streams that never finish. */
   const unanswered = new Map<ServerResponse, { stream: boolean }>();
+  const accessLog = requestLogger(log());
   const server = createServer((request, response) => {
+    if (serveMetrics(app, request, response) || serveMailbox(app, request, response)) return;
+    accessLog(request, response);
     if (draining) response.shouldKeepAlive = false;
     unanswered.set(response, { stream: request.headers.accept?.includes('text/event-stream') ?? false });
     response.once('close', () => unanswered.delete(response));
-    void app.yoga(request, response);
+    // Whatever the request causes is logged with its id (and masked errors carry it).
+    requestScope.run({ requestId: String(request.id), log: request.log }, () => void app.yoga(request, response));
   });
-  const sockets = new WebSocketServer({ server, path: app.yoga.graphqlEndpoint, maxPayload: REQUEST_BODY_MAX });
+  // Upgrades are handed over here rather than by giving ws the server: ws would also take on the
+  // server's own errors (a port in use), which are the caller's to report.
+  const sockets = new WebSocketServer({ noServer: true, maxPayload: REQUEST_BODY_MAX });
+  server.on('upgrade', (request, socket, head) => {
+    if (request.url?.split('?')[0] !== app.yoga.graphqlEndpoint) return socket.destroy();
+    sockets.handleUpgrade(request, socket, head, (client) => sockets.emit('connection', client, request));
+  });
   useServer(
     {
       execute: (args) => (args.rootValue as EnvelopedRoot).execute(args) as never,

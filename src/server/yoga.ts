@@ -14,7 +14,11 @@ import { getSchema } from '../graphql/schema.js';
 import { syncTestClock } from '../modules/lifecycle/test-clock.js';
 import { clientIp, trustedProxyList } from './client-ip.js';
 import { refineError, shapeError } from './errors.js';
+import { noteCaller, noteOperation } from './request-log.js';
 import { isDatabaseUnavailable, reportDatabaseError } from '../db/availability.js';
+import { log } from '../lib/logger.js';
+import { readServiceState } from '../observability/state.js';
+import { tracingEnabled, tracingPlugin } from '../observability/tracing.js';
 
 export type ServerContext = { req?: IncomingMessage };
 export type Yoga = YogaServerInstance<ServerContext, Context>;
@@ -62,6 +66,32 @@ function exampleTabs(): { query: string }[] {
     .map((name) => ({ query: readFileSync(join(EXAMPLES_DIR, name), 'utf8') }));
 }
 
+/**
+ * /ready: 503 `unavailable` while the database, the job queue or the event bus is out of reach
+ * (without naming a host or a port); 200 `degraded` with its reasons when e-mails pile up (more
+ * than NUMOS_READY_MAX_OUTBOX waiting, or the oldest older than NUMOS_READY_MAX_OUTBOX_AGE_SECONDS)
+ * or jobs failed for good (more than NUMOS_READY_MAX_FAILED_JOBS): the instance still serves, an
+ * operator should look; else 200 `ready`.
+ */
+async function readiness(app: App, Response: typeof globalThis.Response): Promise<Response> {
+  const json = (status: number, body: object) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+  const unavailable = () => json(503, { status: 'unavailable', reason: 'database unavailable' });
+  try {
+    const [state, installed] = await Promise.all([readServiceState(app.pool, app.clock.now(), app.settings.licenceCapacity), app.boss.isInstalled()]);
+    if (!installed || !app.events.listening) return unavailable();
+    const limits = app.config.readiness;
+    const reasons = [
+      state.outboxPending > limits.outboxBacklog && 'outbox backlog',
+      state.outboxOldestSeconds > limits.outboxAgeSeconds && 'outbox age',
+      state.failedJobs > limits.failedJobs && 'failed jobs',
+    ].filter(Boolean);
+    const figures = { outboxPending: state.outboxPending, outboxOldestSeconds: Math.round(state.outboxOldestSeconds), failedJobs: state.failedJobs };
+    return json(200, reasons.length ? { status: 'degraded', reasons, ...figures } : { status: 'ready', ...figures });
+  } catch {
+    return unavailable();
+  }
+}
+
 /** Validation errors do not pass through maskError: they are refined (code, field, message) here. */
 const refineValidationErrors = (production: boolean): Plugin => ({
   onValidate: () => ({ result, setResult }) => {
@@ -93,17 +123,20 @@ export function createYogaServer(app: App): Yoga {
     logging: {
       debug: () => {},
       info: () => {},
-      warn: (...args) => console.warn('[numos]', ...args),
-      error: (error, ...rest) => {
+      warn: (...args) => log().warn(args.map(String).join(' ')),
+      error: (error) => {
         if (isDatabaseUnavailable(error)) reportDatabaseError(error as Error);
         // A client's own mistake (a bad variable, a malformed ID) is its answer, not a failure here.
         else if (!(error instanceof GraphQLError) || (error.originalError && !(error.originalError instanceof GraphQLError))) {
-          console.error('[numos]', error, ...rest);
+          log().error({ err: error instanceof GraphQLError ? (error.originalError ?? error) : error }, 'erreur inattendue');
         }
       },
     },
     plugins: [
       csrfPrevention(),
+      noteOperation,
+      app.config.metrics.enabled ? app.metrics.plugin() : {},
+      tracingEnabled() ? tracingPlugin() : {},
       app.documents?.plugin((request) => resolveCaller(app.prisma, bearerToken(request.headers.get('authorization')), app.clock.now())) ?? {},
       refineValidationErrors(production),
       EnvelopArmorPlugin({
@@ -114,24 +147,17 @@ export function createYogaServer(app: App): Yoga {
         costLimit: { maxCost: QUERY_LIMITS.maxCost },
         blockFieldSuggestion: { enabled: production },
       }),
-      useReadinessCheck({
-        endpoint: '/ready',
-        // Says what is wrong without naming a host, a port or a user.
-        check: async ({ fetchAPI }) => {
-          const ready = await Promise.all([app.pool.query('SELECT 1'), app.boss.isInstalled()]).then(
-            ([, installed]) => installed && app.events.listening,
-            () => false,
-          );
-          return ready || new fetchAPI.Response('database unavailable', { status: 503, headers: { 'content-type': 'text/plain; charset=utf-8' } });
-        },
-      }),
+      useReadinessCheck({ endpoint: '/ready', check: ({ fetchAPI }) => readiness(app, fetchAPI.Response) }),
     ],
     context: async ({ request, req }) => {
       if (app.config.testClock) await syncTestClock(app);
       return {
       app,
       prisma: app.prisma,
-      caller: await resolveCaller(app.prisma, bearerToken(request.headers.get('authorization')), app.clock.now()),
+      caller: await resolveCaller(app.prisma, bearerToken(request.headers.get('authorization')), app.clock.now()).then((caller) => {
+        noteCaller(req, caller);
+        return caller;
+      }),
       clientIp: clientIp(proxies, req?.socket.remoteAddress, request.headers.get('x-forwarded-for')),
       granted: new Set<string>(),
       };

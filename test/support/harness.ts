@@ -76,7 +76,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     NODE_ENV: 'test',
     DATABASE_URL: database.url,
     // The fake Resend has no rate limit: no pause between e-mails.
-    ...(resend ? { RESEND_API_KEY: 're_test_key', RESEND_BASE_URL: resend.url, NUMOS_EMAIL_INTERVAL_MS: '0' } : {}),
+    ...(resend ? { RESEND_API_KEY: 're_test_key', RESEND_BASE_URL: resend.url, EMAIL_FROM: 'numos@numos.local', NUMOS_EMAIL_INTERVAL_MS: '0' } : {}),
     ...options.env,
   });
   // With the test clock the application keeps its own (persisted, shared) clock.

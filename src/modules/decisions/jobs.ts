@@ -65,6 +65,7 @@ export async function escalateOverdueRequests(app: App, at: Date): Promise<numbe
           }),
         });
       }
+      app.metrics.registrations.inc({ step: 'escalated' }, rows.length);
       return rows.length;
     },
     { timeout: 120_000 },

@@ -135,6 +135,7 @@ export async function decide(app: App, caller: Caller, input: DecideInput): Prom
       if (pool) await checkLicenceAlert(app, tx, pool.alertLevel);
       return decided;
     });
+    app.metrics.registrations.inc({ step: input.decision === 'ACCEPT' ? 'accepted' : 'refused' });
     return { request, errors: [] };
   } catch (error) {
     if (error instanceof Refusal) return fail(error.error);

@@ -36,6 +36,7 @@ export async function lapseUnconfirmedRequests(app: App, at: Date): Promise<numb
     await sql.query(events.text, events.values);
     // A request awaiting confirmation belongs to an account that was never confirmed.
     await erasePatrons(sql, rows.map((r) => r.patron_id).filter(Boolean));
+    app.metrics.registrations.inc({ step: 'lapsed' }, rows.length);
     return rows.length;
   });
 }

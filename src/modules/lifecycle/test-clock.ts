@@ -4,6 +4,7 @@ import type { App } from '../../app.js';
 import { OffsetClock } from '../../clock.js';
 import { userError, type UserError } from '../../graphql/errors.js';
 import { formatFrenchDateTime } from '../../lib/calendar.js';
+import { runScheduledJob } from '../../jobs/run.js';
 import { SCHEDULE_TIME_ZONE } from '../../jobs/schedules.js';
 
 export const TEST_CLOCK_SETTING = 'testClock.offsetMs';
@@ -42,7 +43,7 @@ export async function advanceTestClock(app: App, to: Date): Promise<AdvanceResul
       for (const job of app.schedules) {
         const [next] = app.boss.previewSchedule(job.cron, { tz: SCHEDULE_TIME_ZONE, from, count: 1 });
         if (next && next.getTime() <= to.getTime()) {
-          await job.run(app, to);
+          await runScheduledJob(app, job, to);
           jobsRun.push(job.name);
         }
       }

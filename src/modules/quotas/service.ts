@@ -171,6 +171,7 @@ export async function consumeQuota(app: App, caller: Caller, input: ConsumeInput
       errors: [userError('IDEMPOTENCY_KEY_REUSED', "Cette clé d'idempotence a déjà servi pour un autre appel.", 'idempotencyKey')],
     };
   }
+  app.metrics.consumptions.inc({ category: input.category, outcome: outcome.replayed ? 'replayed' : outcome.granted ? 'granted' : (outcome.error_code ?? 'refused') });
   const field = outcome.error_code === 'CATEGORY_NOT_ALLOWED' ? 'category' : outcome.error_code === 'NOT_FOUND' ? 'patronId' : undefined;
   return {
     granted: outcome.granted,

@@ -162,6 +162,7 @@ export async function register(app: App, input: RegisterInput, clientIp: string)
         },
       });
       await sendConfirmation(app, tx, patron, library, request);
+      app.metrics.registrations.inc({ step: 'registered' });
       return { ok: true, confirmationExpiresAt: confirmationDueAt, errors: [] };
     });
   } catch (error) {
@@ -294,6 +295,7 @@ export async function confirm(app: App, rawToken: string): Promise<ConfirmResult
       },
     });
     if (moved.count === 1) {
+      app.metrics.registrations.inc({ step: 'confirmed' });
       await tx.oneTimeToken.update({ where: { id: token.id }, data: { usedAt: now } });
       const patron = await tx.patron.update({
         where: { id: token.patronId },

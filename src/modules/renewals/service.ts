@@ -69,6 +69,7 @@ export async function requestRenewal(app: App, caller: Caller, rawToken: string 
       await publishInTransaction(tx, [{ type: 'RENEWAL_REQUESTED', occurredAt: now.toISOString(), requestId: created.id, libraryId: created.libraryId }]);
       return created;
     });
+    app.metrics.registrations.inc({ step: 'renewal_requested' });
     return { request, errors: [] };
   } catch (error) {
     if (error instanceof Refusal) return { request: null, errors: [error.error] };

@@ -16,13 +16,13 @@ import { normalizeLogin } from '../../lib/text.js';
  * Creates the first DLPB agent from NUMOS_BOOTSTRAP_DLPB_* when no DLPB agent exists yet.
  * Several instances may start at once: the check and the insert share one advisory lock.
  */
-export async function bootstrapDlpbAgent(prisma: PrismaClient, config: Config): Promise<boolean> {
+export async function bootstrapDlpbAgent(prisma: PrismaClient, config: Config): Promise<'created' | 'exists' | 'unset'> {
   const bootstrap = config.bootstrapDlpb;
-  if (!bootstrap) return false;
+  if (!bootstrap) return 'unset';
   const passwordHash = await hashPassword(bootstrap.password);
   return prisma.$transaction(async (tx) => {
     await tx.$executeRaw`SELECT pg_advisory_xact_lock(72707002)`;
-    if (await tx.staffAccount.findFirst({ where: { role: 'DLPB_AGENT' }, select: { id: true } })) return false;
+    if (await tx.staffAccount.findFirst({ where: { role: 'DLPB_AGENT' }, select: { id: true } })) return 'exists';
     await tx.staffAccount.create({
       data: {
         login: normalizeLogin(bootstrap.login),
@@ -32,7 +32,7 @@ export async function bootstrapDlpbAgent(prisma: PrismaClient, config: Config): 
         passwordHash,
       },
     });
-    return true;
+    return 'created';
   });
 }
 

@@ -29,8 +29,8 @@ describe('staff login, viewer, logout', () => {
   afterAll(() => t.close());
 
   it('creates the first DLPB agent from NUMOS_BOOTSTRAP_DLPB_*, once, with an Argon2id hash', async () => {
-    expect(await bootstrapDlpbAgent(t.app.prisma, t.app.config)).toBe(true);
-    expect(await bootstrapDlpbAgent(t.app.prisma, t.app.config)).toBe(false);
+    expect(await bootstrapDlpbAgent(t.app.prisma, t.app.config)).toBe('created');
+    expect(await bootstrapDlpbAgent(t.app.prisma, t.app.config)).toBe('exists');
     const agents = await t.app.prisma.staffAccount.findMany({ where: { role: 'DLPB_AGENT' } });
     expect(agents).toHaveLength(1);
     expect(agents[0]!.passwordHash).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);

@@ -1,0 +1,59 @@
+// The process's log (pino): JSON lines in production, readable lines otherwise. A request's lines
+// carry its request id (and the trace id, when tracing is on) through an AsyncLocalStorage, so
+// whatever the request causes (a masked error, a lost connection) can be matched to it.
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { trace } from '@opentelemetry/api';
+import pino, { type DestinationStream, type Logger } from 'pino';
+import pretty from 'pino-pretty';
+
+export type { Logger };
+
+export interface LoggingOptions {
+  /** JSON lines (production) or readable lines. */
+  json: boolean;
+  level: string;
+  /** Where lines go; stdout by default (tests capture them). */
+  destination?: DestinationStream;
+}
+
+/** What a request's log lines (and masked errors) carry. */
+export interface RequestScope {
+  requestId: string;
+  log: Logger;
+}
+
+export const requestScope = new AsyncLocalStorage<RequestScope>();
+
+function build(options: LoggingOptions): Logger {
+  const destination = options.destination ?? (options.json ? pino.destination({ sync: false }) : pretty({ sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service' }));
+  return pino(
+    {
+      level: options.level,
+      base: { service: 'numos' },
+      // Never a secret in a line, whatever an object carries.
+      redact: { paths: ['password', 'token', 'apiKey', '*.password', '*.token', '*.apiKey', '*.authorization'], censor: '[masqué]' },
+      mixin: () => {
+        const span = trace.getActiveSpan()?.spanContext();
+        return span ? { traceId: span.traceId, spanId: span.spanId } : {};
+      },
+    },
+    destination,
+  );
+}
+
+/** Until configured: production writes JSON, tests only warnings and errors. */
+let root: Logger = build({
+  json: process.env.NODE_ENV === 'production',
+  level: process.env.LOG_LEVEL ?? (process.env.NODE_ENV === 'test' || process.env.VITEST ? 'warn' : 'info'),
+});
+
+/** Sets up the process's log (at start-up, or by a test that captures it). */
+export function configureLogging(options: LoggingOptions): Logger {
+  root = build(options);
+  return root;
+}
+
+/** The log of the current request if there is one, else the process's. */
+export function log(): Logger {
+  return requestScope.getStore()?.log ?? root;
+}

@@ -1,0 +1,77 @@
+// One log line per HTTP request (pino-http): its id (X-Request-Id, taken from the request when it
+// brings a sane one, else made, and sent back), method and path, status, duration, the GraphQL
+// operation's name and type, and the caller's kind and id. Never a header, a token, a variable or
+// a person's name: those are not in the line. Lines the request causes carry its id too.
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { trace } from '@opentelemetry/api';
+import { getOperationAST } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import { pinoHttp } from 'pino-http';
+import type { Caller } from '../auth/caller.js';
+import type { Logger } from '../lib/logger.js';
+
+interface RequestFacts {
+  /** With tracing on: the trace of the request (its line is written when no span is active any more). */
+  traceId?: string;
+  operation?: string;
+  operationType?: string;
+  caller?: { kind: Caller['kind']; id?: string };
+}
+
+const facts = new WeakMap<IncomingMessage, RequestFacts>();
+
+const idOfCaller = (caller: Caller) =>
+  caller.kind === 'patron' ? caller.patronId : caller.kind === 'staff' ? caller.staffId : caller.kind === 'provider' ? caller.providerId : undefined;
+
+/** Notes who is calling (from the GraphQL context). */
+export function noteCaller(request: IncomingMessage | undefined, caller: Caller): void {
+  if (request) facts.set(request, { ...facts.get(request), caller: { kind: caller.kind, id: idOfCaller(caller) } });
+}
+
+/** Notes the operation of each request (name and type), for its log line. */
+export const noteOperation: Plugin<{ req?: IncomingMessage }> = {
+  onExecute({ args }) {
+    const request = args.contextValue.req;
+    const operation = getOperationAST(args.document, args.operationName);
+    if (request) facts.set(request, { ...facts.get(request), operation: operation?.name?.value ?? args.operationName ?? undefined, operationType: operation?.operation });
+  },
+  onSubscribe({ args }) {
+    const request = args.contextValue.req;
+    const operation = getOperationAST(args.document, args.operationName);
+    if (request) facts.set(request, { ...facts.get(request), operation: operation?.name?.value ?? undefined, operationType: operation?.operation });
+  },
+};
+
+const SANE_ID = /^[\w.:-]{1,100}$/;
+/** Probes and scrapes, every few seconds: not worth a line each. */
+const QUIET_PATHS = new Set(['/health', '/ready', '/metrics']);
+
+export function requestLogger(logger: Logger): (request: IncomingMessage, response: ServerResponse) => void {
+  const middleware = pinoHttp({
+    logger,
+    quietReqLogger: true,
+    genReqId: (request: IncomingMessage, response: ServerResponse) => {
+      const given = request.headers['x-request-id'];
+      const id = typeof given === 'string' && SANE_ID.test(given) ? given : randomUUID();
+      response.setHeader('X-Request-Id', id);
+      return id;
+    },
+    autoLogging: { ignore: (request: IncomingMessage) => QUIET_PATHS.has(request.url?.split('?')[0] ?? '') },
+    serializers: {
+      req: (request: { method?: string; url?: string }) => ({ method: request.method, path: request.url?.split('?')[0] }),
+      res: (response: { statusCode?: number }) => ({ status: response.statusCode }),
+    },
+    customProps: (request: IncomingMessage) => ({ ...facts.get(request) }),
+    // 503 is the database being away: its cause is logged once (src/db/availability.ts), not per request.
+    customLogLevel: (_request: IncomingMessage, response: ServerResponse, error?: Error) =>
+      error || (response.statusCode >= 500 && response.statusCode !== 503) ? 'error' : 'info',
+    customSuccessMessage: () => 'requête',
+    customErrorMessage: () => 'requête en échec',
+  });
+  return (request, response) => {
+    const traceId = trace.getActiveSpan()?.spanContext().traceId;
+    if (traceId) facts.set(request, { ...facts.get(request), traceId });
+    middleware(request, response);
+  };
+}
