@@ -1,6 +1,7 @@
 // One measure of `npm run bench -- observability`, in a process of its own (tracing must start
 // before the application's modules load): consumeQuota over HTTP on the database given, with
-// logging, metrics and tracing as the environment says. Prints its figures as one JSON line.
+// logging, metrics and tracing as the environment says. Writes its figures to BENCH_RESULT.
+import { writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { createApp } from '../src/app.js';
@@ -25,7 +26,7 @@ const headers = { 'content-type': 'application/json', authorization: `Bearer ${p
 await runLoad({ url, headers, body, patronIds, connections: 8, seconds: 2 }); // warm-up
 const result = await runLoad({ url, headers, body, patronIds, connections: Number(process.env.BENCH_CONNECTIONS ?? 50), seconds: Number(process.env.BENCH_SECONDS ?? 8) });
 const s = stats(result.latencies);
-process.stdout.write(`${JSON.stringify({ rps: result.requests / result.seconds, p99: s.p99, errors: result.errors })}\n`);
+writeFileSync(process.env.BENCH_RESULT!, JSON.stringify({ rps: result.requests / result.seconds, p99: s.p99, errors: result.errors }));
 await http.close(1_000);
 await app.close();
 process.exit(0);

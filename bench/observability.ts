@@ -3,6 +3,9 @@
 // request, request metrics, every span exported over OTLP/HTTP to a local sink), alternated in
 // processes of their own, on one database. Target: "on" keeps at least 90 % of "off".
 import { spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from '../src/app.js';
@@ -15,6 +18,7 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 
 export async function observabilityBench(): Promise<void> {
   const db = await benchDatabase();
+  const dir = mkdtempSync(join(tmpdir(), 'numos-bench-obs-'));
   // A collector that takes spans and drops them.
   const sink = createServer((request, response) => {
     request.resume();
@@ -37,30 +41,38 @@ export async function observabilityBench(): Promise<void> {
       NUMOS_THROTTLE: '0',
       BENCH_API_KEY: apiKey,
     };
-    const variants = {
-      off: { LOG_LEVEL: 'silent', NUMOS_METRICS: '0' },
-      on: { LOG_LEVEL: 'info', LOG_FORMAT: 'json', NUMOS_METRICS: '1', OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(sink.address() as AddressInfo).port}` },
+    const off = { LOG_LEVEL: 'silent', NUMOS_METRICS: '0' };
+    const logs = { LOG_LEVEL: 'info', LOG_FORMAT: 'json' };
+    const metrics = { NUMOS_METRICS: '1' };
+    const traces = { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(sink.address() as AddressInfo).port}` };
+    // BENCH_PARTS=1 also measures each part alone.
+    const variants: Record<string, Record<string, string>> = {
+      off,
+      on: { ...off, ...logs, ...metrics, ...traces },
+      ...(process.env.BENCH_PARTS === '1' ? { logs: { ...off, ...logs }, metrics: { ...off, ...metrics }, traces: { ...off, ...traces } } : {}),
     };
     console.log(`${PATRONS} ACTIVE patrons; consumeQuota, 50 connections; ${ROUNDS} rounds of off/on, each in its own process`);
-    const results: Record<string, number[]> = { off: [], on: [] };
+    const results: Record<string, number[]> = Object.fromEntries(Object.keys(variants).map((name) => [name, []]));
     for (let round = 0; round < ROUNDS; round++) {
       for (const [name, env] of Object.entries(variants)) {
+        const result = join(dir, `${name}-${round}.json`);
+        const logs = openSync(join(dir, `${name}-${round}.log`), 'w');
         const child = spawnSync(process.execPath, ['--import', 'tsx', '--import', './src/observability/register.ts', 'bench/observability-child.ts'], {
-          env: { ...process.env, ...common, ...env },
-          encoding: 'utf8',
-          // The request log of "on" goes where a service's stdout would: away from this report.
-          stdio: ['ignore', 'pipe', 'inherit'],
+          env: { ...process.env, ...common, ...env, BENCH_RESULT: result },
+          // The request log of "on" goes where a service's stdout would: to a file, away from this report.
+          stdio: ['ignore', logs, logs],
         });
-        if (child.error) throw child.error;
-        const last = child.stdout.trim().split('\n').filter((line) => line.startsWith('{"rps"')).at(-1);
-        if (!last) throw new Error(`mesure ${name} impossible : ${child.stdout.slice(-500)}`);
-        const { rps, p99, errors } = JSON.parse(last) as { rps: number; p99: number; errors: number };
+        closeSync(logs);
+        if (child.error || !existsSync(result)) throw new Error(`mesure ${name} impossible (voir ${join(dir, `${name}-${round}.log`)})`);
+        const { rps, p99, errors } = JSON.parse(readFileSync(result, 'utf8')) as { rps: number; p99: number; errors: number };
         results[name]!.push(rps);
         console.log(`round ${round + 1}, observability ${name.padEnd(3)}  ${rps.toFixed(0).padStart(6)} req/s   p99 ${p99.toFixed(1).padStart(6)} ms   errors ${errors}`);
       }
     }
     const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
-    console.log(`ratio on / off: ${(mean(results.on!) / mean(results.off!)).toFixed(2)} (per round: ${results.on!.map((v, i) => (v / results.off![i]!).toFixed(2)).join(', ')})`);
+    for (const name of Object.keys(variants).filter((n) => n !== 'off')) {
+      console.log(`ratio ${name} / off: ${(mean(results[name]!) / mean(results.off!)).toFixed(2)} (per round: ${results[name]!.map((v, i) => (v / results.off![i]!).toFixed(2)).join(', ')})`);
+    }
   } finally {
     sink.close();
     await db.close();
