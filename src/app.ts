@@ -16,6 +16,7 @@ import { loadSettings, type Settings } from './settings.js';
 import { syncTestClock } from './modules/lifecycle/test-clock.js';
 import { LibraryDirectory } from './modules/libraries/service.js';
 import { SessionWatch } from './auth/session-watch.js';
+import { ProviderKeys } from './auth/caller.js';
 import { DocumentStore } from './server/persisted-documents.js';
 import { createMetrics, registerStateMetrics, type Metrics } from './observability/metrics.js';
 import { readServiceState } from './observability/state.js';
@@ -34,6 +35,8 @@ export interface App {
   metrics: Metrics;
   /** Ends live subscriptions with their session, on every instance (src/auth/session-watch.ts). */
   sessions: SessionWatch;
+  /** Providers' API keys remembered briefly (src/auth/caller.ts). */
+  providerKeys: ProviderKeys;
   /** Persisted (trusted) documents, when configured. */
   documents: DocumentStore | undefined;
   /** The network's libraries, searched in memory (src/modules/libraries/service.ts). */
@@ -51,6 +54,7 @@ export interface App {
 /** After the event bus was down: what may have been missed is read again. */
 async function resync(app: App): Promise<void> {
   app.libraries.invalidate();
+  app.providerKeys.clear();
   const watched = app.sessions.watched();
   if (!watched.length) return;
   const { rows } = await app.pool
@@ -83,11 +87,13 @@ export async function createApp(options: { config: Config; databaseUrl: string; 
     schedules: options.schedules ?? SCHEDULED_JOBS,
     deliverer: createDeliverer({ prisma, boss, config, clock, metrics }),
     sessions: new SessionWatch(clock),
+    providerKeys: new ProviderKeys(),
     documents: config.documents && new DocumentStore(config.documents),
   } as App;
   app.events.onControl((message) => {
     if (message.kind === 'session-ended') app.sessions.ended(message.sessionId);
     else if (message.kind === 'libraries-changed') app.libraries.invalidate();
+    else if (message.kind === 'providers-changed') app.providerKeys.clear();
     else void resync(app);
   });
   if (config.testClock && app.clock instanceof OffsetClock) await syncTestClock(app);

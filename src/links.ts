@@ -6,6 +6,7 @@ import type { Config } from './config.js';
 export const links = (config: Config) => ({
   confirm: (token: string) => `${config.publicAppUrl}/confirmer?token=${encodeURIComponent(token)}`,
   resetPassword: (token: string) => `${config.publicAppUrl}/mot-de-passe?token=${encodeURIComponent(token)}`,
+  confirmEmail: (token: string) => `${config.publicAppUrl}/confirmer-email?token=${encodeURIComponent(token)}`,
   renew: (token: string) => `${config.publicAppUrl}/renouveler?token=${encodeURIComponent(token)}`,
   request: (requestId: string) => `${config.adminAppUrl}/demandes/${encodeURIComponent(encodeGlobalID('RegistrationRequest', requestId))}`,
 });

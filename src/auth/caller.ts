@@ -23,27 +23,59 @@ export function bearerToken(authorization: string | null): string | undefined {
 
 /**
  * Providers call many times a second with the same key: a found key is remembered briefly, which
- * spares a query per call. A revoked key stops working within this delay.
+ * spares a query per call. Each instance keeps its own; a rotation or revocation empties it on
+ * every instance (a `providers-changed` message on the event bus), so a revoked key is refused
+ * from the next request on. The entry also expires on its own, for a key rotated out after its
+ * 24 hours of overlap.
  */
-const PROVIDER_CACHE_MS = 30_000;
-const providerCache = new Map<string, { caller: Caller; until: number }>();
+export class ProviderKeys {
+  private readonly cache = new Map<string, { caller: Caller; until: number }>();
+  /** When this instance last wrote `last_used_at` per provider (real time). */
+  private readonly touched = new Map<string, number>();
 
-export async function resolveCaller(prisma: PrismaClient, token: string | undefined, now: Date): Promise<Caller> {
-  if (!token) return VISITOR;
-  const tokenHash = hashSecret(token);
-  if (token.startsWith(API_KEY_PREFIX)) {
-    const cached = providerCache.get(tokenHash);
-    if (cached && cached.until > Date.now()) return cached.caller;
-    const provider = await prisma.resourceProvider.findUnique({
-      where: { apiKeyHash: tokenHash },
-      select: { id: true, categories: true, revokedAt: true },
+  constructor(private readonly ttlMs = 30_000) {}
+
+  async resolve(prisma: PrismaClient, tokenHash: string, now: Date): Promise<Caller> {
+    const cached = this.cache.get(tokenHash);
+    if (cached && cached.until > Date.now()) {
+      this.touch(prisma, cached.caller, now);
+      return cached.caller;
+    }
+    const provider = await prisma.resourceProvider.findFirst({
+      where: { OR: [{ apiKeyHash: tokenHash }, { previousKeyHash: tokenHash, previousKeyExpiresAt: { gt: now } }], revokedAt: null },
+      select: { id: true, categories: true, apiKeyHash: true, previousKeyExpiresAt: true },
     });
-    if (!provider || provider.revokedAt) return VISITOR;
+    if (!provider) return VISITOR;
     const caller: Caller = { kind: 'provider', providerId: provider.id, categories: provider.categories };
-    if (providerCache.size > 1_000) providerCache.clear();
-    providerCache.set(tokenHash, { caller, until: Date.now() + PROVIDER_CACHE_MS });
+    // A previous key is remembered no longer than it is valid.
+    const validFor = provider.apiKeyHash === tokenHash ? this.ttlMs : Math.min(this.ttlMs, provider.previousKeyExpiresAt!.getTime() - now.getTime());
+    if (this.cache.size > 1_000) this.cache.clear();
+    this.cache.set(tokenHash, { caller, until: Date.now() + validFor });
+    this.touch(prisma, caller, now);
     return caller;
   }
+
+  /** Forgets every key: a provider's keys changed somewhere. */
+  clear(): void {
+    this.cache.clear();
+  }
+
+  /** `lastUsedAt` is a hint for the DLPB's dashboard: written at most once a minute per instance. */
+  private touch(prisma: PrismaClient, caller: Caller, now: Date): void {
+    if (caller.kind !== 'provider') return;
+    const last = this.touched.get(caller.providerId) ?? 0;
+    if (Date.now() - last < 60_000) return;
+    this.touched.set(caller.providerId, Date.now());
+    prisma.resourceProvider
+      .updateMany({ where: { id: caller.providerId }, data: { lastUsedAt: now } })
+      .catch(() => this.touched.delete(caller.providerId));
+  }
+}
+
+export async function resolveCaller(prisma: PrismaClient, providerKeys: ProviderKeys, token: string | undefined, now: Date): Promise<Caller> {
+  if (!token) return VISITOR;
+  const tokenHash = hashSecret(token);
+  if (token.startsWith(API_KEY_PREFIX)) return providerKeys.resolve(prisma, tokenHash, now);
   const session = await prisma.session.findUnique({
     where: { tokenHash },
     select: {

@@ -1,6 +1,8 @@
 // Who may see whose data. Library staff see the patrons and requests of their own library only;
 // DLPB agents see every library's; a patron sees their own. `granted` holds what one operation may
 // show whoever the caller is: the account that just logged in, the request just made from a link.
+import { forbidden } from '../graphql/builder.js';
+import { idOf } from '../graphql/ids.js';
 import type { Caller } from './caller.js';
 
 export interface Viewing {
@@ -38,4 +40,22 @@ export function canSeeStaff({ caller, granted }: Viewing, staff: { id: string; l
   if (granted.has(grantKey('staff', staff.id))) return true;
   if (caller.kind !== 'staff') return false;
   return caller.staffId === staff.id || caller.role === 'DLPB_AGENT' || (staff.libraryId !== null && caller.libraryId === staff.libraryId);
+}
+
+/** Matches no library: what a library ID that names none filters on. */
+const NO_LIBRARY = '00000000-0000-0000-0000-000000000000';
+
+/**
+ * The libraries a staff list or statistic covers, from the library (global ID) the caller asked
+ * for: a library admin their own (asking for another is FORBIDDEN), the DLPB the one asked for, or
+ * every library (null). Anyone else is FORBIDDEN.
+ */
+export function libraryScope(caller: Caller, askedLibraryId: string | null | undefined): string | null {
+  if (caller.kind !== 'staff') throw forbidden();
+  const asked = askedLibraryId ? (idOf('Library', askedLibraryId) ?? NO_LIBRARY) : null;
+  if (caller.role === 'LIBRARY_ADMIN') {
+    if (asked && asked !== caller.libraryId) throw forbidden();
+    return caller.libraryId ?? NO_LIBRARY;
+  }
+  return asked;
 }

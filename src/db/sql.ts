@@ -1,6 +1,7 @@
 // Plain SQL transactions on the pool, for the set-based jobs: large parameters (arrays of a
 // hundred thousand ids or e-mails) go straight through `pg`, without Prisma's conversion.
 import type pg from 'pg';
+import type { Tx } from './prisma.js';
 
 export interface Sql {
   query<R extends pg.QueryResultRow = any>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>>;
@@ -23,3 +24,19 @@ export async function sqlTransaction<T>(pool: pg.Pool, run: (sql: Sql) => Promis
 
 /** pg-boss's view of a transaction, so that jobs it inserts commit with the rest. */
 export const bossDb = (sql: Sql) => ({ executeSql: (text: string, values: unknown[] = []) => sql.query(text, values) });
+
+/**
+ * The same port over a Prisma interactive transaction, so that SQL written for `Sql` (the erasure
+ * of a person) runs inside a change made through Prisma, in one transaction with its outbox rows.
+ */
+export const prismaSql = (tx: Pick<Tx, '$queryRawUnsafe' | '$executeRawUnsafe'>): Sql => ({
+  async query<R extends pg.QueryResultRow>(text: string, values: unknown[] = []) {
+    // Rows when the statement gives some, else the count of rows it changed.
+    if (/^\s*(SELECT|WITH)\b|\bRETURNING\b/i.test(text)) {
+      const rows = await tx.$queryRawUnsafe<R[]>(text, ...values);
+      return { rows, rowCount: rows.length } as unknown as pg.QueryResult<R>;
+    }
+    const rowCount = await tx.$executeRawUnsafe(text, ...values);
+    return { rows: [], rowCount } as unknown as pg.QueryResult<R>;
+  },
+});

@@ -1,4 +1,5 @@
-// Delivers outbox e-mails through Resend, one pg-boss job per e-mail.
+// Delivers outbox e-mails through Resend: a pg-boss job carries one e-mail, or up to
+// DELIVERY_CHUNK of a bulk run.
 // At least once: a job may run again after a crash, so the record's status is checked first and
 // Resend receives the record's idempotency key, which makes a second send a no-op on its side.
 import { Resend } from 'resend';
@@ -64,6 +65,11 @@ export function createDeliverer(deps: { prisma: PrismaClient; boss: PgBoss; conf
         { idempotencyKey: email.id },
       );
 
+      if (!error && email.forget) {
+        await prisma.emailOutbox.deleteMany({ where: { id: email.id, status: 'PENDING' } });
+        metrics.emails.inc({ outcome: 'sent' });
+        return 'done';
+      }
       if (!error) {
         const redact = (value: string) => email.secrets.reduce((out, secret) => out.replaceAll(secret, REDACTED), value);
         await prisma.emailOutbox.updateMany({
@@ -99,7 +105,8 @@ export function createDeliverer(deps: { prisma: PrismaClient; boss: PgBoss; conf
       }
       if (status !== null && status >= 400 && status < 500) {
         // Refused for good (bad address, invalid payload): retrying would not help.
-        await prisma.emailOutbox.update({ where: { id: email.id }, data: { status: 'FAILED' } });
+        if (email.forget) await prisma.emailOutbox.delete({ where: { id: email.id } });
+        else await prisma.emailOutbox.update({ where: { id: email.id }, data: { status: 'FAILED' } });
         metrics.emails.inc({ outcome: 'failed' });
         log().error({ email: email.id, reason }, 'e-mail refusé par Resend');
         return 'done';
@@ -145,6 +152,8 @@ export async function workEmailQueues(deps: { prisma: PrismaClient; boss: PgBoss
   });
   await boss.work<EmailDeliveryJob>(EMAIL_DEAD_QUEUE, { pollingIntervalSeconds: 5 }, async (jobs) => {
     const ids = jobs.flatMap((j) => j.data.outboxIds);
+    // The last e-mail of an erased account leaves no trace, delivered or not.
+    await prisma.emailOutbox.deleteMany({ where: { id: { in: ids }, status: 'PENDING', forget: true } });
     const failed = await prisma.emailOutbox.updateMany({ where: { id: { in: ids }, status: 'PENDING' }, data: { status: 'FAILED' } });
     if (failed.count) {
       metrics.emails.inc({ outcome: 'failed' }, failed.count);

@@ -24,6 +24,8 @@ export interface OutgoingEmail {
   secrets?: string[];
   /** The patron this e-mail concerns, so the GDPR purge can find it. */
   patronId?: string;
+  /** Deleted once handed to Resend: the last e-mail to a person who erased their account. */
+  forget?: boolean;
 }
 
 /** A delivery job: one e-mail, or up to DELIVERY_CHUNK of a bulk run, sent in order. */
@@ -68,6 +70,7 @@ export class Outbox {
         secrets: delivered ? (email.secrets ?? []) : [],
         status: delivered ? 'PENDING' : 'LOCAL',
         patronId: email.patronId ?? null,
+        forget: email.forget ?? false,
         createdAt: this.deps.clock.now(),
       },
       select: { id: true },

@@ -62,7 +62,8 @@ export const builder = new SchemaBuilder<{
       resolve: async (_root, { id }, _context, info, resolveNode) => {
         const type = info.schema.getType(id.typename);
         const isNode = isObjectType(type) && type.getInterfaces().some((i) => i.name === 'Node');
-        if (!isNode || !UUID.test(String(id.id))) return null;
+        // Keys are UUIDs, but for the audit log's sequence numbers.
+        if (!isNode || !(UUID.test(String(id.id)) || /^\d{1,18}$/.test(String(id.id)))) return null;
         try {
           return await resolveNode(id);
         } catch (error) {

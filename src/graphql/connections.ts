@@ -1,5 +1,5 @@
 // Relay connections of the schema: what plugin-prisma adds without a description.
-import type { builder } from './builder.js';
+import { builder } from './builder.js';
 
 type Types = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
 
@@ -22,3 +22,8 @@ export function connectionOptions(name: string, items: string) {
 }
 
 export const edgeOptions = (name: string, item: string) => ({ name, description: `${item} of a page, with its cursor.` });
+
+export const SortDirectionEnum = builder.enumType('SortDirection', {
+  description: 'Order of a list.',
+  values: { ASC: { description: 'Smallest (earliest, A) first.' }, DESC: { description: 'Largest (latest, Z) first.' } } as const,
+});

@@ -18,6 +18,8 @@ import '../modules/quotas/types.js';
 import '../modules/providers/types.js';
 import '../modules/messages/types.js';
 import '../modules/stats/types.js';
+import '../modules/account/types.js';
+import '../modules/audit/types.js';
 import { TEST_CLOCK_MUTATION } from '../modules/lifecycle/types.js';
 
 const schemas = new Map<boolean, GraphQLSchema>();

@@ -22,6 +22,8 @@ export const THROTTLE_RULES = {
   resendsPerAddress: { name: 'resend-ip', points: 20, seconds: 60 * 60 },
   resendsPerEmail: { name: 'resend-email', points: 5, seconds: 60 * 60 },
   messagesPerAddress: { name: 'message-ip', points: 10, seconds: 60 * 60 },
+  emailChangesPerAccount: { name: 'email-change', points: 5, seconds: 60 * 60 },
+  exportsPerAccount: { name: 'data-export', points: 10, seconds: 60 * 60 },
 } satisfies Record<string, ThrottleRule>;
 
 export const rateLimited = (msBeforeNext: number): UserError => {

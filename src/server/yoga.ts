@@ -137,7 +137,7 @@ export function createYogaServer(app: App): Yoga {
       noteOperation,
       app.config.metrics.enabled ? app.metrics.plugin() : {},
       tracingEnabled() ? tracingPlugin() : {},
-      app.documents?.plugin((request) => resolveCaller(app.prisma, bearerToken(request.headers.get('authorization')), app.clock.now())) ?? {},
+      app.documents?.plugin((request) => resolveCaller(app.prisma, app.providerKeys, bearerToken(request.headers.get('authorization')), app.clock.now())) ?? {},
       refineValidationErrors(production),
       EnvelopArmorPlugin({
         maxDepth: { n: QUERY_LIMITS.maxDepth, flattenFragments: true },
@@ -154,7 +154,7 @@ export function createYogaServer(app: App): Yoga {
       return {
       app,
       prisma: app.prisma,
-      caller: await resolveCaller(app.prisma, bearerToken(request.headers.get('authorization')), app.clock.now()).then((caller) => {
+      caller: await resolveCaller(app.prisma, app.providerKeys, bearerToken(request.headers.get('authorization')), app.clock.now()).then((caller) => {
         noteCaller(req, caller);
         return caller;
       }),

@@ -21,7 +21,7 @@ async function admin<T>(run: (client: pg.Client) => Promise<T>): Promise<T> {
 
 // Objects Prisma cannot express, added by hand to the migrations (each says why there): the
 // comparison leaves them out, and the last test checks they are there.
-const HAND_WRITTEN_INDEXES = ['registration_request_pending_search_trgm'];
+const HAND_WRITTEN_INDEXES = ['registration_request_pending_search_trgm', 'response_template_decision_library_id_key'];
 
 /** Everything Prisma models in the public schema, as sorted text lines. */
 async function catalog(url: string): Promise<string[]> {
@@ -91,12 +91,15 @@ describe('migrations', () => {
     expect(await applyMigrations(databaseUrl(adminUrl, names[0]))).toEqual([]);
   });
 
-  it('add the partial index of the pending queue’s search', async () => {
+  it('add the partial index of the pending queue’s search and the one-default rule of response texts', async () => {
     const client = new pg.Client({ connectionString: databaseUrl(adminUrl, names[0]) });
     await client.connect();
-    const { rows } = await client.query(`SELECT indexdef FROM pg_indexes WHERE indexname = ANY($1)`, [HAND_WRITTEN_INDEXES]);
+    const { rows } = await client.query(`SELECT indexdef FROM pg_indexes WHERE indexname = ANY($1) ORDER BY indexname`, [HAND_WRITTEN_INDEXES]);
     await client.end();
-    expect(rows.map((r) => r.indexdef)).toEqual([expect.stringMatching(/USING gin \(search_text gin_trgm_ops\) WHERE \(state = 'AWAITING_DECISION'/)]);
+    expect(rows.map((r) => r.indexdef)).toEqual([
+      expect.stringMatching(/USING gin \(search_text gin_trgm_ops\) WHERE \(state = 'AWAITING_DECISION'/),
+      expect.stringMatching(/UNIQUE INDEX response_template_decision_library_id_key .*\(decision, library_id\) NULLS NOT DISTINCT/),
+    ]);
   });
 
   it('keep the audit log append-only (a trigger, added by hand)', async () => {

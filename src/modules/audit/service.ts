@@ -10,6 +10,8 @@ export interface AuditEntry {
   onBehalf?: boolean;
   before?: Record<string, unknown> | null;
   after?: Record<string, unknown> | null;
+  /** A patron acting on their own data: the entry keeps no id of them (it must outlive them). */
+  anonymousActor?: boolean;
 }
 
 export async function audit(tx: Tx, caller: Caller, at: Date, entry: AuditEntry): Promise<void> {
@@ -19,7 +21,7 @@ export async function audit(tx: Tx, caller: Caller, at: Date, entry: AuditEntry)
     data: {
       occurredAt: at,
       actorKind: caller.kind === 'staff' ? caller.role : caller.kind.toUpperCase(),
-      actorId: actor,
+      actorId: entry.anonymousActor ? null : actor,
       action: entry.action,
       subjectType: entry.subjectType,
       subjectId: entry.subjectId ?? null,

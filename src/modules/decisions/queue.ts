@@ -2,8 +2,7 @@
 // filtered, searched and ordered. Library staff see their own library only.
 import type { Caller } from '../../auth/caller.js';
 import type { Prisma } from '../../generated/prisma/client.js';
-import { forbidden } from '../../graphql/builder.js';
-import { idOf } from '../../graphql/ids.js';
+import { libraryScope } from '../../auth/visibility.js';
 import { escapeLike, searchTerms } from '../../lib/text.js';
 
 export interface PendingFilter {
@@ -19,17 +18,8 @@ export interface PendingOrder {
   direction: 'ASC' | 'DESC';
 }
 
-const NO_LIBRARY = '00000000-0000-0000-0000-000000000000';
-
 export function pendingWhere(caller: Caller, filter: PendingFilter | null | undefined): Prisma.RegistrationRequestWhereInput {
-  if (caller.kind !== 'staff') throw forbidden();
-  let libraryId: string | undefined;
-  if (caller.role === 'LIBRARY_ADMIN') {
-    if (filter?.libraryId && idOf('Library', filter.libraryId) !== caller.libraryId) throw forbidden();
-    libraryId = caller.libraryId ?? NO_LIBRARY;
-  } else if (filter?.libraryId) {
-    libraryId = idOf('Library', filter.libraryId) ?? NO_LIBRARY;
-  }
+  const libraryId = libraryScope(caller, filter?.libraryId);
   const kind = filter?.state === 'REGISTRATIONS' ? 'REGISTRATION' : filter?.state === 'RENEWALS' ? 'RENEWAL' : undefined;
   const terms = searchTerms(filter?.search);
   return {

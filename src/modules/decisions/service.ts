@@ -6,15 +6,15 @@ import type { App } from '../../app.js';
 import type { Caller } from '../../auth/caller.js';
 import { canSeeLibraryData } from '../../auth/visibility.js';
 import { publishInTransaction } from '../../events/bus.js';
-import type { Decision, RegistrationRequest } from '../../generated/prisma/client.js';
+import type { Decision, Patron, RegistrationKind, RegistrationRequest } from '../../generated/prisma/client.js';
 import { forbidden } from '../../graphql/builder.js';
 import { Refusal, userError, type UserError } from '../../graphql/errors.js';
 import { idOf } from '../../graphql/ids.js';
-import { addParisYears, formatFrenchDate, monthPeriod } from '../../lib/calendar.js';
+import { addParisYears, formatFrenchDate } from '../../lib/calendar.js';
 import { audit } from '../audit/service.js';
 import { checkLicenceAlert, lockLicencePool } from '../licences/service.js';
-import { policyInForce } from '../quotas/policy.js';
-import { acceptanceTemplate, refusalTemplate, renderResponse, type TemplateLinks } from './templates.js';
+import { templateInForce } from './responses.js';
+import { renderResponse, type PlaceholderValues } from './templates.js';
 
 export interface DecideInput {
   requestId: string;
@@ -29,22 +29,28 @@ export interface DecideResult {
 
 export const MESSAGE_MAX = 20_000;
 
-export function templateLinks(app: App): TemplateLinks {
-  const base = app.config.publicAppUrl;
-  return {
-    resetPassword: `${base}/mot-de-passe-oublie`,
-    guide: `${base}/modedemploi`,
-    libraries: `${base}/bibliotheques`,
-    contact: `${base}/mes-messages/envoyer/question/support`,
-    departement: 'https://www.moselle.fr',
-  };
+/** The end of access a decision gives: a renewal runs one year beyond the later of today and the current end. */
+export function activeUntilAfter(app: App, decision: Decision, kind: RegistrationKind, current: Date | null, now: Date): Date | null {
+  if (decision !== 'ACCEPT') return current;
+  const from = kind === 'RENEWAL' && current && current > now ? current : now;
+  return addParisYears(from, app.settings.activeYears);
 }
 
-/** The pre-filled response text a decider starts from (placeholders not yet filled). */
-export async function defaultResponse(app: App, decision: Decision): Promise<string> {
-  if (decision === 'REFUSE') return refusalTemplate(templateLinks(app));
-  const { limits } = await policyInForce(app.prisma, monthPeriod(app.clock.now()));
-  return acceptanceTemplate(limits, templateLinks(app));
+export const placeholderValues = (patron: Patron, activeUntil: Date | null): PlaceholderValues => ({
+  firstName: patron.firstName,
+  lastName: patron.lastName,
+  activeUntil: activeUntil ? formatFrenchDate(activeUntil) : '',
+  login: patron.login,
+});
+
+/** Staff: the response `decide` would send now for this request and decision, placeholders filled. */
+export async function responseDraft(app: App, caller: Caller, request: RegistrationRequest, decision: Decision): Promise<string> {
+  if (caller.kind !== 'staff' || !canSeeLibraryData(caller, request.libraryId)) throw forbidden();
+  const current = await app.prisma.registrationRequest.findUnique({ where: { id: request.id }, include: { patron: true, library: true } });
+  if (!current?.patron) return '';
+  const template = await templateInForce(app, app.prisma, current.library, decision);
+  const activeUntil = activeUntilAfter(app, decision, current.kind, current.patron.activeUntil, app.clock.now());
+  return renderResponse(template.body, placeholderValues(current.patron, activeUntil));
 }
 
 export async function decide(app: App, caller: Caller, input: DecideInput): Promise<DecideResult> {
@@ -54,14 +60,16 @@ export async function decide(app: App, caller: Caller, input: DecideInput): Prom
   const found = id ? await app.prisma.registrationRequest.findUnique({ where: { id }, select: { libraryId: true, patronId: true } }) : null;
   if (!found || !found.patronId) return fail(userError('NOT_FOUND', 'Demande introuvable.', 'requestId'));
   if (!canSeeLibraryData(caller, found.libraryId)) throw forbidden();
-  const template = input.message?.trim() ? input.message : await defaultResponse(app, input.decision);
+  const written = input.message?.trim() ? input.message : null;
   const onBehalf = caller.role === 'DLPB_AGENT';
 
   try {
     const request = await app.prisma.$transaction(async (tx) => {
       const now = app.clock.now();
       const current = await tx.registrationRequest.findUniqueOrThrow({ where: { id: id! }, include: { patron: true, library: true } });
-      const patron = current.patron!;
+      // Erased a moment ago (the patron deleted their account): nothing left to decide.
+      if (!current.patron) throw new Refusal(userError('NOT_FOUND', 'Demande introuvable.', 'requestId'));
+      const patron = current.patron;
       const takesLicence = input.decision === 'ACCEPT' && patron.status !== 'ACTIVE';
       const pool = input.decision === 'ACCEPT' ? await lockLicencePool(tx, app.settings.licenceCapacity) : null;
 
@@ -92,11 +100,8 @@ export async function decide(app: App, caller: Caller, input: DecideInput): Prom
         );
       }
 
-      let activeUntil = patron.activeUntil;
+      const activeUntil = activeUntilAfter(app, input.decision, current.kind, patron.activeUntil, now);
       if (input.decision === 'ACCEPT') {
-        // A renewal runs one year beyond the later of today and the current end.
-        const from = current.kind === 'RENEWAL' && activeUntil && activeUntil > now ? activeUntil : now;
-        activeUntil = addParisYears(from, app.settings.activeYears);
         await tx.patron.update({
           where: { id: patron.id },
           data: { status: 'ACTIVE', activeUntil, statusChangedAt: patron.status === 'ACTIVE' ? undefined : now },
@@ -105,12 +110,8 @@ export async function decide(app: App, caller: Caller, input: DecideInput): Prom
         await tx.patron.update({ where: { id: patron.id }, data: { status: 'REFUSED', statusChangedAt: now } });
       } // A refused renewal: the account runs to its end.
 
-      const html = renderResponse(template, {
-        firstName: patron.firstName,
-        lastName: patron.lastName,
-        activeUntil: activeUntil ? formatFrenchDate(activeUntil) : '',
-        login: patron.login,
-      });
+      const template = written ?? (await templateInForce(app, tx, current.library, input.decision)).body;
+      const html = renderResponse(template, placeholderValues(patron, activeUntil));
       const decided = await tx.registrationRequest.update({ where: { id: current.id }, data: { responseMessage: html } });
       const accepted = input.decision === 'ACCEPT';
       await app.outbox.queue(tx, {
@@ -123,7 +124,7 @@ export async function decide(app: App, caller: Caller, input: DecideInput): Prom
         secrets: [],
       });
       await audit(tx, caller, now, {
-        action: 'registration.decide',
+        action: 'DECIDE',
         subjectType: 'RegistrationRequest',
         subjectId: current.id,
         libraryId: current.libraryId,

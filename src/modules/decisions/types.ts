@@ -1,12 +1,14 @@
 import { builder } from '../../graphql/builder.js';
-import { connectionOptions, edgeOptions } from '../../graphql/connections.js';
+import { connectionOptions, edgeOptions, SortDirectionEnum } from '../../graphql/connections.js';
 import { payloadType, type UserError } from '../../graphql/errors.js';
 import { idOf } from '../../graphql/ids.js';
 import type { RegistrationRequest } from '../../generated/prisma/client.js';
 import { DecisionEnum, RegistrationRequestType } from '../registration/types.js';
-import { decide, MESSAGE_MAX } from './service.js';
+import { decide, MESSAGE_MAX, responseDraft } from './service.js';
+import { responseTemplates, setResponseTemplate, TEMPLATE_MAX, type ResponseTemplateView } from './responses.js';
 import { maxChars, SEARCH_MAX } from '../../graphql/input-guard.js';
 import { pendingOrderBy, pendingWhere } from './queue.js';
+import { LibraryType } from '../libraries/types.js';
 
 const PendingStateEnum = builder.enumType('PendingState', {
   description: "Which requests waiting for a decision: the seed's 'Inscriptions à valider' / 'Réinscriptions à valider'.",
@@ -15,10 +17,6 @@ const PendingStateEnum = builder.enumType('PendingState', {
     RENEWALS: { description: 'Renewals ("Réinscriptions à valider").' },
     ALL: { description: 'Both.' },
   } as const,
-});
-export const SortDirectionEnum = builder.enumType('SortDirection', {
-  description: 'Order of a list.',
-  values: { ASC: { description: 'Smallest (earliest, A) first.' }, DESC: { description: 'Largest (latest, Z) first.' } } as const,
 });
 const RegistrationSortFieldEnum = builder.enumType('RegistrationSortField', {
   description: 'What the pending queue is sorted by (then by request, so that pages are stable).',
@@ -107,5 +105,63 @@ builder.mutationField('decide', (t) =>
     authScopes: { staff: true },
     args: { input: t.arg({ type: DecideInput, required: true, description: 'The decision.' }) },
     resolve: (_root, { input }, { app, caller }) => decide(app, caller, input),
+  }),
+);
+
+builder.prismaObjectField(RegistrationRequestType, 'responseDraft', (t) =>
+  t.string({
+    description: 'Staff only: the response text that `decide` would send for this decision now (the library’s text, else the default), placeholders filled.',
+    args: { decision: t.arg({ type: DecisionEnum, required: true, description: 'The decision the text is for.' }) },
+    resolve: (request, { decision }, { app, caller }) => responseDraft(app, caller, request, decision),
+  }),
+);
+
+const ResponseTemplateType = builder.objectRef<ResponseTemplateView>('ResponseTemplate').implement({
+  description: 'The response e-mail text of a decision: the département-wide default or a library’s own.',
+  fields: (t) => ({
+    decision: t.field({ type: DecisionEnum, description: 'The decision it answers.', resolve: (r) => r.decision }),
+    library: t.field({ type: LibraryType, nullable: true, description: 'Null for the département-wide default.', resolve: (r) => r.library }),
+    body: t.exposeString('body', { description: 'HTML with the placeholders [prenom], [nom_destinataire], [actif-jusquau], [identifiant].' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime', nullable: true, description: 'Last change; null for the seed’s text, never edited.' }),
+  }),
+});
+
+builder.queryField('responseTemplates', (t) =>
+  t.field({
+    type: [ResponseTemplateType],
+    description: 'Staff only: the texts in force for a library (its own, else the default), both decisions. A library admin reads their own library’s; the DLPB a library’s, or the defaults when `libraryId` is null.',
+    authScopes: { staff: true },
+    args: { libraryId: t.arg.id({ required: false, description: 'The library; a library admin’s own when null (the DLPB: the defaults).' }) },
+    resolve: (_root, { libraryId }, { app, caller }) => responseTemplates(app, caller, libraryId),
+  }),
+);
+
+const SetResponseTemplateInput = builder.inputType('SetResponseTemplateInput', {
+  description: 'A response text for a decision.',
+  fields: (t) => ({
+    decision: t.field({ type: DecisionEnum, required: true, description: 'The decision it answers.' }),
+    libraryId: t.id({ required: false, description: 'Null: the département-wide default (DLPB only). A library admin may set only their own.' }),
+    body: t.string({
+      required: false,
+      ...maxChars(TEMPLATE_MAX, 'HTML (sanitised: no script, event handler or image) with the four placeholders only (another `[…]` is INVALID_INPUT); null or empty: back to the default.'),
+    }),
+  }),
+});
+
+const ResponseTemplatePayload = payloadType<{ template: ResponseTemplateView | null; errors: UserError[] }>(
+  'ResponseTemplatePayload',
+  'The answer to a change of a response text.',
+  (t) => ({
+    template: t.field({ type: ResponseTemplateType, nullable: true, description: 'The text now in force (the default after a reset); null when refused.', resolve: (p) => p.template }),
+  }),
+);
+
+builder.mutationField('setResponseTemplate', (t) =>
+  t.field({
+    type: ResponseTemplatePayload,
+    description: 'The DLPB sets a default or any library’s text; a library admin their own library’s (another library: FORBIDDEN). Audited.',
+    authScopes: { staff: true },
+    args: { input: t.arg({ type: SetResponseTemplateInput, required: true, description: 'The text.' }) },
+    resolve: (_root, { input }, { app, caller }) => setResponseTemplate(app, caller, input),
   }),
 );

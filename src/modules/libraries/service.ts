@@ -5,6 +5,10 @@ import { parse } from 'csv-parse/sync';
 import type { PrismaClient } from '../../db/prisma.js';
 import { controlInTransaction } from '../../events/bus.js';
 import type { Library } from '../../generated/prisma/client.js';
+import type { App } from '../../app.js';
+import type { Caller } from '../../auth/caller.js';
+import { userError, type UserError } from '../../graphql/errors.js';
+import { audit } from '../audit/service.js';
 import { normalizeForSearch, searchTerms } from '../../lib/text.js';
 
 export const LIBRARY_CODE = /^52\d{5}$/;
@@ -43,10 +47,12 @@ export class LibraryDirectory {
   }
 
   /** Libraries whose name or town contains every word of `search`, ignoring case and accents. */
-  async search(search?: string | null): Promise<Library[]> {
+  async search(search?: string | null, options: { includeClosed?: boolean } = {}): Promise<Library[]> {
     const terms = searchTerms(search);
     const rows = await this.all();
-    return terms.length ? rows.filter((library) => terms.every((term) => library.searchText.includes(term))) : rows;
+    return rows.filter(
+      (library) => (options.includeClosed || library.closedAt === null) && terms.every((term) => library.searchText.includes(term)),
+    );
   }
 
   invalidate(): void {
@@ -163,4 +169,51 @@ export async function loadDemoLibraries(prisma: PrismaClient, file = DEMO_LIBRAR
     await controlInTransaction(tx, [{ kind: 'libraries-changed' }]);
     return (await tx.library.createMany({ data })).count;
   });
+}
+
+export const LIBRARY_NAME_MAX = 200;
+
+export interface SaveLibraryInput {
+  code: string;
+  name: string;
+  town?: string | null;
+  postalCode?: string | null;
+  email: string;
+  closed?: boolean | null;
+}
+
+/**
+ * DLPB: creates or updates a library by its Moselia code. Closing one keeps its patrons and staff;
+ * every instance reads its directory again once the change commits.
+ */
+export async function saveLibrary(app: App, caller: Caller, input: SaveLibraryInput): Promise<{ library: Library | null; errors: UserError[] }> {
+  const code = input.code.trim();
+  const name = input.name.replace(/\s+/g, ' ').trim();
+  const town = input.town?.replace(/\s+/g, ' ').trim() || null;
+  const postalCode = input.postalCode?.trim() || null;
+  const errors: UserError[] = [];
+  if (!LIBRARY_CODE.test(code)) errors.push(userError('INVALID_LIBRARY_CODE', 'Le code Moselia est 52 suivi de 5 chiffres (par exemple 5212345).', 'code'));
+  if (!name) errors.push(userError('INVALID_INPUT', 'Le nom de la bibliothèque est obligatoire.', 'name'));
+  if (postalCode && !POSTAL_CODE.test(postalCode)) errors.push(userError('INVALID_INPUT', 'Le code postal compte 5 chiffres.', 'postalCode'));
+  if (errors.length) return { library: null, errors };
+  const library = await app.prisma.$transaction(async (tx) => {
+    const now = app.clock.now();
+    const before = await tx.library.findUnique({ where: { code } });
+    const closedAt = input.closed == null ? (before?.closedAt ?? null) : input.closed ? (before?.closedAt ?? now) : null;
+    const data = { name, town, postalCode, email: input.email.trim(), closedAt, placeholder: false, searchText: librarySearchText(name, town) };
+    // Upsert: two simultaneous saves of a new code end with one library.
+    const saved = await tx.library.upsert({ where: { code }, create: { code, ...data }, update: data });
+    await audit(tx, caller, now, {
+      action: 'SAVE_LIBRARY',
+      subjectType: 'Library',
+      subjectId: saved.id,
+      libraryId: saved.id,
+      before: before && { name: before.name, town: before.town, postalCode: before.postalCode, closed: before.closedAt !== null },
+      after: { code, name, town, postalCode, closed: closedAt !== null, created: !before },
+    });
+    await controlInTransaction(tx, [{ kind: 'libraries-changed' }]);
+    return saved;
+  });
+  app.libraries.invalidate();
+  return { library, errors: [] };
 }

@@ -80,7 +80,7 @@ export async function setLicenceCapacity(
     const before = await lockLicencePool(tx, app.settings.licenceCapacity);
     await tx.licencePool.update({ where: { id: 1 }, data: { capacity } });
     await audit(tx, caller, app.clock.now(), {
-      action: 'licence.capacity',
+      action: 'SET_LICENCE_CAPACITY',
       subjectType: 'LicencePool',
       subjectId: '1',
       before: { capacity: before.capacity },

@@ -3,6 +3,13 @@ import { encodeGlobalID } from '@pothos/plugin-relay';
 import { canSeePatron } from '../../auth/visibility.js';
 import { builder } from '../../graphql/builder.js';
 import { ageAt, ageGroupOf } from '../../lib/calendar.js';
+import type { Patron } from '../../generated/prisma/client.js';
+import { connectionOptions, edgeOptions, SortDirectionEnum } from '../../graphql/connections.js';
+import { payloadType, type UserError } from '../../graphql/errors.js';
+import { maxChars, SEARCH_MAX } from '../../graphql/input-guard.js';
+import { SEARCH_WORDS_MAX } from '../../lib/text.js';
+import { NAME_MAX } from '../registration/service.js';
+import { correctPatron, endAccess, patronsOrderBy, patronsWhere, REASON_MAX } from './service.js';
 
 export const AccountStatusEnum = builder.enumType('AccountStatus', {
   description: "Where a patron's access stands.",
@@ -68,6 +75,11 @@ export const PatronType = builder.prismaNode('Patron', {
       resolve: (p, _args, { app }) => ageGroupOf(ageAt(isoDate(p.birthDate), app.clock.now())),
     }),
     email: t.expose('email', { type: 'EmailAddress', description: 'Where NuMos writes to the patron.' }),
+    pendingEmail: t.expose('pendingEmail', {
+      type: 'EmailAddress',
+      nullable: true,
+      description: 'Set when the patron asked to change their address and has not yet confirmed the new one.',
+    }),
     login: t.exposeString('login', { description: 'The login, as the patron typed it (logins are compared regardless of case).' }),
     newsletter: t.exposeBoolean('newsletter', { description: 'Whether the patron wants the NuMos newsletter.' }),
     library: t.relation('library', { description: 'The home library.' }),
@@ -80,3 +92,98 @@ export const PatronType = builder.prismaNode('Patron', {
     registeredAt: t.expose('registeredAt', { type: 'DateTime', description: 'When the patron registered.' }),
   }),
 });
+
+const PatronSortFieldEnum = builder.enumType('PatronSortField', {
+  description: 'What the patron list is sorted by (then by patron, so that pages are stable).',
+  values: {
+    LAST_NAME: { description: 'Family name.' },
+    REGISTERED_AT: { description: 'When the patron registered.' },
+    ACTIVE_UNTIL: { description: 'End of access (accounts never accepted last).' },
+  } as const,
+});
+
+const PatronOrderInput = builder.inputType('PatronOrder', {
+  description: 'How the patron list is sorted.',
+  fields: (t) => ({
+    field: t.field({ type: PatronSortFieldEnum, required: true, description: 'What to sort by.' }),
+    direction: t.field({ type: SortDirectionEnum, required: true, description: 'Which way.' }),
+  }),
+});
+
+const PatronsFilterInput = builder.inputType('PatronsFilter', {
+  description: 'Which patrons to list.',
+  fields: (t) => ({
+    libraryId: t.id({ required: false, description: 'Library staff: ignored or must be their own library. DLPB: any library, or all when null.' }),
+    statuses: t.field({ type: [AccountStatusEnum], required: false, description: 'Any of these statuses; all when null.' }),
+    search: t.string({
+      required: false,
+      ...maxChars(SEARCH_MAX, `Case- and accent-insensitive partial match on last name, first name, login and e-mail; the first ${SEARCH_WORDS_MAX} words count.`),
+    }),
+  }),
+});
+
+builder.queryField('patrons', (t) =>
+  t.prismaConnection(
+    {
+      type: 'Patron',
+      cursor: 'id',
+      defaultSize: 20,
+      maxSize: 100,
+      description: "Staff only: every account of their library (the DLPB: of every library), not only those awaiting a decision. Default order: LAST_NAME ASC.",
+      authScopes: { staff: true },
+      args: {
+        filter: t.arg({ type: PatronsFilterInput, required: false, description: 'Which patrons; all when null.' }),
+        orderBy: t.arg({ type: PatronOrderInput, required: false, description: 'Sort; LAST_NAME ASC when null.' }),
+      },
+      resolve: (query, _root, { filter, orderBy }, { prisma, caller }) =>
+        prisma.patron.findMany({ ...query, where: patronsWhere(caller, filter), orderBy: patronsOrderBy(orderBy) }),
+      totalCount: (_connection, { filter }, { prisma, caller }) => prisma.patron.count({ where: patronsWhere(caller, filter) }),
+    },
+    connectionOptions('PatronConnection', 'patrons'),
+    edgeOptions('PatronEdge', 'A patron'),
+  ),
+);
+
+export const PatronPayload = payloadType<{ patron: Patron | null; errors: UserError[] }>('PatronPayload', 'The answer to a change of a patron.', (t) => ({
+  patron: t.field({ type: PatronType, nullable: true, description: 'The patron as changed; null when refused.', resolve: (p) => p.patron }),
+}));
+
+const CorrectPatronInput = builder.inputType('CorrectPatronInput', {
+  description: 'A correction of identity, checked by the library against its own records. Absent fields stay as they are.',
+  fields: (t) => ({
+    patronId: t.id({ required: true, description: 'The patron.' }),
+    lastName: t.string({ required: false, ...maxChars(NAME_MAX, 'The corrected family name.') }),
+    firstName: t.string({ required: false, ...maxChars(NAME_MAX, 'The corrected first name.') }),
+    birthDate: t.field({ type: 'LocalDate', required: false, description: 'The corrected date of birth.' }),
+    reason: t.string({ required: true, ...maxChars(REASON_MAX, 'Why, kept in the audit log (with the names of the fields changed, not their values).') }),
+  }),
+});
+
+builder.mutationField('correctPatron', (t) =>
+  t.field({
+    type: PatronPayload,
+    description: "Staff of the patron's library, or the DLPB. Audited with the reason.",
+    authScopes: { staff: true },
+    args: { input: t.arg({ type: CorrectPatronInput, required: true, description: 'The correction.' }) },
+    resolve: (_root, { input }, { app, caller }) => correctPatron(app, caller, input),
+  }),
+);
+
+const EndAccessInput = builder.inputType('EndAccessInput', {
+  description: 'The end of an account before its term.',
+  fields: (t) => ({
+    patronId: t.id({ required: true, description: 'The patron (ACTIVE or TEMPORARY).' }),
+    reason: t.string({ required: true, ...maxChars(REASON_MAX, 'Shown to the patron in the e-mail (as plain text).') }),
+  }),
+});
+
+builder.mutationField('endAccess', (t) =>
+  t.field({
+    type: PatronPayload,
+    description:
+      "Staff of the patron's library, or the DLPB: the account ends now (EXPIRED), its sessions end, a pending request is closed, the patron is e-mailed, the licence is freed.",
+    authScopes: { staff: true },
+    args: { input: t.arg({ type: EndAccessInput, required: true, description: 'Whose access, and why.' }) },
+    resolve: (_root, { input }, { app, caller }) => endAccess(app, caller, input),
+  }),
+);

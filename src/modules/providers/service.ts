@@ -3,7 +3,10 @@
 import type { App } from '../../app.js';
 import { API_KEY_PREFIX, type Caller } from '../../auth/caller.js';
 import type { ContentCategory, ResourceProvider } from '../../generated/prisma/client.js';
-import { userError, type UserError } from '../../graphql/errors.js';
+import type { Tx } from '../../db/prisma.js';
+import { controlInTransaction } from '../../events/bus.js';
+import { Refusal, userError, type UserError } from '../../graphql/errors.js';
+import { idOf } from '../../graphql/ids.js';
 import { hashSecret, newSecret } from '../../lib/secrets.js';
 import { audit } from '../audit/service.js';
 
@@ -26,7 +29,7 @@ export async function createResourceProvider(
       data: { name, categories, apiKeyHash: hashSecret(apiKey), apiKeyPrefix: apiKey.slice(0, 12), createdAt: app.clock.now() },
     });
     await audit(tx, caller, app.clock.now(), {
-      action: 'provider.create',
+      action: 'CREATE_RESOURCE_PROVIDER',
       subjectType: 'ResourceProvider',
       subjectId: created.id,
       after: { name, categories, apiKeyPrefix: created.apiKeyPrefix },
@@ -34,4 +37,70 @@ export async function createResourceProvider(
     return created;
   });
   return { provider, apiKey, errors: [] };
+}
+
+/** After a rotation, the previous key keeps working this long, for the provider to deploy the new one. */
+export const KEY_OVERLAP_HOURS = 24;
+
+type ProviderResult = { provider: ResourceProvider | null; apiKey: string | null; errors: UserError[] };
+
+/** Runs a change of a provider's keys; every instance forgets the keys it remembers once it commits. */
+async function changeKeys(
+  app: App,
+  caller: Caller,
+  providerId: string,
+  change: (tx: Tx, provider: ResourceProvider, now: Date) => Promise<{ provider: ResourceProvider; apiKey: string | null; action: string; after: Record<string, unknown> }>,
+): Promise<ProviderResult> {
+  const id = idOf('ResourceProvider', providerId);
+  const notFound: ProviderResult = { provider: null, apiKey: null, errors: [userError('NOT_FOUND', 'Fournisseur introuvable.', 'providerId')] };
+  if (!id) return notFound;
+  try {
+    const result = await app.prisma.$transaction(async (tx) => {
+      const now = app.clock.now();
+      // The row lock orders concurrent rotations and revocations of one provider.
+      const [locked] = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM resource_provider WHERE id = ${id}::uuid FOR UPDATE`;
+      if (!locked) return null;
+      const provider = await tx.resourceProvider.findUniqueOrThrow({ where: { id } });
+      if (provider.revokedAt) throw new Refusal(userError('INVALID_STATE', 'Ce fournisseur est révoqué : ses clés ne peuvent plus changer.', 'providerId'));
+      const changed = await change(tx, provider, now);
+      await audit(tx, caller, now, { action: changed.action, subjectType: 'ResourceProvider', subjectId: id, after: changed.after });
+      await controlInTransaction(tx, [{ kind: 'providers-changed' }]);
+      return changed;
+    });
+    if (!result) return notFound;
+    // This instance at once, without waiting for its own notification.
+    app.providerKeys.clear();
+    return { provider: result.provider, apiKey: result.apiKey, errors: [] };
+  } catch (error) {
+    if (error instanceof Refusal) return { provider: null, apiKey: null, errors: [error.error] };
+    throw error;
+  }
+}
+
+/** DLPB: a new key, shown once; the previous one keeps working for 24 hours, then is refused. */
+export function rotateProviderKey(app: App, caller: Caller, providerId: string): Promise<ProviderResult> {
+  return changeKeys(app, caller, providerId, async (tx, provider, now) => {
+    const apiKey = newSecret(API_KEY_PREFIX);
+    const updated = await tx.resourceProvider.update({
+      where: { id: provider.id },
+      data: {
+        apiKeyHash: hashSecret(apiKey),
+        apiKeyPrefix: apiKey.slice(0, 12),
+        previousKeyHash: provider.apiKeyHash,
+        previousKeyExpiresAt: new Date(now.getTime() + KEY_OVERLAP_HOURS * 3_600_000),
+      },
+    });
+    return { provider: updated, apiKey, action: 'ROTATE_PROVIDER_KEY', after: { apiKeyPrefix: updated.apiKeyPrefix, previousKeyValidHours: KEY_OVERLAP_HOURS } };
+  });
+}
+
+/** DLPB: every key of the provider is refused from the next request on, on every instance. */
+export function revokeProvider(app: App, caller: Caller, providerId: string): Promise<ProviderResult> {
+  return changeKeys(app, caller, providerId, async (tx, provider, now) => {
+    const updated = await tx.resourceProvider.update({
+      where: { id: provider.id },
+      data: { revokedAt: now, previousKeyHash: null, previousKeyExpiresAt: null },
+    });
+    return { provider: updated, apiKey: null, action: 'REVOKE_PROVIDER', after: { revoked: true } };
+  });
 }

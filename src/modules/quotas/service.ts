@@ -252,7 +252,7 @@ export async function setQuotaLimits(
     await tx.quotaLimit.deleteMany({ where: { policyId: saved.id } });
     await tx.quotaLimit.createMany({ data: METERED_CATEGORIES.map((category) => ({ policyId: saved.id, category, limit: limits[category] })) });
     await audit(tx, caller, now, {
-      action: 'quota.limits',
+      action: 'SET_QUOTA_LIMITS',
       subjectType: 'QuotaPolicy',
       subjectId: input.effectiveFrom,
       before: { effectiveFrom: before.effectiveFrom, limits: before.limits },

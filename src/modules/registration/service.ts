@@ -48,7 +48,7 @@ export interface RegisterResult {
   errors: UserError[];
 }
 
-const cleanName = (value: string) => value.normalize('NFC').replace(/\s+/g, ' ').trim();
+export const cleanName = (value: string) => value.normalize('NFC').replace(/\s+/g, ' ').trim();
 
 /** One live account per person: same normalised last name, first name and birth date. */
 export const identityKeyOf = (lastName: string, firstName: string, birthDate: string) =>
@@ -101,6 +101,8 @@ export async function register(app: App, input: RegisterInput, clientIp: string)
   const library = libraryId ? await app.prisma.library.findUnique({ where: { id: libraryId } }) : null;
   if (!library) {
     errors.push(userError('UNKNOWN_LIBRARY', 'Bibliothèque inconnue : choisissez votre bibliothèque dans la liste.', 'libraryId'));
+  } else if (library.closedAt) {
+    errors.push(userError('UNKNOWN_LIBRARY', "Cette bibliothèque ne propose plus NuMos : choisissez-en une autre dans la liste.", 'libraryId'));
   }
   const identityKey = identityKeyOf(fields.lastName, fields.firstName, input.birthDate);
   const loginKey = fields.login.toLowerCase();
@@ -112,7 +114,7 @@ export async function register(app: App, input: RegisterInput, clientIp: string)
       errors.push(userError('LOGIN_TAKEN', 'Cet identifiant est déjà pris : choisissez-en un autre.', 'login'));
     }
   }
-  if (errors.length || !library) return refused(errors);
+  if (errors.length || !library || library.closedAt) return refused(errors);
 
   // Hashed whatever happens next, so that a known person and a new one take the same time.
   const passwordHash = await hashPassword(input.password);

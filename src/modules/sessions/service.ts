@@ -46,12 +46,14 @@ async function attemptLogin(app: App, realm: Realm, key: string, password: strin
   const { prisma, clock, settings } = app;
   if (realm === 'STAFF') {
     const staff = await prisma.staffAccount.findUnique({ where: { login: key } });
-    const ok = staff?.passwordHash && !staff.disabledAt
-      ? await verifyPassword(staff.passwordHash, password)
-      : await verifyAgainstDummy(password);
+    const ok = staff?.passwordHash ? await verifyPassword(staff.passwordHash, password) : await verifyAgainstDummy(password);
     if (!ok || !staff) return invalidCredentials();
-    const expiresAt = new Date(clock.now().getTime() + settings.staffSessionHours * 3_600_000);
+    // Said only to whoever knows the password: a disabled account is not revealed to a guesser.
+    if (staff.disabledAt) return { ok: false, errors: [userError('ACCOUNT_DISABLED', 'Ce compte a été désactivé par la DLPB : contactez-la pour le rétablir.')] };
+    const now = clock.now();
+    const expiresAt = new Date(now.getTime() + settings.staffSessionHours * 3_600_000);
     const token = await openSession(app, { staffId: staff.id }, expiresAt);
+    await prisma.staffAccount.update({ where: { id: staff.id }, data: { lastLoginAt: now } });
     return { ok: true, token, expiresAt, viewer: { kind: 'staff', id: staff.id } };
   }
   const patron = await prisma.patron.findUnique({ where: { loginKey: key } });

@@ -2,14 +2,17 @@
 import type { App } from '../../app.js';
 import type { Caller } from '../../auth/caller.js';
 import type { Config } from '../../config.js';
+import type { Prisma, StaffAccount } from '../../generated/prisma/client.js';
 import type { StaffRole } from '../../generated/prisma/enums.js';
-import { userError, type UserError } from '../../graphql/errors.js';
+import { forbidden } from '../../graphql/builder.js';
+import { Refusal, userError, type UserError } from '../../graphql/errors.js';
 import { idOf } from '../../graphql/ids.js';
 import { audit } from '../audit/service.js';
 import { sendPasswordLink } from '../passwords/service.js';
 import type { PrismaClient } from '../../db/prisma.js';
 import { hashPassword } from '../../lib/password.js';
-import { normalizeLogin } from '../../lib/text.js';
+import { normalizeLogin, SEARCH_WORDS_MAX } from '../../lib/text.js';
+import { revokeSessions } from '../sessions/service.js';
 
 
 /**
@@ -82,7 +85,7 @@ export async function createStaffAccount(app: App, caller: Caller, input: Create
         data: { login, displayName, email: input.email.trim(), role: input.role, libraryId },
       });
       await audit(tx, caller, app.clock.now(), {
-        action: 'staff.create',
+        action: 'CREATE_STAFF_ACCOUNT',
         subjectType: 'StaffAccount',
         subjectId: staff.id,
         libraryId,
@@ -96,6 +99,83 @@ export async function createStaffAccount(app: App, caller: Caller, input: Create
     if ((error as { code?: string }).code === 'P2002') {
       return { staffAccount: null, errors: [userError('LOGIN_TAKEN', 'Cet identifiant est déjà utilisé par un autre compte.', 'login')] };
     }
+    throw error;
+  }
+}
+
+export interface StaffAccountsFilter {
+  libraryId?: string | null;
+  role?: StaffRole | null;
+  search?: string | null;
+  disabled?: boolean | null;
+}
+
+const NO_LIBRARY = '00000000-0000-0000-0000-000000000000';
+
+/** The DLPB's list of staff accounts: by library, role, state, and words of login, name or e-mail. */
+export function staffAccountsWhere(filter: StaffAccountsFilter | null | undefined): Prisma.StaffAccountWhereInput {
+  const terms = (filter?.search ?? '').split(/\s+/).filter(Boolean).slice(0, SEARCH_WORDS_MAX);
+  return {
+    ...(filter?.libraryId ? { libraryId: idOf('Library', filter.libraryId) ?? NO_LIBRARY } : {}),
+    ...(filter?.role ? { role: filter.role } : {}),
+    ...(filter?.disabled != null ? { disabledAt: filter.disabled ? { not: null } : null } : {}),
+    ...(terms.length
+      ? {
+          AND: terms.map((term) => ({
+            OR: [
+              { login: { contains: term, mode: 'insensitive' as const } },
+              { displayName: { contains: term, mode: 'insensitive' as const } },
+              { email: { contains: term, mode: 'insensitive' as const } },
+            ],
+          })),
+        }
+      : {}),
+  };
+}
+
+/**
+ * DLPB: disables or enables a staff account. Disabling ends its sessions and subscriptions at
+ * once, on every instance. An agent cannot disable themself, nor the last enabled DLPB agent: the
+ * DLPB agents' rows are locked first, so two agents disabling each other cannot both succeed.
+ */
+export async function setStaffAccountDisabled(
+  app: App,
+  caller: Caller,
+  input: { staffAccountId: string; disabled: boolean },
+): Promise<{ staffAccount: StaffAccount | null; errors: UserError[] }> {
+  if (caller.kind !== 'staff' || caller.role !== 'DLPB_AGENT') throw forbidden();
+  const id = idOf('StaffAccount', input.staffAccountId);
+  if (!id || !(await app.prisma.staffAccount.findUnique({ where: { id }, select: { id: true } }))) {
+    return { staffAccount: null, errors: [userError('NOT_FOUND', 'Compte introuvable.', 'staffAccountId')] };
+  }
+  if (input.disabled && id === caller.staffId) {
+    return { staffAccount: null, errors: [userError('INVALID_STATE', 'Vous ne pouvez pas désactiver votre propre compte.', 'staffAccountId')] };
+  }
+  try {
+    const staffAccount = await app.prisma.$transaction(async (tx) => {
+      const now = app.clock.now();
+      await tx.$queryRaw`SELECT id FROM staff_account WHERE role = 'DLPB_AGENT' ORDER BY id FOR UPDATE`;
+      const target = await tx.staffAccount.findUniqueOrThrow({ where: { id } });
+      if (input.disabled && target.role === 'DLPB_AGENT') {
+        const others = await tx.staffAccount.count({ where: { role: 'DLPB_AGENT', disabledAt: null, NOT: { id } } });
+        if (others === 0) throw new Refusal(userError('INVALID_STATE', 'Le dernier agent actif de la DLPB ne peut pas être désactivé.', 'staffAccountId'));
+      }
+      if ((target.disabledAt !== null) === input.disabled) return target; // Already so: nothing to do.
+      const updated = await tx.staffAccount.update({ where: { id }, data: { disabledAt: input.disabled ? now : null } });
+      if (input.disabled) await revokeSessions(tx, { staffId: id }, now);
+      await audit(tx, caller, now, {
+        action: 'SET_STAFF_ACCOUNT_DISABLED',
+        subjectType: 'StaffAccount',
+        subjectId: id,
+        libraryId: target.libraryId,
+        before: { disabled: target.disabledAt !== null },
+        after: { disabled: input.disabled },
+      });
+      return updated;
+    });
+    return { staffAccount, errors: [] };
+  } catch (error) {
+    if (error instanceof Refusal) return { staffAccount: null, errors: [error.error] };
     throw error;
   }
 }

@@ -3,7 +3,10 @@ import { canSeeStaff } from '../../auth/visibility.js';
 import { builder } from '../../graphql/builder.js';
 import { payloadType, type UserError } from '../../graphql/errors.js';
 import { LOGIN_MAX, maxChars } from '../../graphql/input-guard.js';
-import { createStaffAccount, DISPLAY_NAME_MAX } from './service.js';
+import { connectionOptions, edgeOptions } from '../../graphql/connections.js';
+import { SEARCH_MAX } from '../../graphql/input-guard.js';
+import { SEARCH_WORDS_MAX } from '../../lib/text.js';
+import { createStaffAccount, DISPLAY_NAME_MAX, setStaffAccountDisabled, staffAccountsWhere } from './service.js';
 
 export const StaffRoleEnum = builder.enumType('StaffRole', {
   description: 'What a staff account may do.',
@@ -26,6 +29,13 @@ export const StaffAccountType = builder.prismaNode('StaffAccount', {
       nullable: true,
       description: 'The library a LIBRARY_ADMIN belongs to; null for DLPB agents.',
     }),
+    disabled: t.boolean({
+      description: 'Disabled accounts cannot log in; their sessions were ended when disabled.',
+      select: { disabledAt: true },
+      resolve: (staff) => staff.disabledAt !== null,
+    }),
+    createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When the account was created.' }),
+    lastLoginAt: t.expose('lastLoginAt', { type: 'DateTime', nullable: true, description: 'Its last login; null if it never logged in.' }),
   }),
 });
 
@@ -55,5 +65,52 @@ builder.mutationField('createStaffAccount', (t) =>
     authScopes: { dlpb: true },
     args: { input: t.arg({ type: CreateStaffAccountInput, required: true, description: 'The account.' }) },
     resolve: (_root, { input }, { app, caller }) => createStaffAccount(app, caller, input),
+  }),
+);
+
+const StaffAccountsFilter = builder.inputType('StaffAccountsFilter', {
+  description: 'Which staff accounts to list.',
+  fields: (t) => ({
+    libraryId: t.id({ required: false, description: 'Only the staff of this library.' }),
+    role: t.field({ type: StaffRoleEnum, required: false, description: 'Only this role.' }),
+    search: t.string({ required: false, ...maxChars(SEARCH_MAX, `Words of the login, name or e-mail, ignoring case; the first ${SEARCH_WORDS_MAX} count.`) }),
+    disabled: t.boolean({ required: false, description: 'Only disabled accounts (true), only enabled ones (false), or both (null).' }),
+  }),
+});
+
+builder.queryField('staffAccounts', (t) =>
+  t.prismaConnection(
+    {
+      type: StaffAccountType,
+      cursor: 'id',
+      defaultSize: 20,
+      maxSize: 100,
+      description: 'DLPB only. Staff accounts, by login.',
+      authScopes: { dlpb: true },
+      args: { filter: t.arg({ type: StaffAccountsFilter, required: false, description: 'Which accounts; all when null.' }) },
+      resolve: (query, _root, { filter }, { prisma }) =>
+        prisma.staffAccount.findMany({ ...query, where: staffAccountsWhere(filter), orderBy: [{ login: 'asc' }, { id: 'asc' }] }),
+      totalCount: (_connection, { filter }, { prisma }) => prisma.staffAccount.count({ where: staffAccountsWhere(filter) }),
+    },
+    connectionOptions('StaffAccountConnection', 'staff accounts'),
+    edgeOptions('StaffAccountEdge', 'A staff account'),
+  ),
+);
+
+const SetStaffAccountDisabledInput = builder.inputType('SetStaffAccountDisabledInput', {
+  description: 'Disabling or enabling a staff account.',
+  fields: (t) => ({
+    staffAccountId: t.id({ required: true, description: 'The account.' }),
+    disabled: t.boolean({ required: true, description: 'True to disable (its sessions and subscriptions end at once), false to enable again.' }),
+  }),
+});
+
+builder.mutationField('setStaffAccountDisabled', (t) =>
+  t.field({
+    type: StaffAccountPayload,
+    description: 'DLPB only. A disabled account cannot log in (ACCOUNT_DISABLED). An agent cannot disable themself, nor the last enabled DLPB agent (INVALID_STATE). Audited.',
+    authScopes: { dlpb: true },
+    args: { input: t.arg({ type: SetStaffAccountDisabledInput, required: true, description: 'Which account, and whether disabled.' }) },
+    resolve: (_root, { input }, { app, caller }) => setStaffAccountDisabled(app, caller, input),
   }),
 );

@@ -4,8 +4,7 @@
 import { GraphQLError } from 'graphql';
 import type { App } from '../../app.js';
 import type { Caller } from '../../auth/caller.js';
-import { forbidden } from '../../graphql/builder.js';
-import { idOf } from '../../graphql/ids.js';
+import { libraryScope } from '../../auth/visibility.js';
 import { addParisDays, addParisMonths, monthPeriod, nextPeriod, parisStartOfDay } from '../../lib/calendar.js';
 import { licencePool, type LicencePoolState } from '../licences/service.js';
 import { LIMIT_SQL } from '../quotas/service.js';
@@ -37,16 +36,6 @@ export interface Stats {
 }
 
 const MAX_MONTHS = 120;
-
-function libraryScope(caller: Caller, libraryId: string | null | undefined): string | null {
-  if (caller.kind !== 'staff') throw forbidden();
-  const asked = libraryId ? (idOf('Library', libraryId) ?? '00000000-0000-0000-0000-000000000000') : null;
-  if (caller.role === 'LIBRARY_ADMIN') {
-    if (asked && asked !== caller.libraryId) throw forbidden();
-    return caller.libraryId;
-  }
-  return asked;
-}
 
 export async function stats(app: App, caller: Caller, filter: StatsFilter): Promise<Stats> {
   const library = libraryScope(caller, filter.libraryId);

@@ -34,6 +34,10 @@ const MESSAGES: Record<TokenPurpose, { invalid: string; expired: string }> = {
     invalid: "Ce lien de renouvellement n'est pas valide.",
     expired: 'Ce lien de renouvellement a expiré.',
   },
+  EMAIL_CHANGE: {
+    invalid: "Ce lien de confirmation d'adresse n'est pas valide ou a déjà servi.",
+    expired: "Ce lien de confirmation d'adresse a expiré : refaites la demande de changement depuis votre compte.",
+  },
 };
 
 /**

@@ -64,7 +64,7 @@ describe('decide', () => {
     expect(email.text).toContain(`Identifiant : ${input.login}`);
     expect(data.decide.request.responseMessage).toContain('<strong>Identifiant : ' + input.login + '</strong>');
 
-    const entry = await t.app.prisma.auditLog.findFirstOrThrow({ where: { action: 'registration.decide', subjectId: uuid } });
+    const entry = await t.app.prisma.auditLog.findFirstOrThrow({ where: { action: 'DECIDE', subjectId: uuid } });
     expect(entry).toMatchObject({ actorKind: 'LIBRARY_ADMIN', libraryId: libA.id, onBehalf: false });
     expect(entry.before).toMatchObject({ state: 'AWAITING_DECISION', accountStatus: 'TEMPORARY' });
     expect(entry.after).toMatchObject({ state: 'ACCEPTED', accountStatus: 'ACTIVE' });
@@ -111,7 +111,7 @@ describe('decide', () => {
     await allDelivered(t);
     expect(t.resend!.to(input.email).filter((e) => !e.subject.startsWith('Confirmez'))).toHaveLength(1);
     const uuid = (await t.app.prisma.registrationRequest.findFirstOrThrow({ where: { patron: { email: input.email } } })).id;
-    expect(await t.app.prisma.auditLog.count({ where: { action: 'registration.decide', subjectId: uuid } })).toBe(1);
+    expect(await t.app.prisma.auditLog.count({ where: { action: 'DECIDE', subjectId: uuid } })).toBe(1);
   });
 
   it('keeps library B away from library A’s requests: list, read and decide', async () => {

@@ -108,7 +108,7 @@ describe('createStaffAccount', () => {
     const session = await login(t, 'STAFF', '5254321', 'bitche mot de passe');
     expect((await t.gql(`{ viewer { ... on StaffAccount { login role } } }`, {}, { token: session })).data.viewer).toEqual({ login: '5254321', role: 'LIBRARY_ADMIN' });
 
-    const entry = await t.app.prisma.auditLog.findFirstOrThrow({ where: { action: 'staff.create', libraryId: library.id } });
+    const entry = await t.app.prisma.auditLog.findFirstOrThrow({ where: { action: 'CREATE_STAFF_ACCOUNT', libraryId: library.id } });
     expect(entry).toMatchObject({ actorKind: 'DLPB_AGENT', subjectType: 'StaffAccount', libraryId: library.id });
 
     const duplicate = await t.gql(CREATE, { input }, { token: dlpb });

@@ -210,7 +210,7 @@ describe('quotaBalance and quota limits', () => {
     const balance = (await t.gql(BALANCE, { id: p.id }, { token: provider })).data.quotaBalance.lines[0];
     expect(balance).toEqual({ category: 'FILM', limit: 2, used: 3, remaining: 0 });
     expect((await consume(provider, p.id, 'FILM', 'apres')).data.consumeQuota.errors[0].code).toBe('QUOTA_EXCEEDED');
-    expect(await t.app.prisma.auditLog.count({ where: { action: 'quota.limits' } })).toBe(1);
+    expect(await t.app.prisma.auditLog.count({ where: { action: 'SET_QUOTA_LIMITS' } })).toBe(1);
     await t.gql(SET, { input: { effectiveFrom: '2027-04', limits: [{ category: 'FILM', limit: 4 }] } }, { token: dlpb });
   });
 });

@@ -1,0 +1,290 @@
+// A patron's own account, as an identity provider's account console offers it: password, e-mail
+// address, newsletter, a copy of everything stored (GDPR access and portability) and erasure.
+// Every change that needs the current password counts a wrong one like a failed login.
+import { createElement } from 'react';
+import { AccountDeleted } from '../../../emails/AccountDeleted.js';
+import { ConfirmEmailChange } from '../../../emails/ConfirmEmailChange.js';
+import { EmailChangeRequested } from '../../../emails/EmailChangeRequested.js';
+import { PasswordChanged } from '../../../emails/PasswordChanged.js';
+import type { App } from '../../app.js';
+import type { Caller } from '../../auth/caller.js';
+import { prismaSql } from '../../db/sql.js';
+import { publishInTransaction } from '../../events/bus.js';
+import type { Patron } from '../../generated/prisma/client.js';
+import { forbidden } from '../../graphql/builder.js';
+import { Refusal, userError, type UserError } from '../../graphql/errors.js';
+import { formatFrenchDateTime } from '../../lib/calendar.js';
+import { hashPassword, verifyPassword } from '../../lib/password.js';
+import { THROTTLE_RULES } from '../../lib/throttle.js';
+import { links } from '../../links.js';
+import { audit } from '../audit/service.js';
+import { erasePatrons } from '../lifecycle/erase.js';
+import { checkLicenceAlert, lockLicencePool } from '../licences/service.js';
+import { passwordErrors } from '../passwords/policy.js';
+import { patronSearchText } from '../registration/service.js';
+import { revokeSessions } from '../sessions/service.js';
+import { findToken, issueToken, useToken } from '../tokens/service.js';
+
+type Ok = { ok: boolean; errors: UserError[] };
+const refused = (...errors: UserError[]): Ok => ({ ok: false, errors });
+
+/** The link to a new address is valid this long (SPEC: 24 hours, single use). */
+const EMAIL_CHANGE_HOURS = 24;
+
+const wrongPassword = () => userError('WRONG_PASSWORD', 'Le mot de passe actuel est incorrect.', 'currentPassword');
+
+/** The account behind a patron or staff session, with what a password check needs. */
+async function sessionAccount(app: App, caller: Caller) {
+  if (caller.kind === 'patron') {
+    const patron = await app.prisma.patron.findUniqueOrThrow({ where: { id: caller.patronId } });
+    return { realm: 'PATRON', key: patron.loginKey, passwordHash: patron.passwordHash, owner: { patronId: patron.id }, patron } as const;
+  }
+  if (caller.kind === 'staff') {
+    const staff = await app.prisma.staffAccount.findUniqueOrThrow({ where: { id: caller.staffId } });
+    return { realm: 'STAFF', key: staff.login, passwordHash: staff.passwordHash, owner: { staffId: staff.id }, staff } as const;
+  }
+  throw forbidden();
+}
+
+/**
+ * Checks the current password given with a change, counted as a login attempt of the account
+ * (same rule and key as `login`): guessing through these mutations is no faster than logging in.
+ */
+async function checkCurrentPassword(app: App, account: { realm: string; key: string; passwordHash: string | null }, password: string): Promise<UserError | null> {
+  const throttleKey = `${account.realm}:${account.key}`;
+  const blocked = await app.throttle.hit(THROTTLE_RULES.loginFailuresPerLogin, throttleKey);
+  if (blocked) return blocked;
+  const ok = account.passwordHash ? await verifyPassword(account.passwordHash, password) : false;
+  if (!ok) return wrongPassword();
+  await app.throttle.refund(THROTTLE_RULES.loginFailuresPerLogin, throttleKey);
+  return null;
+}
+
+export interface ChangePasswordInput {
+  currentPassword: string;
+  password: string;
+  passwordConfirmation: string;
+}
+
+/** Patron or staff: a new password; every other session of the account ends; an e-mail says so. */
+export async function changePassword(app: App, caller: Caller, input: ChangePasswordInput): Promise<Ok> {
+  const account = await sessionAccount(app, caller);
+  const errors = passwordErrors(input.password, input.passwordConfirmation);
+  if (errors.length) return refused(...errors);
+  const wrong = await checkCurrentPassword(app, account, input.currentPassword);
+  if (wrong) return refused(wrong);
+  const passwordHash = await hashPassword(input.password);
+  const sessionId = caller.kind === 'patron' || caller.kind === 'staff' ? caller.sessionId : undefined;
+  const [displayName, email] = account.patron
+    ? [`${account.patron.firstName} ${account.patron.lastName}`, account.patron.email]
+    : [account.staff.displayName, account.staff.email];
+  await app.prisma.$transaction(async (tx) => {
+    const now = app.clock.now();
+    if (account.patron) await tx.patron.update({ where: { id: account.patron.id }, data: { passwordHash } });
+    else await tx.staffAccount.update({ where: { id: account.staff.id }, data: { passwordHash } });
+    await revokeSessions(tx, account.owner, now, sessionId);
+    await app.outbox.queue(tx, {
+      template: 'PasswordChanged',
+      to: [email],
+      subject: 'Votre mot de passe NuMos a été modifié',
+      body: createElement(PasswordChanged, {
+        displayName,
+        changedAt: formatFrenchDateTime(now),
+        resetLink: `${app.config.publicAppUrl}/mot-de-passe-oublie`,
+      }),
+      patronId: account.patron?.id,
+    });
+  });
+  return { ok: true, errors: [] };
+}
+
+/** Patron: the newsletter choice (names and birth date are the library's, the address has its own flow). */
+export async function updateProfile(app: App, caller: Caller, input: { newsletter?: boolean | null }): Promise<{ patron: Patron | null; errors: UserError[] }> {
+  if (caller.kind !== 'patron') throw forbidden();
+  const patron = await app.prisma.patron.update({
+    where: { id: caller.patronId },
+    data: input.newsletter == null ? {} : { newsletter: input.newsletter },
+  });
+  return { patron, errors: [] };
+}
+
+/**
+ * Patron: a link to the new address (24 hours, single use), a notice to the current one. The
+ * current address stays in force until the link is followed; a newer request replaces the link.
+ */
+export async function requestEmailChange(app: App, caller: Caller, input: { email: string; currentPassword: string }): Promise<Ok> {
+  if (caller.kind !== 'patron') throw forbidden();
+  const account = await sessionAccount(app, caller);
+  const patron = account.patron!;
+  const email = input.email.trim();
+  if (email.toLowerCase() === patron.email.toLowerCase()) {
+    return refused(userError('INVALID_INPUT', 'Cette adresse est déjà celle de votre compte.', 'email'));
+  }
+  const throttled = await app.throttle.hit(THROTTLE_RULES.emailChangesPerAccount, patron.id);
+  if (throttled) return refused(throttled);
+  const wrong = await checkCurrentPassword(app, account, input.currentPassword);
+  if (wrong) return refused(wrong);
+  await app.prisma.$transaction(async (tx) => {
+    const now = app.clock.now();
+    const expiresAt = new Date(now.getTime() + EMAIL_CHANGE_HOURS * 3_600_000);
+    await tx.patron.update({ where: { id: patron.id }, data: { pendingEmail: email } });
+    const token = await issueToken(tx, 'EMAIL_CHANGE', { patronId: patron.id }, now, expiresAt);
+    await app.outbox.queue(tx, {
+      template: 'ConfirmEmailChange',
+      to: [email],
+      subject: 'Confirmez votre nouvelle adresse e-mail NuMos',
+      body: createElement(ConfirmEmailChange, {
+        firstName: patron.firstName,
+        lastName: patron.lastName,
+        link: links(app.config).confirmEmail(token),
+        expiresAt: formatFrenchDateTime(expiresAt),
+      }),
+      secrets: [token],
+      patronId: patron.id,
+    });
+    await app.outbox.queue(tx, {
+      template: 'EmailChangeRequested',
+      to: [patron.email],
+      subject: "Changement d'adresse e-mail demandé sur votre compte NuMos",
+      body: createElement(EmailChangeRequested, { firstName: patron.firstName, lastName: patron.lastName, requestedAt: formatFrenchDateTime(now) }),
+      patronId: patron.id,
+    });
+  });
+  return { ok: true, errors: [] };
+}
+
+/** From the link sent to the new address: it becomes the account's. No session needed. */
+export async function confirmEmailChange(app: App, rawToken: string): Promise<{ patron: Patron | null; errors: UserError[] }> {
+  const now = app.clock.now();
+  const { token, error } = await findToken(app.prisma, 'EMAIL_CHANGE', rawToken, now);
+  if (error) return { patron: null, errors: [error] };
+  try {
+    const patron = await app.prisma.$transaction(async (tx) => {
+      if (!(await useToken(tx, token.id, now))) throw new Refusal(userError('INVALID_TOKEN', "Ce lien de confirmation d'adresse n'est pas valide ou a déjà servi.", 'token'));
+      const current = await tx.patron.findUnique({ where: { id: token.patronId! } });
+      if (!current?.pendingEmail) throw new Refusal(userError('INVALID_TOKEN', "Ce lien de confirmation d'adresse n'est pas valide ou a déjà servi.", 'token'));
+      const searchText = patronSearchText({ ...current, email: current.pendingEmail });
+      const updated = await tx.patron.update({ where: { id: current.id }, data: { email: current.pendingEmail, pendingEmail: null, searchText } });
+      await tx.registrationRequest.updateMany({ where: { patronId: current.id, searchText: { not: null } }, data: { searchText } });
+      return updated;
+    });
+    return { patron, errors: [] };
+  } catch (caught) {
+    if (caught instanceof Refusal) return { patron: null, errors: [caught.error] };
+    throw caught;
+  }
+}
+
+const iso = (date: Date | null) => date?.toISOString() ?? null;
+
+/**
+ * Patron: everything stored about the caller, as one JSON document (GDPR articles 15 and 20). Built
+ * field by field, never from whole rows: no hash, token or key can slip in. Audited, throttled.
+ */
+export async function personalDataExport(app: App, caller: Caller): Promise<{ document: string } | { error: UserError }> {
+  if (caller.kind !== 'patron') throw forbidden();
+  const throttled = await app.throttle.hit(THROTTLE_RULES.exportsPerAccount, caller.patronId);
+  if (throttled) return { error: throttled };
+  const now = app.clock.now();
+  const patron = await app.prisma.patron.findUniqueOrThrow({
+    where: { id: caller.patronId },
+    include: {
+      library: true,
+      requests: { orderBy: { submittedAt: 'asc' } },
+      consumptions: { orderBy: { occurredAt: 'asc' } },
+      usages: { orderBy: [{ period: 'asc' }, { category: 'asc' }] },
+      messages: { orderBy: { createdAt: 'asc' } },
+      sessions: { where: { revokedAt: null, expiresAt: { gt: now } }, orderBy: { createdAt: 'asc' } },
+    },
+  });
+  const document = {
+    exportedAt: now.toISOString(),
+    identity: { lastName: patron.lastName, firstName: patron.firstName, birthDate: patron.birthDate.toISOString().slice(0, 10) },
+    email: patron.email,
+    pendingEmail: patron.pendingEmail,
+    login: patron.login,
+    newsletter: patron.newsletter,
+    library: { code: patron.library.code, name: patron.library.name, town: patron.library.town },
+    account: {
+      status: patron.status,
+      registeredAt: iso(patron.registeredAt),
+      confirmedAt: iso(patron.confirmedAt),
+      temporaryUntil: iso(patron.temporaryUntil),
+      activeUntil: iso(patron.activeUntil),
+      statusChangedAt: iso(patron.statusChangedAt),
+    },
+    requests: patron.requests.map((r) => ({
+      kind: r.kind,
+      state: r.state,
+      submittedAt: iso(r.submittedAt),
+      confirmedAt: iso(r.confirmedAt),
+      decision: r.decision,
+      decidedAt: iso(r.decidedAt),
+      responseText: r.responseMessage,
+    })),
+    consumptions: patron.consumptions.map((c) => ({
+      occurredAt: iso(c.occurredAt),
+      category: c.category,
+      resourceId: c.resourceId,
+      granted: c.granted,
+      cancelledAt: iso(c.cancelledAt),
+    })),
+    monthlyUse: patron.usages.map((u) => ({ period: u.period, category: u.category, used: u.used })),
+    messages: patron.messages.map((m) => ({ sentAt: iso(m.createdAt), to: m.recipient, from: m.senderEmail, subject: m.subject, body: m.body })),
+    openSessions: patron.sessions.map((s) => ({ openedAt: iso(s.createdAt), expiresAt: iso(s.expiresAt) })),
+  };
+  await app.prisma.$transaction((tx) =>
+    audit(tx, caller, now, { action: 'PERSONAL_DATA_EXPORT', subjectType: 'Patron', libraryId: patron.libraryId, anonymousActor: true }),
+  );
+  return { document: JSON.stringify(document, null, 2) };
+}
+
+/**
+ * Patron: erased now, exactly as the purge erases (every table, job payloads included), after the
+ * pending requests are closed and the sessions ended. A last e-mail confirms it; its outbox row
+ * goes once Resend has it. Anonymous statistics stay.
+ */
+export async function deleteMyAccount(app: App, caller: Caller, input: { currentPassword: string }): Promise<Ok> {
+  if (caller.kind !== 'patron') throw forbidden();
+  const account = await sessionAccount(app, caller);
+  const wrong = await checkCurrentPassword(app, account, input.currentPassword);
+  if (wrong) return refused(wrong);
+  const patronId = caller.patronId;
+  await app.prisma.$transaction(async (tx) => {
+    const now = app.clock.now();
+    // The locks in the order `decide` takes them (licences, requests, patron): a decision on the
+    // same person's request waits for the erasure or the erasure for it, never both at once.
+    const pool = await lockLicencePool(tx, app.settings.licenceCapacity);
+    await tx.$queryRaw`SELECT id FROM registration_request WHERE patron_id = ${patronId}::uuid FOR UPDATE`;
+    const [patron] = await tx.$queryRaw<{ first_name: string; last_name: string; email: string; library_id: string }[]>`
+      SELECT first_name, last_name, email, library_id FROM patron WHERE id = ${patronId}::uuid FOR UPDATE`;
+    if (!patron) return; // Erased a moment ago by a twin request.
+    const closed = await tx.registrationRequest.updateManyAndReturn({
+      where: { patronId, state: { in: ['AWAITING_CONFIRMATION', 'AWAITING_DECISION'] } },
+      data: { state: 'LAPSED', lapsedAt: now },
+      select: { id: true, libraryId: true },
+    });
+    await publishInTransaction(
+      tx,
+      closed.map((r) => ({ type: 'LAPSED' as const, occurredAt: now.toISOString(), requestId: r.id, libraryId: r.libraryId })),
+    );
+    await revokeSessions(tx, { patronId }, now);
+    await erasePatrons(prismaSql(tx), [patronId]);
+    await app.outbox.queue(tx, {
+      template: 'AccountDeleted',
+      to: [patron.email],
+      subject: 'Votre compte NuMos a été supprimé',
+      body: createElement(AccountDeleted, { firstName: patron.first_name, lastName: patron.last_name }),
+      forget: true,
+    });
+    await audit(tx, caller, now, {
+      action: 'DELETE_ACCOUNT',
+      subjectType: 'Patron',
+      libraryId: patron.library_id,
+      anonymousActor: true,
+      after: { closedRequests: closed.length },
+    });
+    await checkLicenceAlert(app, tx, pool.alertLevel);
+  });
+  return { ok: true, errors: [] };
+}

@@ -1,0 +1,144 @@
+// Response texts of decisions. The seed's acceptance and refusal texts are the département-wide
+// defaults; the DLPB may replace a default, a library admin set their own library's text. `decide`
+// sends the library's text, else the default. Texts are sanitised as in `decide` and may use only
+// the four placeholders.
+import type { App } from '../../app.js';
+import type { Caller } from '../../auth/caller.js';
+import { libraryScope } from '../../auth/visibility.js';
+import type { Tx } from '../../db/prisma.js';
+import type { Decision, Library } from '../../generated/prisma/client.js';
+import { forbidden } from '../../graphql/builder.js';
+import { userError, type UserError } from '../../graphql/errors.js';
+import { idOf } from '../../graphql/ids.js';
+import { monthPeriod } from '../../lib/calendar.js';
+import { audit } from '../audit/service.js';
+import { policyInForce } from '../quotas/policy.js';
+import { acceptanceTemplate, PLACEHOLDERS, refusalTemplate, sanitizeResponse, type TemplateLinks } from './templates.js';
+
+export const TEMPLATE_MAX = 20_000;
+export const DECISIONS: Decision[] = ['ACCEPT', 'REFUSE'];
+
+export interface ResponseTemplateView {
+  decision: Decision;
+  /** Null for the département-wide default. */
+  library: Library | null;
+  body: string;
+  /** Null for the seed's text, never edited. */
+  updatedAt: Date | null;
+}
+
+export function templateLinks(app: App): TemplateLinks {
+  const base = app.config.publicAppUrl;
+  return {
+    resetPassword: `${base}/mot-de-passe-oublie`,
+    guide: `${base}/modedemploi`,
+    libraries: `${base}/bibliotheques`,
+    contact: `${base}/mes-messages/envoyer/question/support`,
+    departement: 'https://www.moselle.fr',
+  };
+}
+
+/** The seed's text: the acceptance quotes the limits in force this month. */
+async function seedText(app: App, db: Pick<Tx, 'quotaPolicy'>, decision: Decision): Promise<string> {
+  if (decision === 'REFUSE') return refusalTemplate(templateLinks(app));
+  const { limits } = await policyInForce(db as App['prisma'], monthPeriod(app.clock.now()));
+  return acceptanceTemplate(limits, templateLinks(app));
+}
+
+/** The département-wide default of a decision: the DLPB's text, else the seed's. */
+async function defaultTemplate(app: App, db: Pick<Tx, 'responseTemplate' | 'quotaPolicy'>, decision: Decision): Promise<ResponseTemplateView> {
+  const row = await db.responseTemplate.findFirst({ where: { decision, libraryId: null } });
+  return row ? { decision, library: null, body: row.body, updatedAt: row.updatedAt } : { decision, library: null, body: await seedText(app, db, decision), updatedAt: null };
+}
+
+/** The text in force for a library and a decision (placeholders not yet filled). */
+export async function templateInForce(
+  app: App,
+  db: Pick<Tx, 'responseTemplate' | 'quotaPolicy'>,
+  library: Library,
+  decision: Decision,
+): Promise<ResponseTemplateView> {
+  const own = await db.responseTemplate.findFirst({ where: { decision, libraryId: library.id } });
+  return own ? { decision, library, body: own.body, updatedAt: own.updatedAt } : defaultTemplate(app, db, decision);
+}
+
+/** Staff: the texts in force for a library (a library admin: their own), or the defaults (DLPB, no library). */
+export async function responseTemplates(app: App, caller: Caller, libraryId: string | null | undefined): Promise<ResponseTemplateView[]> {
+  const scope = libraryScope(caller, libraryId);
+  const library = scope ? await app.prisma.library.findUnique({ where: { id: scope } }) : null;
+  if (scope && !library) return [];
+  return Promise.all(DECISIONS.map((decision) => (library ? templateInForce(app, app.prisma, library, decision) : defaultTemplate(app, app.prisma, decision))));
+}
+
+/** Every `[…]` of a text that is not one of the four placeholders. */
+export const unknownPlaceholders = (html: string) =>
+  [...new Set(html.match(/\[[^\]\n]*\]/g) ?? [])].filter((p) => !(PLACEHOLDERS as readonly string[]).includes(p));
+
+/** The problems of a response text as written, before it is kept or sent. */
+export function responseTextErrors(html: string, field: string): UserError[] {
+  const unknown = unknownPlaceholders(html);
+  if (unknown.length) {
+    return [userError('INVALID_INPUT', `Champ(s) de fusion inconnu(s) : ${unknown.slice(0, 3).join(', ')}. Seuls ${PLACEHOLDERS.join(', ')} sont possibles.`, field)];
+  }
+  return [];
+}
+
+export interface SetResponseTemplateInput {
+  decision: Decision;
+  libraryId?: string | null;
+  body?: string | null;
+}
+
+/**
+ * The DLPB sets a default (no library) or any library's text; a library admin only their own.
+ * An empty body goes back to the default.
+ */
+export async function setResponseTemplate(
+  app: App,
+  caller: Caller,
+  input: SetResponseTemplateInput,
+): Promise<{ template: ResponseTemplateView | null; errors: UserError[] }> {
+  if (caller.kind !== 'staff') throw forbidden();
+  const fail = (error: UserError) => ({ template: null, errors: [error] });
+  let library: Library | null = null;
+  if (input.libraryId) {
+    const id = idOf('Library', input.libraryId);
+    library = id ? await app.prisma.library.findUnique({ where: { id } }) : null;
+    if (library && caller.role === 'LIBRARY_ADMIN' && library.id !== caller.libraryId) throw forbidden();
+    if (!library) {
+      if (caller.role === 'LIBRARY_ADMIN') throw forbidden();
+      return fail(userError('UNKNOWN_LIBRARY', 'Bibliothèque inconnue.', 'libraryId'));
+    }
+  } else if (caller.role !== 'DLPB_AGENT') {
+    throw forbidden();
+  }
+  const written = input.body?.trim() ?? '';
+  const errors = responseTextErrors(written, 'body');
+  if (errors.length) return { template: null, errors };
+  const body = written ? sanitizeResponse(written) : '';
+  if (written && !body) return fail(userError('INVALID_INPUT', 'Le texte est vide une fois les éléments non autorisés retirés.', 'body'));
+
+  const template = await app.prisma.$transaction(async (tx) => {
+    const now = app.clock.now();
+    const libraryId = library?.id ?? null;
+    if (!body) {
+      await tx.responseTemplate.deleteMany({ where: { decision: input.decision, libraryId } });
+    } else {
+      // One statement: two simultaneous saves end with one row, the last one's text.
+      await tx.$executeRaw`
+        INSERT INTO response_template (decision, library_id, body, updated_at, updated_by_id)
+        VALUES (${input.decision}::"Decision", ${libraryId}::uuid, ${body}, ${now}, ${caller.staffId}::uuid)
+        ON CONFLICT (decision, library_id) DO UPDATE
+          SET body = EXCLUDED.body, updated_at = EXCLUDED.updated_at, updated_by_id = EXCLUDED.updated_by_id`;
+    }
+    await audit(tx, caller, now, {
+      action: body ? 'SET_RESPONSE_TEMPLATE' : 'RESET_RESPONSE_TEMPLATE',
+      subjectType: 'ResponseTemplate',
+      libraryId: library?.id ?? null,
+      onBehalf: library !== null && caller.role === 'DLPB_AGENT',
+      after: { decision: input.decision, scope: library ? 'LIBRARY' : 'DEFAULT', characters: body.length },
+    });
+    return library ? templateInForce(app, tx, library, input.decision) : defaultTemplate(app, tx, input.decision);
+  });
+  return { template, errors: [] };
+}

@@ -1,0 +1,213 @@
+// Patrons as library staff manage them (the seed's "Usagers / Gestion des usagers"): the list of
+// every account, corrections of identity, and ending an account before its term. Library staff
+// act on their own library's patrons; the DLPB on everyone's, on the library's behalf.
+import { createElement } from 'react';
+import sanitizeHtml from 'sanitize-html';
+import { AccessEnded } from '../../../emails/AccessEnded.js';
+import type { App } from '../../app.js';
+import type { Caller } from '../../auth/caller.js';
+import { canSeeLibraryData, libraryScope } from '../../auth/visibility.js';
+import { publishInTransaction } from '../../events/bus.js';
+import type { Patron, Prisma } from '../../generated/prisma/client.js';
+import type { AccountStatus } from '../../generated/prisma/enums.js';
+import { forbidden } from '../../graphql/builder.js';
+import { Refusal, userError, type UserError } from '../../graphql/errors.js';
+import { idOf } from '../../graphql/ids.js';
+import { addParisYears, parisDate } from '../../lib/calendar.js';
+import { escapeLike, searchTerms } from '../../lib/text.js';
+import { audit } from '../audit/service.js';
+import { checkLicenceAlert, lockLicencePool } from '../licences/service.js';
+import { cleanName, identityKeyOf, patronSearchText } from '../registration/service.js';
+import { revokeSessions } from '../sessions/service.js';
+
+export interface PatronsFilter {
+  libraryId?: string | null;
+  statuses?: AccountStatus[] | null;
+  search?: string | null;
+}
+
+export interface PatronOrder {
+  field: 'LAST_NAME' | 'REGISTERED_AT' | 'ACTIVE_UNTIL';
+  direction: 'ASC' | 'DESC';
+}
+
+export const REASON_MAX = 2_000;
+
+/** Staff only: their library's patrons (the DLPB: one library's or everyone's). */
+export function patronsWhere(caller: Caller, filter: PatronsFilter | null | undefined): Prisma.PatronWhereInput {
+  const libraryId = libraryScope(caller, filter?.libraryId);
+  const terms = searchTerms(filter?.search);
+  return {
+    ...(libraryId ? { libraryId } : {}),
+    ...(filter?.statuses?.length ? { status: { in: filter.statuses } } : {}),
+    // Each word in the normalised "last first login email", through the trigram index.
+    ...(terms.length ? { AND: terms.map((term) => ({ searchText: { contains: escapeLike(term) } })) } : {}),
+  };
+}
+
+export function patronsOrderBy(order: PatronOrder | null | undefined): Prisma.PatronOrderByWithRelationInput[] {
+  const direction = order?.direction === 'DESC' ? 'desc' : 'asc';
+  const first: Prisma.PatronOrderByWithRelationInput =
+    order?.field === 'REGISTERED_AT'
+      ? { registeredAt: direction }
+      : order?.field === 'ACTIVE_UNTIL'
+        ? { activeUntil: { sort: direction, nulls: 'last' } }
+        : { lastName: direction };
+  // The id makes the order total, so that cursors are stable.
+  return [first, { id: direction }];
+}
+
+export interface PatronResult {
+  patron: Patron | null;
+  errors: UserError[];
+}
+
+const refused = (error: UserError): PatronResult => ({ patron: null, errors: [error] });
+
+/** The patron named by a global ID, if the caller (staff) may manage them; FORBIDDEN otherwise. */
+async function managedPatron(app: App, caller: Caller, patronId: string): Promise<Patron | null> {
+  if (caller.kind !== 'staff') throw forbidden();
+  const id = idOf('Patron', patronId);
+  const patron = id ? await app.prisma.patron.findUnique({ where: { id } }) : null;
+  if (patron && !canSeeLibraryData(caller, patron.libraryId)) throw forbidden();
+  return patron;
+}
+
+const notFound = () => userError('NOT_FOUND', 'Usager introuvable.', 'patronId');
+
+export interface CorrectPatronInput {
+  patronId: string;
+  lastName?: string | null;
+  firstName?: string | null;
+  birthDate?: string | null;
+  reason: string;
+}
+
+/**
+ * Fixes names or birth date (the library checks them against its own records, seed step 3). The
+ * search copies follow; the audit entry names the fields changed and the reason, not the values.
+ */
+export async function correctPatron(app: App, caller: Caller, input: CorrectPatronInput): Promise<PatronResult> {
+  const patron = await managedPatron(app, caller, input.patronId);
+  if (!patron) return refused(notFound());
+  const errors: UserError[] = [];
+  const reason = input.reason.replace(/\s+/g, ' ').trim();
+  if (!reason) errors.push(userError('INVALID_INPUT', 'Indiquez la raison de la correction.', 'reason'));
+  const changes: { lastName?: string; firstName?: string; birthDate?: string } = {};
+  for (const [field, label] of [['lastName', 'Le nom'], ['firstName', 'Le prénom']] as const) {
+    const value = input[field];
+    if (value == null) continue;
+    const clean = cleanName(value);
+    if (!clean) errors.push(userError('INVALID_INPUT', `${label} ne peut pas être vide.`, field));
+    else if (clean !== patron[field]) changes[field] = clean;
+  }
+  const birthDate = patron.birthDate.toISOString().slice(0, 10);
+  if (input.birthDate != null) {
+    const now = app.clock.now();
+    if (input.birthDate > parisDate(now)) {
+      errors.push(userError('INVALID_BIRTH_DATE', 'La date de naissance ne peut pas être dans le futur.', 'birthDate'));
+    } else if (input.birthDate < parisDate(addParisYears(now, -120))) {
+      errors.push(userError('INVALID_BIRTH_DATE', 'La date de naissance ne peut pas remonter à plus de 120 ans.', 'birthDate'));
+    } else if (input.birthDate !== birthDate) {
+      changes.birthDate = input.birthDate;
+    }
+  }
+  if (!errors.length && !Object.keys(changes).length) {
+    errors.push(userError('INVALID_INPUT', 'Aucune correction : les valeurs données sont celles du compte.', 'patronId'));
+  }
+  if (errors.length) return { patron: null, errors };
+
+  const updated = await app.prisma.$transaction(async (tx) => {
+    const current = await tx.patron.findUniqueOrThrow({ where: { id: patron.id } });
+    const lastName = changes.lastName ?? current.lastName;
+    const firstName = changes.firstName ?? current.firstName;
+    const searchText = patronSearchText({ ...current, lastName, firstName });
+    const result = await tx.patron.update({
+      where: { id: patron.id },
+      data: {
+        lastName,
+        firstName,
+        ...(changes.birthDate ? { birthDate: new Date(`${changes.birthDate}T00:00:00Z`) } : {}),
+        identityKey: identityKeyOf(lastName, firstName, changes.birthDate ?? birthDate),
+        searchText,
+      },
+    });
+    // The pending queue searches its own copy.
+    await tx.registrationRequest.updateMany({ where: { patronId: patron.id, searchText: { not: null } }, data: { searchText } });
+    await audit(tx, caller, app.clock.now(), {
+      action: 'CORRECT_PATRON',
+      subjectType: 'Patron',
+      subjectId: patron.id,
+      libraryId: patron.libraryId,
+      onBehalf: caller.kind === 'staff' && caller.role === 'DLPB_AGENT',
+      after: { fields: Object.keys(changes), reason },
+    });
+    return result;
+  });
+  return { patron: updated, errors: [] };
+}
+
+/** What a person may read of the library's reason: plain text, no markup. */
+const plainText = (text: string) => sanitizeHtml(text, { allowedTags: [], allowedAttributes: {} }).replace(/[ \t]+/g, ' ').trim();
+
+/**
+ * The library ends an account before its term: EXPIRED now, sessions ended, a pending request
+ * closed, the licence freed, the patron told why. A renewal may be asked later, as for any
+ * expired account.
+ */
+export async function endAccess(app: App, caller: Caller, input: { patronId: string; reason: string }): Promise<PatronResult> {
+  const patron = await managedPatron(app, caller, input.patronId);
+  if (!patron) return refused(notFound());
+  const reason = plainText(input.reason);
+  if (!reason) return refused(userError('INVALID_INPUT', 'Indiquez la raison, qui sera communiquée à l’usager.', 'reason'));
+  if (caller.kind !== 'staff') throw forbidden();
+  try {
+    const ended = await app.prisma.$transaction(async (tx) => {
+      const now = app.clock.now();
+      const pool = await lockLicencePool(tx, app.settings.licenceCapacity);
+      // Conditional: of two simultaneous ends (or an end and the expiry job), one changes the row.
+      const [row] = await tx.$queryRaw<{ status: AccountStatus; active_until: Date | null }[]>`
+        SELECT status, active_until FROM patron WHERE id = ${patron.id}::uuid FOR UPDATE`;
+      if (!row || (row.status !== 'ACTIVE' && row.status !== 'TEMPORARY')) {
+        throw new Refusal(userError('INVALID_STATE', "Ce compte n'est pas ouvert : il n'y a pas d'accès à arrêter.", 'patronId'));
+      }
+      // An accepted account ends today, which opens its renewal window as at a normal end.
+      const activeUntil = row.active_until ? now : null;
+      const updated = await tx.patron.update({ where: { id: patron.id }, data: { status: 'EXPIRED', statusChangedAt: now, activeUntil } });
+      const closed = await tx.registrationRequest.updateManyAndReturn({
+        where: { patronId: patron.id, state: 'AWAITING_DECISION' },
+        data: { state: 'REFUSED', decision: 'REFUSE', decidedAt: now, decidedById: caller.staffId, decidedOnBehalfOfLibrary: caller.role === 'DLPB_AGENT' },
+        select: { id: true, libraryId: true },
+      });
+      await revokeSessions(tx, { patronId: patron.id }, now);
+      const library = await tx.library.findUniqueOrThrow({ where: { id: patron.libraryId } });
+      await app.outbox.queue(tx, {
+        template: 'AccessEnded',
+        to: [patron.email],
+        fromName: `Administration ${library.name.toUpperCase()}`,
+        subject: 'Votre accès à NuMos a pris fin',
+        body: createElement(AccessEnded, { firstName: patron.firstName, lastName: patron.lastName, libraryName: library.name, reason }),
+        patronId: patron.id,
+      });
+      await audit(tx, caller, now, {
+        action: 'END_ACCESS',
+        subjectType: 'Patron',
+        subjectId: patron.id,
+        libraryId: patron.libraryId,
+        onBehalf: caller.role === 'DLPB_AGENT',
+        before: { status: row.status, activeUntil: row.active_until },
+        after: { status: 'EXPIRED', activeUntil, closedRequests: closed.length },
+      });
+      await publishInTransaction(
+        tx,
+        closed.map((r) => ({ type: 'DECIDED' as const, occurredAt: now.toISOString(), requestId: r.id, libraryId: r.libraryId })),
+      );
+      await checkLicenceAlert(app, tx, pool.alertLevel);
+      return updated;
+    });
+    return { patron: ended, errors: [] };
+  } catch (error) {
+    if (error instanceof Refusal) return refused(error.error);
+    throw error;
+  }
+}
