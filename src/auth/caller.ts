@@ -29,7 +29,8 @@ export function bearerToken(authorization: string | null): string | undefined {
  * 24 hours of overlap.
  */
 export class ProviderKeys {
-  private readonly cache = new Map<string, { caller: Caller; until: number }>();
+  /** `until` in real time (the cache's freshness), `expiresAt` in application time (a previous key's end). */
+  private readonly cache = new Map<string, { caller: Caller; until: number; expiresAt: Date | null }>();
   /** When this instance last wrote `last_used_at` per provider (real time). */
   private readonly touched = new Map<string, number>();
 
@@ -37,7 +38,7 @@ export class ProviderKeys {
 
   async resolve(prisma: PrismaClient, tokenHash: string, now: Date): Promise<Caller> {
     const cached = this.cache.get(tokenHash);
-    if (cached && cached.until > Date.now()) {
+    if (cached && cached.until > Date.now() && !(cached.expiresAt && cached.expiresAt <= now)) {
       this.touch(prisma, cached.caller, now);
       return cached.caller;
     }
@@ -48,9 +49,9 @@ export class ProviderKeys {
     if (!provider) return VISITOR;
     const caller: Caller = { kind: 'provider', providerId: provider.id, categories: provider.categories };
     // A previous key is remembered no longer than it is valid.
-    const validFor = provider.apiKeyHash === tokenHash ? this.ttlMs : Math.min(this.ttlMs, provider.previousKeyExpiresAt!.getTime() - now.getTime());
+    const expiresAt = provider.apiKeyHash === tokenHash ? null : provider.previousKeyExpiresAt;
     if (this.cache.size > 1_000) this.cache.clear();
-    this.cache.set(tokenHash, { caller, until: Date.now() + validFor });
+    this.cache.set(tokenHash, { caller, until: Date.now() + this.ttlMs, expiresAt });
     this.touch(prisma, caller, now);
     return caller;
   }
