@@ -34,6 +34,10 @@ CREATE TABLE "response_template" (
 -- Hand-written: NULLS NOT DISTINCT, so that the département-wide default (library null) is one row too.
 CREATE UNIQUE INDEX "response_template_decision_library_id_key" ON "response_template"("decision", "library_id") NULLS NOT DISTINCT;
 
+-- Hand-written (Prisma cannot express collations): names sort as a French reader expects
+-- ("Åberg", "Élise" among the A and E, not after Z), in the staff's lists and their indexes.
+ALTER TABLE "patron" ALTER COLUMN "last_name" TYPE TEXT COLLATE "fr-x-icu";
+
 -- CreateIndex
 CREATE INDEX "patron_last_name_id_idx" ON "patron"("last_name", "id");
 
