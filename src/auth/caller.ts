@@ -37,6 +37,9 @@ export class ProviderKeys {
   constructor(private readonly ttlMs = 30_000) {}
 
   async resolve(prisma: PrismaClient, tokenHash: string, now: Date): Promise<Caller> {
+    // One turn of the event loop first: a revocation's notification that has already reached this
+    // instance's LISTEN connection is read before the remembered key is trusted.
+    if (this.cache.size) await new Promise((resolve) => setImmediate(resolve));
     const cached = this.cache.get(tokenHash);
     if (cached && cached.until > Date.now() && !(cached.expiresAt && cached.expiresAt <= now)) {
       this.touch(prisma, cached.caller, now);

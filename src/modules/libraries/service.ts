@@ -33,7 +33,9 @@ export class LibraryDirectory {
     private readonly ttlMs = 30_000,
   ) {}
 
-  private all(): Promise<Library[]> {
+  private async all(): Promise<Library[]> {
+    // One turn of the event loop first: a change's notification already received is applied.
+    if (this.rows) await new Promise((resolve) => setImmediate(resolve));
     // Real time: this is the cache's freshness, not the application's "now".
     if (!this.rows || Date.now() >= this.expiresAt) {
       this.expiresAt = Date.now() + this.ttlMs;
