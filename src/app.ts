@@ -35,7 +35,7 @@ export interface App {
   metrics: Metrics;
   /** Ends live subscriptions with their session, on every instance (src/auth/session-watch.ts). */
   sessions: SessionWatch;
-  /** Providers' API keys remembered briefly (src/auth/caller.ts). */
+  /** Providers' API keys, looked up at each call (src/auth/caller.ts). */
   providerKeys: ProviderKeys;
   /** Persisted (trusted) documents, when configured. */
   documents: DocumentStore | undefined;
@@ -54,7 +54,6 @@ export interface App {
 /** After the event bus was down: what may have been missed is read again. */
 async function resync(app: App): Promise<void> {
   app.libraries.invalidate();
-  app.providerKeys.clear();
   const watched = app.sessions.watched();
   if (!watched.length) return;
   const { rows } = await app.pool
@@ -93,7 +92,6 @@ export async function createApp(options: { config: Config; databaseUrl: string; 
   app.events.onControl((message) => {
     if (message.kind === 'session-ended') app.sessions.ended(message.sessionId);
     else if (message.kind === 'libraries-changed') app.libraries.invalidate();
-    else if (message.kind === 'providers-changed') app.providerKeys.clear();
     else void resync(app);
   });
   if (config.testClock && app.clock instanceof OffsetClock) await syncTestClock(app);

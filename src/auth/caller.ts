@@ -22,57 +22,31 @@ export function bearerToken(authorization: string | null): string | undefined {
 }
 
 /**
- * Providers call many times a second with the same key: a found key is remembered briefly, which
- * spares a query per call. Each instance keeps its own; a rotation or revocation empties it on
- * every instance (a `providers-changed` message on the event bus), so a revoked key is refused
- * from the next request on. The entry also expires on its own, for a key rotated out after its
- * 24 hours of overlap.
+ * Providers' API keys. Each call looks its key up (one indexed read): no per-instance cache, so no
+ * instance can keep accepting a key after its revocation or the end of its rotation's overlap
+ * (SPEC: "no per-instance cache may outlive a revocation"). `lastUsedAt`, a hint for the DLPB's
+ * dashboard, is written at most once a minute per instance.
  */
 export class ProviderKeys {
-  /** `until` in real time (the cache's freshness), `expiresAt` in application time (a previous key's end). */
-  private readonly cache = new Map<string, { caller: Caller; until: number; expiresAt: Date | null }>();
-  /** When this instance last wrote `last_used_at` per provider (real time). */
+  /** When this instance last wrote `last_used_at`, per provider (real time). */
   private readonly touched = new Map<string, number>();
 
-  constructor(private readonly ttlMs = 30_000) {}
-
   async resolve(prisma: PrismaClient, tokenHash: string, now: Date): Promise<Caller> {
-    // One turn of the event loop first: a revocation's notification that has already reached this
-    // instance's LISTEN connection is read before the remembered key is trusted.
-    if (this.cache.size) await new Promise((resolve) => setImmediate(resolve));
-    const cached = this.cache.get(tokenHash);
-    if (cached && cached.until > Date.now() && !(cached.expiresAt && cached.expiresAt <= now)) {
-      this.touch(prisma, cached.caller, now);
-      return cached.caller;
-    }
     const provider = await prisma.resourceProvider.findFirst({
       where: { OR: [{ apiKeyHash: tokenHash }, { previousKeyHash: tokenHash, previousKeyExpiresAt: { gt: now } }], revokedAt: null },
-      select: { id: true, categories: true, apiKeyHash: true, previousKeyExpiresAt: true },
+      select: { id: true, categories: true },
     });
     if (!provider) return VISITOR;
-    const caller: Caller = { kind: 'provider', providerId: provider.id, categories: provider.categories };
-    // A previous key is remembered no longer than it is valid.
-    const expiresAt = provider.apiKeyHash === tokenHash ? null : provider.previousKeyExpiresAt;
-    if (this.cache.size > 1_000) this.cache.clear();
-    this.cache.set(tokenHash, { caller, until: Date.now() + this.ttlMs, expiresAt });
-    this.touch(prisma, caller, now);
-    return caller;
+    this.touch(prisma, provider.id, now);
+    return { kind: 'provider', providerId: provider.id, categories: provider.categories };
   }
 
-  /** Forgets every key: a provider's keys changed somewhere. */
-  clear(): void {
-    this.cache.clear();
-  }
-
-  /** `lastUsedAt` is a hint for the DLPB's dashboard: written at most once a minute per instance. */
-  private touch(prisma: PrismaClient, caller: Caller, now: Date): void {
-    if (caller.kind !== 'provider') return;
-    const last = this.touched.get(caller.providerId) ?? 0;
+  private touch(prisma: PrismaClient, providerId: string, now: Date): void {
+    const last = this.touched.get(providerId) ?? 0;
     if (Date.now() - last < 60_000) return;
-    this.touched.set(caller.providerId, Date.now());
-    prisma.resourceProvider
-      .updateMany({ where: { id: caller.providerId }, data: { lastUsedAt: now } })
-      .catch(() => this.touched.delete(caller.providerId));
+    if (this.touched.size > 1_000) this.touched.clear();
+    this.touched.set(providerId, Date.now());
+    prisma.resourceProvider.updateMany({ where: { id: providerId }, data: { lastUsedAt: now } }).catch(() => this.touched.delete(providerId));
   }
 }
 

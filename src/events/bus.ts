@@ -18,8 +18,6 @@ export const REGISTRATION_TOPIC = 'registration';
 export type ControlMessage =
   | { kind: 'session-ended'; sessionId: string }
   | { kind: 'libraries-changed' }
-  /** A provider's keys were rotated or revoked: forget the keys remembered. */
-  | { kind: 'providers-changed' }
   /** Not sent: raised on this instance when its LISTEN connection is back, as messages may have been missed. */
   | { kind: 'resync' };
 

@@ -4,7 +4,6 @@ import type { App } from '../../app.js';
 import { API_KEY_PREFIX, type Caller } from '../../auth/caller.js';
 import type { ContentCategory, ResourceProvider } from '../../generated/prisma/client.js';
 import type { Tx } from '../../db/prisma.js';
-import { controlInTransaction } from '../../events/bus.js';
 import { Refusal, userError, type UserError } from '../../graphql/errors.js';
 import { idOf } from '../../graphql/ids.js';
 import { hashSecret, newSecret } from '../../lib/secrets.js';
@@ -44,7 +43,7 @@ export const KEY_OVERLAP_HOURS = 24;
 
 type ProviderResult = { provider: ResourceProvider | null; apiKey: string | null; errors: UserError[] };
 
-/** Runs a change of a provider's keys; every instance forgets the keys it remembers once it commits. */
+/** Runs a change of a provider's keys, audited; every instance reads keys from the database, so it holds at once. */
 async function changeKeys(
   app: App,
   caller: Caller,
@@ -64,12 +63,9 @@ async function changeKeys(
       if (provider.revokedAt) throw new Refusal(userError('INVALID_STATE', 'Ce fournisseur est révoqué : ses clés ne peuvent plus changer.', 'providerId'));
       const changed = await change(tx, provider, now);
       await audit(tx, caller, now, { action: changed.action, subjectType: 'ResourceProvider', subjectId: id, after: changed.after });
-      await controlInTransaction(tx, [{ kind: 'providers-changed' }]);
       return changed;
     });
     if (!result) return notFound;
-    // This instance at once, without waiting for its own notification.
-    app.providerKeys.clear();
     return { provider: result.provider, apiKey: result.apiKey, errors: [] };
   } catch (error) {
     if (error instanceof Refusal) return { provider: null, apiKey: null, errors: [error.error] };
