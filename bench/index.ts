@@ -4,12 +4,14 @@ import { credentialsBench } from './credentials.js';
 import { consumeBench } from './consume.js';
 import { jobsBench } from './jobs.js';
 import { observabilityBench } from './observability.js';
+import { patronsBench } from './patrons.js';
 import { pendingQueueBench } from './pending-queue.js';
 import { searchBench } from './search.js';
 
 const benches: Record<string, () => Promise<void>> = {
   credentials: () => credentialsBench(),
   'pending-queue': () => pendingQueueBench(),
+  patrons: () => patronsBench(),
   jobs: () => jobsBench(),
   consume: () => consumeBench(),
   search: () => searchBench(),

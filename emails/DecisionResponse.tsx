@@ -11,6 +11,7 @@ export interface DecisionResponseProps {
 export function DecisionResponse({ preview, html }: DecisionResponseProps) {
   return (
     <Layout preview={preview}>
+      {/* biome-ignore lint/security/noDangerouslySetInnerHtml: the decider's text, sanitised by sanitizeResponse (src/modules/decisions/templates.ts) before it gets here. */}
       <div style={styles.text} dangerouslySetInnerHTML={{ __html: html }} />
     </Layout>
   );

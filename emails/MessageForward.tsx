@@ -25,6 +25,7 @@ export function MessageForward({ recipient, libraryName, senderEmail, senderLogi
       </Text>
       <Text style={{ ...styles.text, fontWeight: 'bold' }}>Objet : {subject}</Text>
       {body.split(/\n{2,}/).map((paragraph, i) => (
+        // biome-ignore lint/suspicious/noArrayIndexKey: a static e-mail body, rendered once; paragraphs have no identity of their own.
         <Text key={i} style={{ ...styles.text, whiteSpace: 'pre-wrap' }}>
           {paragraph}
         </Text>

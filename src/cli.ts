@@ -53,7 +53,7 @@ async function main(args: string[]): Promise<number> {
       return 1;
     }
   }
-  let config;
+  let config: ReturnType<typeof loadConfig>;
   try {
     config = loadConfig();
   } catch (error) {

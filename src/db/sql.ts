@@ -4,7 +4,7 @@ import type pg from 'pg';
 import type { Tx } from './prisma.js';
 
 export interface Sql {
-  query<R extends pg.QueryResultRow = any>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>>;
+  query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>>;
 }
 
 export async function sqlTransaction<T>(pool: pg.Pool, run: (sql: Sql) => Promise<T>): Promise<T> {

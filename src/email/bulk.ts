@@ -28,8 +28,8 @@ export async function queueDeliveries(app: App, sql: Sql, outboxIds: string[]): 
 }
 
 /** The batch body for one recipient; values are HTML-escaped in the HTML part. */
-export function fillMarkers(template: string, values: Record<string, string>, escape: boolean): string {
+export function fillMarkers(template: string, values: Record<string, string>, html: boolean): string {
   let out = template;
-  for (const [marker, value] of Object.entries(values)) out = out.replaceAll(marker, escape ? escapeHtml(value) : value);
+  for (const [marker, value] of Object.entries(values)) out = out.replaceAll(marker, html ? escapeHtml(value) : value);
   return out;
 }

@@ -1,6 +1,6 @@
 // The HTTP server: yoga for GraphQL over HTTP and SSE, and graphql-ws for subscriptions over
 // WebSocket on the same path, both through yoga's envelop (same schema, context, limits).
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import { Server as NetServer } from 'node:net';
 import { GraphQLError, type ExecutionArgs } from 'graphql';
 import type { Context } from '../graphql/context.js';

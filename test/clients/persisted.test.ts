@@ -129,7 +129,10 @@ describe('trusted documents (NUMOS_TRUSTED_DOCUMENTS)', () => {
     const answer = (payload: { query: string; extensions?: Record<string, unknown> }) =>
       new Promise<unknown>((resolve) => {
         const timer = setTimeout(() => resolve('started'), 500);
-        client.subscribe(payload, { next: () => {}, error: (e) => (clearTimeout(timer), resolve(e)), complete: () => {} });
+        client.subscribe(payload, { next: () => {}, error: (e) => {
+            clearTimeout(timer);
+            resolve(e);
+          }, complete: () => {} });
       });
     const hash = hashes.get('RegistrationEvents')!.replace(/^sha256:/, '');
     expect(await answer({ query: '', extensions: { persistedQuery: { version: 1, sha256Hash: hash } } })).toBe('started');

@@ -6,7 +6,7 @@ import { REDACTED } from '../../src/email/delivery.js';
 import type { OutgoingEmail } from '../../src/email/outbox.js';
 import { startTestApp, type TestApp } from '../support/harness.js';
 
-const email = (to: string, token = 'secret-token-' + crypto.randomUUID()): OutgoingEmail => ({
+const email = (to: string, token = `secret-token-${crypto.randomUUID()}`): OutgoingEmail => ({
   template: 'PasswordReset',
   to: [to],
   fromName: 'Administration NILVANGE',
@@ -30,7 +30,7 @@ describe('outbox delivered through Resend', () => {
   afterAll(() => t.close());
 
   it('sends an e-mail queued with a committed change, in French HTML and text, then redacts its link', async () => {
-    const token = 'tok-' + crypto.randomUUID();
+    const token = `tok-${crypto.randomUUID()}`;
     const id = await t.app.prisma.$transaction((tx) => t.app.outbox.queue(tx, email('a@example.org', token)));
     const [sent] = await t.resend!.waitFor(() => t.resend!.to('a@example.org').length === 1).then(() => t.resend!.to('a@example.org'));
     expect(sent!.from).toBe('"Administration NILVANGE" <numos@numos.local>');
@@ -123,7 +123,7 @@ describe('outbox without RESEND_API_KEY (development mailbox)', () => {
   afterAll(() => t.close());
 
   it('keeps the e-mail, link included, and creates no delivery job', async () => {
-    const token = 'dev-' + crypto.randomUUID();
+    const token = `dev-${crypto.randomUUID()}`;
     const id = await t.app.prisma.$transaction((tx) => t.app.outbox.queue(tx, email('dev@example.org', token)));
     const record = await t.app.prisma.emailOutbox.findUniqueOrThrow({ where: { id } });
     expect(record.status).toBe('LOCAL');

@@ -21,7 +21,10 @@ beforeAll(async () => {
   configureLogging({
     json: true,
     level: 'info',
-    destination: new Writable({ write: (chunk, _encoding, done) => (lines.push(JSON.parse(String(chunk))), done()) }),
+    destination: new Writable({ write: (chunk, _encoding, done) => {
+        lines.push(JSON.parse(String(chunk)));
+        done();
+      } }),
   });
   t = await startTestApp({ resend: true, workers: true, env: { NUMOS_THROTTLE: '0' } });
   libraryId = encodeGlobalID('Library', (await seedLibrary(t.app, { code: '5200001', name: 'Nilvange' })).id);

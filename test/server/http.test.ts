@@ -82,7 +82,7 @@ describe('HTTP server', () => {
     const tooManyAliases = await (await post(url, { query: `{ ${aliases} }` })).json();
     expect(tooManyAliases.errors[0].message).toMatch(/aliases/i);
 
-    const nested = 'viewer { '.repeat(15) + '__typename' + ' }'.repeat(15);
+    const nested = `${'viewer { '.repeat(15)}__typename${' }'.repeat(15)}`;
     const tooDeep = await (await post(url, { query: `{ ${nested} }` })).json();
     expect(tooDeep.errors.map((e: { message: string }) => e.message).join('\n')).toMatch(/depth limit of 12/i);
 

@@ -58,7 +58,7 @@ export async function decide(app: App, caller: Caller, input: DecideInput): Prom
   const fail = (error: UserError): DecideResult => ({ request: null, errors: [error] });
   const id = idOf('RegistrationRequest', input.requestId);
   const found = id ? await app.prisma.registrationRequest.findUnique({ where: { id }, select: { libraryId: true, patronId: true } }) : null;
-  if (!found || !found.patronId) return fail(userError('NOT_FOUND', 'Demande introuvable.', 'requestId'));
+  if (!found?.patronId) return fail(userError('NOT_FOUND', 'Demande introuvable.', 'requestId'));
   if (!canSeeLibraryData(caller, found.libraryId)) throw forbidden();
   const written = input.message?.trim() ? input.message : null;
   const onBehalf = caller.role === 'DLPB_AGENT';

@@ -62,7 +62,7 @@ describe('decide', () => {
     expect(email.text).toContain('7 documents de l’espace livres');
     expect(email.text).toContain('15 magazines et 31 quotidiens');
     expect(email.text).toContain(`Identifiant : ${input.login}`);
-    expect(data.decide.request.responseMessage).toContain('<strong>Identifiant : ' + input.login + '</strong>');
+    expect(data.decide.request.responseMessage).toContain(`<strong>Identifiant : ${input.login}</strong>`);
 
     const entry = await t.app.prisma.auditLog.findFirstOrThrow({ where: { action: 'DECIDE', subjectId: uuid } });
     expect(entry).toMatchObject({ actorKind: 'LIBRARY_ADMIN', libraryId: libA.id, onBehalf: false });

@@ -56,7 +56,7 @@ describe('library import (CSV)', () => {
   afterAll(() => t.close());
 
   it('creates, then updates, and is idempotent', async () => {
-    const csv = HEADER + '5212345,Médiathèque de Nilvange,Nilvange,57240,Contact@Nilvange.fr\n5212346,"Bibliothèque, annexe",Metz,57000,bib@metz.fr\n';
+    const csv = `${HEADER}5212345,Médiathèque de Nilvange,Nilvange,57240,Contact@Nilvange.fr\n5212346,"Bibliothèque, annexe",Metz,57000,bib@metz.fr\n`;
     expect(await importLibraries(t.app.prisma, csv)).toEqual({ created: 2, updated: 0, errors: [] });
     expect(await importLibraries(t.app.prisma, csv)).toEqual({ created: 0, updated: 2, errors: [] });
     expect(await t.app.prisma.library.count()).toBe(2);
@@ -99,8 +99,8 @@ describe('library import (CSV)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'numos-csv-'));
     const good = join(dir, 'good.csv');
     const bad = join(dir, 'bad.csv');
-    writeFileSync(good, HEADER + '5277777,Médiathèque CLI,Thionville,57100,cli@thionville.fr\n');
-    writeFileSync(bad, HEADER + '52777,Trop court,Thionville,57100,cli@thionville.fr\n');
+    writeFileSync(good, `${HEADER}5277777,Médiathèque CLI,Thionville,57100,cli@thionville.fr\n`);
+    writeFileSync(bad, `${HEADER}52777,Trop court,Thionville,57100,cli@thionville.fr\n`);
     const env = { ...process.env, DATABASE_URL: t.database.url };
     const ok = spawnSync('npm', ['run', '--silent', 'cli', '--', 'libraries:import', good], { env, encoding: 'utf8' });
     expect(ok.stdout).toContain('1 bibliothèque(s) importée(s) : 1 créée(s), 0 mise(s) à jour.');

@@ -117,7 +117,7 @@ describe('register', () => {
   });
 
   it('never truncates a long password', async () => {
-    const password = 'x'.repeat(150) + 'fin-unique';
+    const password = `${'x'.repeat(150)}fin-unique`;
     const { input } = await registerAndConfirm(t, libraryId, { password, passwordConfirmation: password });
     await expect(login(t, 'PATRON', input.login, 'x'.repeat(150))).rejects.toThrow('INVALID_CREDENTIALS');
     expect(await login(t, 'PATRON', input.login, password)).toMatch(/^nms_/);
