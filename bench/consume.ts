@@ -35,7 +35,12 @@ async function direct(app: App, caller: Caller, patronIds: string[], connections
       while (performance.now() < deadline) {
         const t0 = performance.now();
         const patronId = patronIds[Math.floor(Math.random() * patronIds.length)]!;
-        const result = await consumeQuota(app, caller, { patronId, category: 'NEWSPAPER', resourceId: 'journal', idempotencyKey: `direct-${run}-${counter++}` });
+        const result = await consumeQuota(app, caller, {
+          patronId,
+          category: 'NEWSPAPER',
+          resourceId: 'journal',
+          idempotencyKey: `direct-${run}-${counter++}`,
+        });
         if (result.errors.length && result.errors[0]!.code !== 'QUOTA_EXCEEDED') errors += 1;
         latencies.push(performance.now() - t0);
       }
@@ -47,7 +52,9 @@ async function direct(app: App, caller: Caller, patronIds: string[], connections
 function line(label: string, result: LoadResult) {
   const s = stats(result.latencies);
   const rps = result.requests / result.seconds;
-  console.log(`${label.padEnd(40)} ${rps.toFixed(0).padStart(6)} req/s   p50 ${s.p50.toFixed(1).padStart(6)} ms   p99 ${s.p99.toFixed(1).padStart(6)} ms   errors ${result.errors}`);
+  console.log(
+    `${label.padEnd(40)} ${rps.toFixed(0).padStart(6)} req/s   p50 ${s.p50.toFixed(1).padStart(6)} ms   p99 ${s.p99.toFixed(1).padStart(6)} ms   errors ${result.errors}`,
+  );
   return { rps, p99: s.p99 };
 }
 
@@ -86,7 +93,10 @@ export async function consumeBench(): Promise<void> {
       query: 'mutation($i: ConsumeQuotaInput!) { consumeQuota(input: $i) { granted consumptionId balance { lines { category remaining } } errors { code } } }',
       variables: { i: { patronId: '%PATRON%', category: 'NEWSPAPER', resourceId: 'journal', idempotencyKey: '%KEY%' } },
     });
-    const minimalBody = JSON.stringify({ query: 'mutation($p: ID!, $k: String!) { consume(patronId: $p, key: $k) }', variables: { p: '%PATRON%', k: '%KEY%' } });
+    const minimalBody = JSON.stringify({
+      query: 'mutation($p: ID!, $k: String!) { consume(patronId: $p, key: $k) }',
+      variables: { p: '%PATRON%', k: '%KEY%' },
+    });
 
     console.log(`${PATRONS} ACTIVE patrons; ${SECONDS} s per measure; consumeQuota on NEWSPAPER (limit 31)`);
     // Each measure starts from vacuumed tables: otherwise autovacuum, woken by the previous
@@ -97,12 +107,18 @@ export async function consumeBench(): Promise<void> {
       await settle();
       const base = line(`SQL through pg, ${connections} callers`, await direct(app, caller, patronIds, connections));
       await settle();
-      const yoga = line(`minimal yoga, ${connections} connections`, await runLoad({ url: minimalUrl, headers: { 'content-type': 'application/json' }, body: minimalBody, patronIds, connections, seconds: SECONDS }));
+      const yoga = line(
+        `minimal yoga, ${connections} connections`,
+        await runLoad({ url: minimalUrl, headers: { 'content-type': 'application/json' }, body: minimalBody, patronIds, connections, seconds: SECONDS }),
+      );
       await settle();
-      const full = line(`NuMos consumeQuota, ${connections} connections`, await runLoad({ url, headers, body: consumeBody, patronIds, connections, seconds: SECONDS }));
+      const full = line(
+        `NuMos consumeQuota, ${connections} connections`,
+        await runLoad({ url, headers, body: consumeBody, patronIds, connections, seconds: SECONDS }),
+      );
       console.log(
-        `  ratios: NuMos / minimal yoga ${(100 * full.rps / yoga.rps).toFixed(0)} %, NuMos / pg ${(100 * full.rps / base.rps).toFixed(0)} %, ` +
-          `minimal yoga / pg ${(100 * yoga.rps / base.rps).toFixed(0)} %`,
+        `  ratios: NuMos / minimal yoga ${((100 * full.rps) / yoga.rps).toFixed(0)} %, NuMos / pg ${((100 * full.rps) / base.rps).toFixed(0)} %, ` +
+          `minimal yoga / pg ${((100 * yoga.rps) / base.rps).toFixed(0)} %`,
       );
     }
     const counts = await app.pool.query(`SELECT count(*)::int AS calls, count(*) FILTER (WHERE granted)::int AS granted FROM consumption`);

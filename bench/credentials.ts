@@ -22,9 +22,18 @@ export async function credentialsBench(rounds = 60): Promise<void> {
     const library = await app.prisma.library.create({ data: { code: '5200001', name: 'Bench', email: 'b@example.org', searchText: 'bench' } });
     await app.prisma.patron.create({
       data: {
-        libraryId: library.id, lastName: 'Bench', firstName: 'Known', birthDate: new Date('1990-01-01'), email: 'known@example.org',
-        login: 'known.patron', loginKey: 'known.patron', passwordHash: await hashPassword('le vrai mot de passe'), newsletter: false,
-        identityKey: 'bench|known|1990-01-01', searchText: 'bench known', status: 'ACTIVE',
+        libraryId: library.id,
+        lastName: 'Bench',
+        firstName: 'Known',
+        birthDate: new Date('1990-01-01'),
+        email: 'known@example.org',
+        login: 'known.patron',
+        loginKey: 'known.patron',
+        passwordHash: await hashPassword('le vrai mot de passe'),
+        newsletter: false,
+        identityKey: 'bench|known|1990-01-01',
+        searchText: 'bench known',
+        status: 'ACTIVE',
       },
     });
 

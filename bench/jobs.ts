@@ -11,7 +11,9 @@ import { benchDatabase } from './support.js';
 const ROWS = Number(process.env.BENCH_JOB_ROWS ?? 100_000);
 const AT = new Date('2027-06-15T10:00:00Z');
 // BENCH_JOBS=account.renewal-reminder,… times only those jobs (the others still fill their groups).
-const ONLY = process.env.BENCH_JOBS?.split(',').map((name) => name.trim()).filter(Boolean);
+const ONLY = process.env.BENCH_JOBS?.split(',')
+  .map((name) => name.trim())
+  .filter(Boolean);
 
 async function fill(url: string) {
   const client = new pg.Client({ connectionString: url });
@@ -63,7 +65,13 @@ async function fill(url: string) {
 export async function jobsBench(): Promise<void> {
   const db = await benchDatabase();
   const app = await createApp({
-    config: loadConfig({ DATABASE_URL: db.url, RESEND_API_KEY: 're_bench', RESEND_BASE_URL: 'http://127.0.0.1:9', EMAIL_FROM: 'numos@numos.local', NODE_ENV: 'production' }),
+    config: loadConfig({
+      DATABASE_URL: db.url,
+      RESEND_API_KEY: 're_bench',
+      RESEND_BASE_URL: 'http://127.0.0.1:9',
+      EMAIL_FROM: 'numos@numos.local',
+      NODE_ENV: 'production',
+    }),
     databaseUrl: db.url,
   });
   try {
@@ -82,7 +90,9 @@ export async function jobsBench(): Promise<void> {
           `   (run again: ${second} rows in ${((performance.now() - again) / 1_000).toFixed(2)} s)`,
       );
     }
-    const { rows } = await app.pool.query(`SELECT (SELECT count(*) FROM email_outbox)::int AS emails, (SELECT count(*) FROM pgboss.job WHERE name = 'email.send')::int AS jobs`);
+    const { rows } = await app.pool.query(
+      `SELECT (SELECT count(*) FROM email_outbox)::int AS emails, (SELECT count(*) FROM pgboss.job WHERE name = 'email.send')::int AS jobs`,
+    );
     console.log(`e-mails queued: ${rows[0].emails}, delivery jobs: ${rows[0].jobs}`);
   } finally {
     await app.close();

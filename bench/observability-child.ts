@@ -24,7 +24,14 @@ const body = JSON.stringify({
 const patronIds = (await app.pool.query<{ id: string }>('SELECT id FROM patron')).rows.map((r) => encodeGlobalID('Patron', r.id));
 const headers = { 'content-type': 'application/json', authorization: `Bearer ${process.env.BENCH_API_KEY}` };
 await runLoad({ url, headers, body, patronIds, connections: 8, seconds: 2 }); // warm-up
-const result = await runLoad({ url, headers, body, patronIds, connections: Number(process.env.BENCH_CONNECTIONS ?? 50), seconds: Number(process.env.BENCH_SECONDS ?? 8) });
+const result = await runLoad({
+  url,
+  headers,
+  body,
+  patronIds,
+  connections: Number(process.env.BENCH_CONNECTIONS ?? 50),
+  seconds: Number(process.env.BENCH_SECONDS ?? 8),
+});
 const s = stats(result.latencies);
 writeFileSync(process.env.BENCH_RESULT!, JSON.stringify({ rps: result.requests / result.seconds, p99: s.p99, errors: result.errors }));
 await http.close(1_000);

@@ -66,12 +66,16 @@ export async function observabilityBench(): Promise<void> {
         if (child.error || !existsSync(result)) throw new Error(`mesure ${name} impossible (voir ${join(dir, `${name}-${round}.log`)})`);
         const { rps, p99, errors } = JSON.parse(readFileSync(result, 'utf8')) as { rps: number; p99: number; errors: number };
         results[name]!.push(rps);
-        console.log(`round ${round + 1}, observability ${name.padEnd(3)}  ${rps.toFixed(0).padStart(6)} req/s   p99 ${p99.toFixed(1).padStart(6)} ms   errors ${errors}`);
+        console.log(
+          `round ${round + 1}, observability ${name.padEnd(3)}  ${rps.toFixed(0).padStart(6)} req/s   p99 ${p99.toFixed(1).padStart(6)} ms   errors ${errors}`,
+        );
       }
     }
     const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
     for (const name of Object.keys(variants).filter((n) => n !== 'off')) {
-      console.log(`ratio ${name} / off: ${(mean(results[name]!) / mean(results.off!)).toFixed(2)} (per round: ${results[name]!.map((v, i) => (v / results.off![i]!).toFixed(2)).join(', ')})`);
+      console.log(
+        `ratio ${name} / off: ${(mean(results[name]!) / mean(results.off!)).toFixed(2)} (per round: ${results[name]!.map((v, i) => (v / results.off![i]!).toFixed(2)).join(', ')})`,
+      );
     }
   } finally {
     sink.close();

@@ -27,7 +27,9 @@ export async function patronsBench(): Promise<void> {
     const passwordHash = await hashPassword('mot de passe du banc');
     await app.prisma.staffAccount.create({ data: { login: 'dlpb', displayName: 'DLPB', email: 'd@example.org', role: 'DLPB_AGENT', passwordHash } });
     const library = await app.prisma.library.findUniqueOrThrow({ where: { code: '5200042' } });
-    await app.prisma.staffAccount.create({ data: { login: '5200042', displayName: 'B42', email: 'b@example.org', role: 'LIBRARY_ADMIN', libraryId: library.id, passwordHash } });
+    await app.prisma.staffAccount.create({
+      data: { login: '5200042', displayName: 'B42', email: 'b@example.org', role: 'LIBRARY_ADMIN', libraryId: library.id, passwordHash },
+    });
     const gql = (query: string, variables: object, token?: string) =>
       Promise.resolve(
         app.yoga.fetch('http://bench/graphql', {
@@ -37,7 +39,8 @@ export async function patronsBench(): Promise<void> {
         }),
       ).then((r) => r.json());
     const tokenOf = async (login: string) =>
-      (await gql(`mutation($i: LoginInput!) { login(input: $i) { token } }`, { i: { realm: 'STAFF', login, password: 'mot de passe du banc' } })).data.login.token;
+      (await gql(`mutation($i: LoginInput!) { login(input: $i) { token } }`, { i: { realm: 'STAFF', login, password: 'mot de passe du banc' } })).data.login
+        .token;
     const dlpb = await tokenOf('dlpb');
     const admin = await tokenOf('5200042');
 

@@ -79,9 +79,20 @@ export async function pendingQueueBench(): Promise<void> {
     const filled = await fill(db.url);
     console.log(`${filled.requests} requests (${filled.pending} awaiting a decision) across ${LIBRARIES} libraries, filled in ${filled.seconds.toFixed(0)} s`);
 
-    await app.prisma.staffAccount.create({ data: { login: 'dlpb', displayName: 'DLPB', email: 'd@example.org', role: 'DLPB_AGENT', passwordHash: await hashPassword('mot de passe du banc') } });
+    await app.prisma.staffAccount.create({
+      data: { login: 'dlpb', displayName: 'DLPB', email: 'd@example.org', role: 'DLPB_AGENT', passwordHash: await hashPassword('mot de passe du banc') },
+    });
     const library = await app.prisma.library.findUniqueOrThrow({ where: { code: '5200042' } });
-    await app.prisma.staffAccount.create({ data: { login: '5200042', displayName: 'B42', email: 'b@example.org', role: 'LIBRARY_ADMIN', libraryId: library.id, passwordHash: await hashPassword('mot de passe du banc') } });
+    await app.prisma.staffAccount.create({
+      data: {
+        login: '5200042',
+        displayName: 'B42',
+        email: 'b@example.org',
+        role: 'LIBRARY_ADMIN',
+        libraryId: library.id,
+        passwordHash: await hashPassword('mot de passe du banc'),
+      },
+    });
     const gql = (query: string, variables: object, token?: string) =>
       Promise.resolve(
         app.yoga.fetch('http://bench/graphql', {
@@ -91,7 +102,8 @@ export async function pendingQueueBench(): Promise<void> {
         }),
       ).then((r) => r.json());
     const tokenOf = async (login: string) =>
-      (await gql(`mutation($i: LoginInput!) { login(input: $i) { token } }`, { i: { realm: 'STAFF', login, password: 'mot de passe du banc' } })).data.login.token;
+      (await gql(`mutation($i: LoginInput!) { login(input: $i) { token } }`, { i: { realm: 'STAFF', login, password: 'mot de passe du banc' } })).data.login
+        .token;
     const dlpb = await tokenOf('dlpb');
     const admin = await tokenOf('5200042');
 

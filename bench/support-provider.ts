@@ -5,7 +5,17 @@ import type { Caller } from '../src/auth/caller.js';
 import { createResourceProvider } from '../src/modules/providers/service.js';
 
 export async function createProviderForBench(app: App): Promise<{ caller: Caller; apiKey: string }> {
-  const dlpb: Caller = { kind: 'staff', sessionId: 'bench', expiresAt: new Date(8.64e15), staffId: '00000000-0000-4000-8000-000000000000', role: 'DLPB_AGENT', libraryId: null };
-  const { provider, apiKey } = await createResourceProvider(app, dlpb, { name: 'Banc de charge', categories: ['NEWSPAPER', 'FILM', 'BOOK', 'MAGAZINE', 'UNLIMITED'] });
+  const dlpb: Caller = {
+    kind: 'staff',
+    sessionId: 'bench',
+    expiresAt: new Date(8.64e15),
+    staffId: '00000000-0000-4000-8000-000000000000',
+    role: 'DLPB_AGENT',
+    libraryId: null,
+  };
+  const { provider, apiKey } = await createResourceProvider(app, dlpb, {
+    name: 'Banc de charge',
+    categories: ['NEWSPAPER', 'FILM', 'BOOK', 'MAGAZINE', 'UNLIMITED'],
+  });
   return { caller: { kind: 'provider', providerId: provider!.id, categories: provider!.categories }, apiKey: apiKey! };
 }

@@ -17,13 +17,11 @@ export function AccessEnded({ firstName, lastName, libraryName, reason }: Access
         Bonjour {firstName} {lastName},
       </Text>
       <Text style={styles.text}>
-        La bibliothèque « {libraryName} » a mis fin à votre accès à NuMos, la médiathèque numérique de Moselle, pour
-        la raison suivante :
+        La bibliothèque « {libraryName} » a mis fin à votre accès à NuMos, la médiathèque numérique de Moselle, pour la raison suivante :
       </Text>
       <Text style={{ ...styles.text, fontStyle: 'italic', whiteSpace: 'pre-line' }}>{reason}</Text>
       <Text style={styles.text}>
-        Vous pourrez demander le renouvellement de votre compte depuis votre espace NuMos, ou vous rapprocher d'une
-        bibliothèque du réseau pour vous y inscrire.
+        Vous pourrez demander le renouvellement de votre compte depuis votre espace NuMos, ou vous rapprocher d'une bibliothèque du réseau pour vous y inscrire.
       </Text>
     </Layout>
   );

@@ -18,8 +18,8 @@ export function AccountAlreadyExists({ firstName, lastName, login, resetLink, re
         Bonjour {firstName} {lastName},
       </Text>
       <Text style={styles.text}>
-        Une nouvelle demande d'inscription à NuMos vient d'être faite à vos nom, prénom et date de naissance. Vous
-        avez déjà un compte NuMos : aucun second compte n'a été créé.
+        Une nouvelle demande d'inscription à NuMos vient d'être faite à vos nom, prénom et date de naissance. Vous avez déjà un compte NuMos : aucun second
+        compte n'a été créé.
       </Text>
       <Text style={styles.text}>
         <strong>Identifiant : {login}</strong>
@@ -27,8 +27,7 @@ export function AccountAlreadyExists({ firstName, lastName, login, resetLink, re
       <Text style={styles.text}>Si vous avez oublié votre mot de passe, choisissez-en un nouveau :</Text>
       <ActionLink href={resetLink}>Choisir un nouveau mot de passe</ActionLink>
       <Text style={styles.text}>
-        Ce lien est valable jusqu'au {resetExpiresAt}. Si vous n'êtes pas à l'origine de cette demande, ignorez ce
-        message : votre compte reste inchangé.
+        Ce lien est valable jusqu'au {resetExpiresAt}. Si vous n'êtes pas à l'origine de cette demande, ignorez ce message : votre compte reste inchangé.
       </Text>
     </Layout>
   );

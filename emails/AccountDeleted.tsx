@@ -14,14 +14,10 @@ export function AccountDeleted({ firstName, lastName }: AccountDeletedProps) {
         Bonjour {firstName} {lastName},
       </Text>
       <Text style={styles.text}>
-        Comme vous l'avez demandé, votre compte NuMos a été supprimé, ainsi que toutes les données personnelles qui
-        s'y rattachaient. Ce message est le dernier que vous recevrez de NuMos ; nous ne conservons pas votre
-        adresse.
+        Comme vous l'avez demandé, votre compte NuMos a été supprimé, ainsi que toutes les données personnelles qui s'y rattachaient. Ce message est le dernier
+        que vous recevrez de NuMos ; nous ne conservons pas votre adresse.
       </Text>
-      <Text style={styles.text}>
-        Vous pourrez à tout moment vous inscrire de nouveau auprès d'une bibliothèque du réseau de lecture publique
-        de Moselle.
-      </Text>
+      <Text style={styles.text}>Vous pourrez à tout moment vous inscrire de nouveau auprès d'une bibliothèque du réseau de lecture publique de Moselle.</Text>
     </Layout>
   );
 }

@@ -16,13 +16,12 @@ export function ConfirmEmailChange({ firstName, lastName, link, expiresAt }: Con
         Bonjour {firstName} {lastName},
       </Text>
       <Text style={styles.text}>
-        Vous avez demandé que NuMos vous écrive désormais à cette adresse. Pour confirmer ce changement, suivez le
-        lien ci-dessous.
+        Vous avez demandé que NuMos vous écrive désormais à cette adresse. Pour confirmer ce changement, suivez le lien ci-dessous.
       </Text>
       <ActionLink href={link}>Confirmer ma nouvelle adresse</ActionLink>
       <Text style={styles.text}>
-        Ce lien est valable jusqu'au {expiresAt} et ne peut servir qu'une fois. D'ici là, votre ancienne adresse
-        reste celle de votre compte. Si vous n'êtes pas à l'origine de cette demande, ignorez ce message.
+        Ce lien est valable jusqu'au {expiresAt} et ne peut servir qu'une fois. D'ici là, votre ancienne adresse reste celle de votre compte. Si vous n'êtes pas
+        à l'origine de cette demande, ignorez ce message.
       </Text>
     </Layout>
   );

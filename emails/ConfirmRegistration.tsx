@@ -18,17 +18,16 @@ export function ConfirmRegistration({ firstName, lastName, login, libraryName, l
         Bonjour {firstName} {lastName},
       </Text>
       <Text style={styles.text}>
-        Vous avez demandé l'ouverture d'un compte sur NuMos, la médiathèque numérique de Moselle, auprès de la
-        bibliothèque « {libraryName} ». Pour confirmer votre demande, suivez le lien ci-dessous.
+        Vous avez demandé l'ouverture d'un compte sur NuMos, la médiathèque numérique de Moselle, auprès de la bibliothèque « {libraryName} ». Pour confirmer
+        votre demande, suivez le lien ci-dessous.
       </Text>
       <ActionLink href={link}>Confirmer mon inscription</ActionLink>
       <Text style={styles.text}>
-        Ce lien est valable jusqu'au {expiresAt}. Sans confirmation d'ici là, votre demande sera annulée et il vous
-        faudra en faire une nouvelle.
+        Ce lien est valable jusqu'au {expiresAt}. Sans confirmation d'ici là, votre demande sera annulée et il vous faudra en faire une nouvelle.
       </Text>
       <Text style={styles.text}>
-        Dès la confirmation, les contenus en « Accès libre » vous sont ouverts pendant un mois au plus ; les
-        contenus au « Forfait » le seront quand votre bibliothèque aura validé votre compte.
+        Dès la confirmation, les contenus en « Accès libre » vous sont ouverts pendant un mois au plus ; les contenus au « Forfait » le seront quand votre
+        bibliothèque aura validé votre compte.
       </Text>
       <Text style={styles.text}>
         <strong>Identifiant : {login}</strong>

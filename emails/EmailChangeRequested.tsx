@@ -15,13 +15,10 @@ export function EmailChangeRequested({ firstName, lastName, requestedAt }: Email
         Bonjour {firstName} {lastName},
       </Text>
       <Text style={styles.text}>
-        Le {requestedAt}, un changement de l'adresse e-mail de votre compte NuMos a été demandé. Un lien de
-        confirmation a été envoyé à la nouvelle adresse ; tant qu'il n'est pas suivi, NuMos continue de vous écrire
-        ici.
+        Le {requestedAt}, un changement de l'adresse e-mail de votre compte NuMos a été demandé. Un lien de confirmation a été envoyé à la nouvelle adresse ;
+        tant qu'il n'est pas suivi, NuMos continue de vous écrire ici.
       </Text>
-      <Text style={styles.text}>
-        Si vous n'êtes pas à l'origine de cette demande, changez votre mot de passe et prévenez votre bibliothèque.
-      </Text>
+      <Text style={styles.text}>Si vous n'êtes pas à l'origine de cette demande, changez votre mot de passe et prévenez votre bibliothèque.</Text>
     </Layout>
   );
 }

@@ -36,7 +36,11 @@ export function EscalatedRequests({ audience, requests, more }: EscalatedRequest
           </Text>
         ))}
       </Section>
-      {more > 0 ? <Text style={styles.text}>… et {more} autre{more > 1 ? 's' : ''}, visibles dans l'administration.</Text> : null}
+      {more > 0 ? (
+        <Text style={styles.text}>
+          … et {more} autre{more > 1 ? 's' : ''}, visibles dans l'administration.
+        </Text>
+      ) : null}
     </Layout>
   );
 }

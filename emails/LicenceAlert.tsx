@@ -18,7 +18,7 @@ export function LicenceAlert({ level, used, capacity }: LicenceAlertProps) {
       <Text style={styles.text}>
         {level === 100
           ? "Les bibliothèques ne peuvent plus accepter de nouvelle inscription tant que la capacité n'est pas augmentée."
-          : "À ce rythme, les bibliothèques ne pourront bientôt plus accepter de nouvelle inscription : pensez à augmenter la capacité."}
+          : 'À ce rythme, les bibliothèques ne pourront bientôt plus accepter de nouvelle inscription : pensez à augmenter la capacité.'}
       </Text>
     </Layout>
   );

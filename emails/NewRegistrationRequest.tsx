@@ -43,15 +43,12 @@ export function NewRegistrationRequest(props: NewRegistrationRequestProps) {
         ))}
       </Section>
       <Text style={styles.text}>
-        Avant de valider, vérifiez dans votre logiciel que la personne est adhérente depuis moins d'un an (ou a
-        renouvelé son adhésion depuis moins d'un an) et, au moins, son année de naissance.
+        Avant de valider, vérifiez dans votre logiciel que la personne est adhérente depuis moins d'un an (ou a renouvelé son adhésion depuis moins d'un an) et,
+        au moins, son année de naissance.
       </Text>
       <ActionLink href={props.link}>Traiter la demande</ActionLink>
       {props.escalatesAt ? (
-        <Text style={styles.text}>
-          Sans décision le {props.escalatesAt}, la demande sera signalée à la DLPB, qui pourra la traiter à votre
-          place.
-        </Text>
+        <Text style={styles.text}>Sans décision le {props.escalatesAt}, la demande sera signalée à la DLPB, qui pourra la traiter à votre place.</Text>
       ) : null}
     </Layout>
   );

@@ -12,12 +12,10 @@ export function PasswordChanged({ displayName, changedAt, resetLink }: PasswordC
   return (
     <Layout preview="Votre mot de passe NuMos a été modifié">
       <Text style={styles.text}>Bonjour {displayName},</Text>
+      <Text style={styles.text}>Le mot de passe de votre compte NuMos a été modifié le {changedAt}. Vos autres connexions ont été fermées.</Text>
       <Text style={styles.text}>
-        Le mot de passe de votre compte NuMos a été modifié le {changedAt}. Vos autres connexions ont été fermées.
-      </Text>
-      <Text style={styles.text}>
-        Si vous n'êtes pas à l'origine de ce changement, choisissez sans attendre un nouveau mot de passe avec le
-        lien ci-dessous, puis prévenez votre bibliothèque.
+        Si vous n'êtes pas à l'origine de ce changement, choisissez sans attendre un nouveau mot de passe avec le lien ci-dessous, puis prévenez votre
+        bibliothèque.
       </Text>
       <ActionLink href={resetLink}>Mot de passe oublié</ActionLink>
     </Layout>

@@ -17,13 +17,11 @@ export function PasswordReset({ displayName, login, link, expiresAt, firstPasswo
       <Text style={styles.text}>Bonjour {displayName},</Text>
       {firstPassword ? (
         <Text style={styles.text}>
-          Un compte d'administration NuMos vient d'être créé pour vous. Pour l'utiliser, choisissez votre mot de
-          passe en suivant le lien ci-dessous.
+          Un compte d'administration NuMos vient d'être créé pour vous. Pour l'utiliser, choisissez votre mot de passe en suivant le lien ci-dessous.
         </Text>
       ) : (
         <Text style={styles.text}>
-          Une réinitialisation du mot de passe de votre compte NuMos a été demandée. Pour choisir un nouveau mot de
-          passe, suivez le lien ci-dessous.
+          Une réinitialisation du mot de passe de votre compte NuMos a été demandée. Pour choisir un nouveau mot de passe, suivez le lien ci-dessous.
         </Text>
       )}
       <Text style={styles.text}>
@@ -31,8 +29,8 @@ export function PasswordReset({ displayName, login, link, expiresAt, firstPasswo
       </Text>
       <ActionLink href={link}>Choisir mon mot de passe</ActionLink>
       <Text style={styles.text}>
-        Ce lien est valable jusqu'au {expiresAt} et ne peut servir qu'une fois. Si vous n'êtes pas à l'origine de
-        cette demande, ignorez ce message : votre mot de passe actuel reste valable.
+        Ce lien est valable jusqu'au {expiresAt} et ne peut servir qu'une fois. Si vous n'êtes pas à l'origine de cette demande, ignorez ce message : votre mot
+        de passe actuel reste valable.
       </Text>
     </Layout>
   );

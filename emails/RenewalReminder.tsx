@@ -17,13 +17,9 @@ export function RenewalReminder({ firstName, lastName, activeUntil, link }: Rene
         Bonjour {firstName} {lastName},
       </Text>
       <Text style={styles.text}>Vous vous êtes inscrit à NuMos, la médiathèque numérique de Moselle.</Text>
-      <Text style={styles.text}>
-        Votre abonnement arrive à échéance le {activeUntil} et nous vous invitons à le renouveler.
-      </Text>
+      <Text style={styles.text}>Votre abonnement arrive à échéance le {activeUntil} et nous vous invitons à le renouveler.</Text>
       <ActionLink href={link}>Renouveler mon inscription</ActionLink>
-      <Text style={styles.text}>
-        Nous vous invitons également à vérifier l'adhésion à votre bibliothèque, indispensable pour accéder à NuMos.
-      </Text>
+      <Text style={styles.text}>Nous vous invitons également à vérifier l'adhésion à votre bibliothèque, indispensable pour accéder à NuMos.</Text>
     </Layout>
   );
 }

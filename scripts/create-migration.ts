@@ -24,9 +24,7 @@ try {
   // No committed schema yet: the first migration starts from an empty database.
 }
 
-const sql = await withDatabaseUrl((url) =>
-  prisma(['migrate', 'diff', ...from, '--to-schema-datamodel', 'prisma/schema.prisma', '--script'], url),
-);
+const sql = await withDatabaseUrl((url) => prisma(['migrate', 'diff', ...from, '--to-schema-datamodel', 'prisma/schema.prisma', '--script'], url));
 if (!/\S/.test(sql.replace(/^--.*$/gm, ''))) {
   console.log('Aucune différence : pas de migration à créer.');
   process.exit(0);

@@ -129,9 +129,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (bootstrapSet !== 0 && bootstrapSet !== 3) {
     problems.push(`${bootstrap.join(', ')} vont ensemble : renseignez les trois (manque ${bootstrap.filter((_, i) => !bootstrapValues[i]).join(', ')})`);
   }
-  if (bootstrapSet === 3 && !EMAIL.test(bootstrapValues[2]!)) problems.push(`NUMOS_BOOTSTRAP_DLPB_EMAIL : « ${bootstrapValues[2]} » n'est pas une adresse e-mail`);
+  if (bootstrapSet === 3 && !EMAIL.test(bootstrapValues[2]!))
+    problems.push(`NUMOS_BOOTSTRAP_DLPB_EMAIL : « ${bootstrapValues[2]} » n'est pas une adresse e-mail`);
 
-  const trustedProxies = (read.text('TRUSTED_PROXIES') ?? '127.0.0.1/8,::1').split(',').map((s) => s.trim()).filter(Boolean);
+  const trustedProxies = (read.text('TRUSTED_PROXIES') ?? '127.0.0.1/8,::1')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const entry of trustedProxies) {
     const [address = '', prefix] = entry.split('/');
     const version = isIP(address);
@@ -151,7 +155,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!['json', 'pretty'].includes(logFormat)) problems.push(`LOG_FORMAT : « ${logFormat} » inconnu (attendu : json, pretty)`);
 
   const documentsFile = read.text('NUMOS_TRUSTED_DOCUMENTS') ?? read.text('NUMOS_PERSISTED_DOCUMENTS');
-  const exempt = (read.text('NUMOS_TRUSTED_DOCUMENTS_EXEMPT') ?? 'provider').split(',').map((s) => s.trim()).filter(Boolean);
+  const exempt = (read.text('NUMOS_TRUSTED_DOCUMENTS_EXEMPT') ?? 'provider')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const unknownExempt = exempt.filter((kind) => !(EXEMPT_CALLERS as string[]).includes(kind));
   if (unknownExempt.length) problems.push(`NUMOS_TRUSTED_DOCUMENTS_EXEMPT : ${unknownExempt.join(', ')} inconnu(s) (attendu : ${EXEMPT_CALLERS.join(', ')})`);
   if (documentsFile && !existsSync(documentsFile)) problems.push(`manifeste de documents introuvable : ${documentsFile}`);

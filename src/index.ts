@@ -38,10 +38,13 @@ async function shutdown(reason: string, exitCode: number): Promise<never> {
   stopping = true;
   log.info(`${reason} : arrêt en cours…`);
   // Whatever hangs, the process ends: the grace, then a little for the database to stop.
-  setTimeout(() => {
-    log.error('arrêt forcé : délai dépassé');
-    process.exit(1);
-  }, (config.shutdownGraceSeconds + 15) * 1_000).unref();
+  setTimeout(
+    () => {
+      log.error('arrêt forcé : délai dépassé');
+      process.exit(1);
+    },
+    (config.shutdownGraceSeconds + 15) * 1_000,
+  ).unref();
   await http?.close(config.shutdownGraceSeconds * 1_000);
   metrics?.close();
   await app?.close();
@@ -92,7 +95,9 @@ try {
   const code = (error as { code?: string }).code;
   if (code === 'EADDRINUSE' || code === 'EACCES') {
     const port = (error as { port?: number }).port;
-    log.error(`le port ${port} est ${code === 'EADDRINUSE' ? 'déjà utilisé' : 'interdit'} : arrêtez l'autre programme ou choisissez un autre port (PORT, METRICS_PORT).`);
+    log.error(
+      `le port ${port} est ${code === 'EADDRINUSE' ? 'déjà utilisé' : 'interdit'} : arrêtez l'autre programme ou choisissez un autre port (PORT, METRICS_PORT).`,
+    );
   } else if (error instanceof DataDirectoryInUse) {
     log.error(error.message);
   } else {

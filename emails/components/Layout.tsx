@@ -33,8 +33,7 @@ export function Layout({ preview, children }: { preview: string; children: React
           <Hr />
           <Section>
             <Text style={styles.footer}>
-              NuMos, une initiative du{' '}
-              <Link href="https://www.moselle.fr">Département de la Moselle</Link>
+              NuMos, une initiative du <Link href="https://www.moselle.fr">Département de la Moselle</Link>
             </Text>
           </Section>
         </Container>

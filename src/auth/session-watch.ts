@@ -60,11 +60,7 @@ export class SessionWatch {
 }
 
 /** The stream of a subscription until its session ends: then it completes, as its client sees. */
-export function whileSessionLives<T>(
-  watch: SessionWatch,
-  session: { sessionId: string; expiresAt: Date },
-  source: AsyncIterable<T>,
-): AsyncIterable<T> {
+export function whileSessionLives<T>(watch: SessionWatch, session: { sessionId: string; expiresAt: Date }, source: AsyncIterable<T>): AsyncIterable<T> {
   return new Repeater<T>(async (push, stop) => {
     const unwatch = watch.watch(session.sessionId, session.expiresAt, () => stop());
     const iterator = source[Symbol.asyncIterator]();

@@ -19,9 +19,7 @@ export function canSeeLibraryData(caller: Caller, libraryId: string): boolean {
 
 export function canSeePatron({ caller, granted }: Viewing, patron: { id: string; libraryId: string }): boolean {
   return (
-    granted.has(grantKey('patron', patron.id)) ||
-    (caller.kind === 'patron' && caller.patronId === patron.id) ||
-    canSeeLibraryData(caller, patron.libraryId)
+    granted.has(grantKey('patron', patron.id)) || (caller.kind === 'patron' && caller.patronId === patron.id) || canSeeLibraryData(caller, patron.libraryId)
   );
 }
 

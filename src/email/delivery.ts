@@ -30,9 +30,7 @@ export interface Deliverer {
 export function createDeliverer(deps: { prisma: PrismaClient; boss: PgBoss; config: Config; clock: Clock; metrics: Metrics }): Deliverer {
   const { prisma, config, clock, metrics } = deps;
   // Without an API key every e-mail stays in the development mailbox and no delivery job exists.
-  const resend = config.resendApiKey
-    ? new Resend(config.resendApiKey, config.resendBaseUrl ? { baseUrl: config.resendBaseUrl } : undefined)
-    : undefined;
+  const resend = config.resendApiKey ? new Resend(config.resendApiKey, config.resendBaseUrl ? { baseUrl: config.resendBaseUrl } : undefined) : undefined;
 
   // A bulk job's e-mails share one body, which never changes: read it once, not once per e-mail.
   let lastBatch: EmailBatch | undefined;

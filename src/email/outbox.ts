@@ -50,9 +50,7 @@ export async function renderEmail(body: ReactElement): Promise<{ html: string; t
 }
 
 export class Outbox {
-  constructor(
-    private readonly deps: { boss: PgBoss; config: Config; clock: Clock; metrics: Metrics },
-  ) {}
+  constructor(private readonly deps: { boss: PgBoss; config: Config; clock: Clock; metrics: Metrics }) {}
 
   async queue(tx: Tx, email: OutgoingEmail): Promise<string> {
     const { html, text } = await renderEmail(email.body);

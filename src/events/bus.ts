@@ -160,10 +160,13 @@ class PgEventTarget extends EventTarget {
     if (this.closed || this.retry) return;
     const delay = Math.min(RECONNECT_MAX_MS, RECONNECT_FIRST_MS * 2 ** this.failures++);
     // Jittered, so that instances restarted together do not knock together.
-    this.retry = setTimeout(() => {
-      this.retry = undefined;
-      this.listen().catch(() => undefined);
-    }, delay * (0.5 + Math.random() / 2)).unref();
+    this.retry = setTimeout(
+      () => {
+        this.retry = undefined;
+        this.listen().catch(() => undefined);
+      },
+      delay * (0.5 + Math.random() / 2),
+    ).unref();
   }
 
   override addEventListener(...args: Parameters<EventTarget['addEventListener']>): void {

@@ -41,8 +41,7 @@ export const builder = new SchemaBuilder<{
       provider: caller.kind === 'provider',
     }),
     // The contract's two top-level codes: no credentials at all, or credentials without the right.
-    unauthorizedError: (_parent, { caller }) =>
-      caller.kind === 'visitor' ? unauthenticated() : forbidden(),
+    unauthorizedError: (_parent, { caller }) => (caller.kind === 'visitor' ? unauthenticated() : forbidden()),
   },
   prisma: {
     client: (ctx) => ctx.prisma,
@@ -76,7 +75,7 @@ export const builder = new SchemaBuilder<{
     },
     nodesQueryOptions: false,
     nodeTypeOptions: { description: 'An object that can be fetched again by its global ID (`node(id:)`).' },
-    idFieldOptions: { description: 'Global ID: opaque, stable, the key of clients\' caches.' },
+    idFieldOptions: { description: "Global ID: opaque, stable, the key of clients' caches." },
     pageInfoTypeOptions: { description: 'Where a page stands in the whole list (Relay cursor connections).' },
     hasNextPageFieldOptions: { description: 'More items follow: ask again with `after: endCursor`.' },
     hasPreviousPageFieldOptions: { description: 'Items come before this page (when paging backwards with `before`).' },
@@ -112,4 +111,6 @@ builder.addScalarType('LocalDate', LocalDateScalar);
 builder.addScalarType('EmailAddress', EmailAddressScalar);
 
 builder.queryType({ description: 'Reading. Visitors may list libraries and read the quota policy; everything else needs a session or an API key.' });
-builder.mutationType({ description: "Changes. Business refusals come back in each payload's `errors`; missing rights as a top-level UNAUTHENTICATED or FORBIDDEN." });
+builder.mutationType({
+  description: "Changes. Business refusals come back in each payload's `errors`; missing rights as a top-level UNAUTHENTICATED or FORBIDDEN.",
+});

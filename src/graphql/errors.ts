@@ -47,7 +47,7 @@ export interface UserError {
 export const userError = (code: ErrorCode, message: string, field?: string): UserError => ({ code, message, field });
 
 export const ErrorCodeEnum = builder.enumType('ErrorCode', {
-  description: "What went wrong with a mutation, for the program; `message` says it to the person.",
+  description: 'What went wrong with a mutation, for the program; `message` says it to the person.',
   values: Object.fromEntries(Object.entries(ERRORS).map(([code, description]) => [code, { description }])) as Record<ErrorCode, { description: string }>,
 });
 

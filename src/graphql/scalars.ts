@@ -30,7 +30,10 @@ function french(scalar: GraphQLScalarType, message: string, check?: (value: unkn
   });
 }
 
-export const DateTimeScalar = french(DateTimeResolver, 'Date et heure invalides : attendu un instant ISO 8601 avec son fuseau, par exemple 2026-11-28T10:00:00Z.');
+export const DateTimeScalar = french(
+  DateTimeResolver,
+  'Date et heure invalides : attendu un instant ISO 8601 avec son fuseau, par exemple 2026-11-28T10:00:00Z.',
+);
 export const LocalDateScalar = french(LocalDateResolver, 'Date invalide : attendu une date qui existe, au format AAAA-MM-JJ.');
 export const EmailAddressScalar = french(EmailAddressResolver, 'Adresse e-mail invalide.', (value) => {
   if (typeof value === 'string' && (value.length > EMAIL_MAX || value.split('@')[0]!.length > EMAIL_LOCAL_MAX)) {

@@ -5,13 +5,7 @@
 // (an expiry) is there for the next (the purge).
 import type { App } from '../app.js';
 import { escalateOverdueRequests, expireTemporaryAccounts } from '../modules/decisions/jobs.js';
-import {
-  expireAccounts,
-  lapseUnconfirmedRequests,
-  pruneOutbox,
-  purgePersonalData,
-  sendRenewalReminders,
-} from '../modules/lifecycle/jobs.js';
+import { expireAccounts, lapseUnconfirmedRequests, pruneOutbox, purgePersonalData, sendRenewalReminders } from '../modules/lifecycle/jobs.js';
 import { rollUpFinishedMonth } from '../modules/stats/service.js';
 
 export interface ScheduledJob {

@@ -25,7 +25,9 @@ export interface RequestScope {
 export const requestScope = new AsyncLocalStorage<RequestScope>();
 
 function build(options: LoggingOptions): Logger {
-  const destination = options.destination ?? (options.json ? pino.destination({ sync: false }) : pretty({ sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service' }));
+  const destination =
+    options.destination ??
+    (options.json ? pino.destination({ sync: false }) : pretty({ sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service' }));
   return pino(
     {
       level: options.level,

@@ -32,5 +32,4 @@ export function escapeLike(term: string): string {
 export const normalizeLogin = (login: string) => login.trim().toLowerCase();
 
 /** Text put into HTML: a name is text, never markup. */
-export const escapeHtml = (value: string) =>
-  value.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+export const escapeHtml = (value: string) => value.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);

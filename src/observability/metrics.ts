@@ -36,10 +36,25 @@ export function createMetrics(): Metrics {
   collectDefaultMetrics({ register: registry });
   return {
     registry,
-    consumptions: new Counter({ name: 'numos_quota_consumptions_total', help: 'consumeQuota calls, by category and outcome (granted or the refusal code).', labelNames: ['category', 'outcome'], registers: [registry] }),
-    registrations: new Counter({ name: 'numos_registration_steps_total', help: 'Steps of registration requests: registered, confirmed, accepted, refused, escalated, lapsed, renewal_requested.', labelNames: ['step'], registers: [registry] }),
+    consumptions: new Counter({
+      name: 'numos_quota_consumptions_total',
+      help: 'consumeQuota calls, by category and outcome (granted or the refusal code).',
+      labelNames: ['category', 'outcome'],
+      registers: [registry],
+    }),
+    registrations: new Counter({
+      name: 'numos_registration_steps_total',
+      help: 'Steps of registration requests: registered, confirmed, accepted, refused, escalated, lapsed, renewal_requested.',
+      labelNames: ['step'],
+      registers: [registry],
+    }),
     emails: new Counter({ name: 'numos_emails_total', help: 'E-mails queued, sent, retried and failed.', labelNames: ['outcome'], registers: [registry] }),
-    jobRuns: new Counter({ name: 'numos_job_runs_total', help: 'Runs of scheduled jobs, by job and outcome (ok, failed).', labelNames: ['job', 'outcome'], registers: [registry] }),
+    jobRuns: new Counter({
+      name: 'numos_job_runs_total',
+      help: 'Runs of scheduled jobs, by job and outcome (ok, failed).',
+      labelNames: ['job', 'outcome'],
+      registers: [registry],
+    }),
     jobDuration: new Histogram({
       name: 'numos_job_duration_seconds',
       help: 'Duration of scheduled job runs.',

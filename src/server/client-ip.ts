@@ -23,7 +23,10 @@ function isTrusted(list: BlockList, address: string): boolean {
 export function clientIp(list: BlockList, socketAddress: string | undefined, forwardedFor: string | null): string {
   let address = bare(socketAddress ?? 'unknown');
   if (!forwardedFor || address === 'unknown' || !isTrusted(list, address)) return address;
-  const hops = forwardedFor.split(',').map((h) => bare(h.trim())).filter(Boolean);
+  const hops = forwardedFor
+    .split(',')
+    .map((h) => bare(h.trim()))
+    .filter(Boolean);
   while (hops.length) {
     address = hops.pop()!;
     if (!isTrusted(list, address)) break;

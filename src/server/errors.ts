@@ -41,7 +41,13 @@ const SUGGESTION = / ?Did you mean [^?]*\?/g;
 /** `at "input.limits[0].category"` → `limits.0.category`: the field at fault, as payloads name it. */
 function fieldOf(variable: string, at: string | undefined): string {
   if (!at) return variable;
-  return at.replace(/\[(\d+)\]/g, '.$1').split('.').slice(1).join('.') || variable;
+  return (
+    at
+      .replace(/\[(\d+)\]/g, '.$1')
+      .split('.')
+      .slice(1)
+      .join('.') || variable
+  );
 }
 
 /** The code (and field) of a top-level error, from what raised it, when it has none or too vague a one. */

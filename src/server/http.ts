@@ -75,7 +75,9 @@ export function createHttpServer(app: App): HttpServer {
         try {
           const contextValue = (await contextFactory()) as Context;
           // A document by its id, or as sent if the caller may send any (persisted documents).
-          const source = app.documents ? app.documents.documentFor({ query: payload.query, extensions: payload.extensions ?? undefined }, contextValue.caller) : { query: payload.query };
+          const source = app.documents
+            ? app.documents.documentFor({ query: payload.query, extensions: payload.extensions ?? undefined }, contextValue.caller)
+            : { query: payload.query };
           if ('error' in source) return [new GraphQLError(source.error.message, { extensions: source.error.extensions })];
           const document = parse(source.query);
           const errors = validate(schema, document);

@@ -11,8 +11,7 @@ async function send(app: App, response: ServerResponse): Promise<void> {
   response.end(body);
 }
 
-const sameSecret = (given: string, expected: string) =>
-  given.length === expected.length && timingSafeEqual(Buffer.from(given), Buffer.from(expected));
+const sameSecret = (given: string, expected: string) => given.length === expected.length && timingSafeEqual(Buffer.from(given), Buffer.from(expected));
 
 /** Answers /metrics on the API's port if it is served there; false when the request is not for it. */
 export function serveMetrics(app: App, request: IncomingMessage, response: ServerResponse): boolean {

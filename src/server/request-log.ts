@@ -34,7 +34,8 @@ export const noteOperation: Plugin<{ req?: IncomingMessage }> = {
   onExecute({ args }) {
     const request = args.contextValue.req;
     const operation = getOperationAST(args.document, args.operationName);
-    if (request) facts.set(request, { ...facts.get(request), operation: operation?.name?.value ?? args.operationName ?? undefined, operationType: operation?.operation });
+    if (request)
+      facts.set(request, { ...facts.get(request), operation: operation?.name?.value ?? args.operationName ?? undefined, operationType: operation?.operation });
   },
   onSubscribe({ args }) {
     const request = args.contextValue.req;

@@ -94,9 +94,11 @@ async function readiness(app: App, Response: typeof globalThis.Response): Promis
 
 /** Validation errors do not pass through maskError: they are refined (code, field, message) here. */
 const refineValidationErrors = (production: boolean): Plugin => ({
-  onValidate: () => ({ result, setResult }) => {
-    if (result.length) setResult(result.map((error) => refineError(error, production)));
-  },
+  onValidate:
+    () =>
+    ({ result, setResult }) => {
+      if (result.length) setResult(result.map((error) => refineError(error, production)));
+    },
 });
 
 export function createYogaServer(app: App): Yoga {
@@ -152,14 +154,14 @@ export function createYogaServer(app: App): Yoga {
     context: async ({ request, req }) => {
       if (app.config.testClock) await syncTestClock(app);
       return {
-      app,
-      prisma: app.prisma,
-      caller: await resolveCaller(app.prisma, app.providerKeys, bearerToken(request.headers.get('authorization')), app.clock.now()).then((caller) => {
-        noteCaller(req, caller);
-        return caller;
-      }),
-      clientIp: clientIp(proxies, req?.socket.remoteAddress, request.headers.get('x-forwarded-for')),
-      granted: new Set<string>(),
+        app,
+        prisma: app.prisma,
+        caller: await resolveCaller(app.prisma, app.providerKeys, bearerToken(request.headers.get('authorization')), app.clock.now()).then((caller) => {
+          noteCaller(req, caller);
+          return caller;
+        }),
+        clientIp: clientIp(proxies, req?.socket.remoteAddress, request.headers.get('x-forwarded-for')),
+        granted: new Set<string>(),
       };
     },
   });

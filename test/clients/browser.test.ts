@@ -33,7 +33,15 @@ beforeAll(async () => {
   origin = `http://127.0.0.1:${(http.server.address() as AddressInfo).port}`;
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 }, 60_000);
 
@@ -97,7 +105,15 @@ describe('GraphiQL', () => {
     await new Promise((r) => setTimeout(r, 500));
     await registerAndConfirm(t, libraryId, { lastName: 'Navigateur' });
     const received = () => page.evaluate(() => (window as unknown as { received: { sse: any[]; ws: any[] } }).received);
-    await expect.poll(async () => { const r = await received(); return r.sse.length + r.ws.length; }, { timeout: 10_000 }).toBe(2);
+    await expect
+      .poll(
+        async () => {
+          const r = await received();
+          return r.sse.length + r.ws.length;
+        },
+        { timeout: 10_000 },
+      )
+      .toBe(2);
     for (const events of Object.values(await received())) {
       expect(events[0].data.registrationEvents).toEqual({ type: 'CONFIRMED', patron: { lastName: 'Navigateur' } });
     }

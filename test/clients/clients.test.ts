@@ -30,7 +30,10 @@ beforeAll(async () => {
   url = `http://127.0.0.1:${(http.server.address() as AddressInfo).port}/graphql`;
   const library = await seedLibrary(t.app, { code: '5212345', name: 'Médiathèque de Nilvange', town: 'Nilvange' });
   libraryId = encodeGlobalID('Library', library.id);
-  staffId = encodeGlobalID('StaffAccount', (await seedStaff(t.app, { login: '5212345', password: 'mot de passe A', role: 'LIBRARY_ADMIN', libraryId: library.id })).id);
+  staffId = encodeGlobalID(
+    'StaffAccount',
+    (await seedStaff(t.app, { login: '5212345', password: 'mot de passe A', role: 'LIBRARY_ADMIN', libraryId: library.id })).id,
+  );
   const { input } = await registerAndConfirm(t, libraryId, { firstName: 'Inès' });
   patron = { login: input.login, password: input.password, firstName: 'Inès' };
   // Relay's artifacts, as `relay-compiler` writes them from the operations of the front end.
@@ -58,7 +61,10 @@ describe('Apollo Client (HttpLink, InMemoryCache, default error policy)', () => 
     new ApolloClient({ link: new HttpLink({ uri: url, headers: token ? { authorization: `Bearer ${token}` } : {} }), cache: new InMemoryCache() });
 
   it('logs a patron in and reads the viewer in the same answer', async () => {
-    const { data } = await apollo().mutate<any>({ mutation: gql(LOGIN), variables: { input: { realm: 'PATRON', login: patron.login, password: patron.password } } });
+    const { data } = await apollo().mutate<any>({
+      mutation: gql(LOGIN),
+      variables: { input: { realm: 'PATRON', login: patron.login, password: patron.password } },
+    });
     expect(data.login.errors).toEqual([]);
     expect(data.login.token).toMatch(/^nms_/);
     expect(data.login.viewer).toMatchObject({ __typename: 'Patron', firstName: patron.firstName, account: { status: 'TEMPORARY' } });
@@ -77,7 +83,12 @@ describe('Apollo Client (HttpLink, InMemoryCache, default error policy)', () => 
   it('refuses a staff account to a visitor and to a patron', async () => {
     const query = gql(`query($id: ID!) { node(id: $id) { ... on StaffAccount { login email displayName } } }`);
     for (const token of [undefined, await login(t, 'PATRON', patron.login, patron.password)]) {
-      const error = await apollo(token).query({ query, variables: { id: staffId } }).then(() => null, (e) => e);
+      const error = await apollo(token)
+        .query({ query, variables: { id: staffId } })
+        .then(
+          () => null,
+          (e) => e,
+        );
       expect(CombinedGraphQLErrors.is(error)).toBe(true);
       expect(['UNAUTHENTICATED', 'FORBIDDEN']).toContain((error as CombinedGraphQLErrors).errors[0]!.extensions!.code);
     }
@@ -119,7 +130,9 @@ describe('graphql-request (throws on any error)', () => {
   });
 
   it('answers null for an ID of nothing, and a coded error for one that is not an ID', async () => {
-    const gone = await client.request<any>(`query($id: ID!) { node(id: $id) { id } }`, { id: encodeGlobalID('Patron', '00000000-0000-4000-8000-000000000000') });
+    const gone = await client.request<any>(`query($id: ID!) { node(id: $id) { id } }`, {
+      id: encodeGlobalID('Patron', '00000000-0000-4000-8000-000000000000'),
+    });
     expect(gone.node).toBeNull();
     expect((await client.request<any>(`query($id: ID!) { node(id: $id) { id } }`, { id: encodeGlobalID('Nothing', 'x') })).node).toBeNull();
     const malformed = await client.request(`query($id: ID!) { node(id: $id) { id } }`, { id: 'pas un identifiant' }).catch((e) => e);
@@ -130,8 +143,20 @@ describe('graphql-request (throws on any error)', () => {
   it.each([
     ['too many aliases', `{ ${Array.from({ length: 20 }, (_, i) => `a${i}: libraries { code }`).join(' ')} }`, {}, 'QUERY_TOO_COMPLEX', undefined],
     ['too deep', `{ viewer { ... on Patron { ${'requests { patron { '.repeat(7)} id ${'} } '.repeat(7)} } } }`, {}, 'QUERY_TOO_COMPLEX', undefined],
-    ['an invalid e-mail in an input', `mutation($i: ResendConfirmationInput!) { resendConfirmation(input: $i) { ok } }`, { i: { email: 'pas-un-email' } }, 'BAD_USER_INPUT', 'email'],
-    ['an unknown enum value', `mutation($i: LoginInput!) { login(input: $i) { token } }`, { i: { realm: 'STAF', login: 'a', password: 'b' } }, 'BAD_USER_INPUT', 'realm'],
+    [
+      'an invalid e-mail in an input',
+      `mutation($i: ResendConfirmationInput!) { resendConfirmation(input: $i) { ok } }`,
+      { i: { email: 'pas-un-email' } },
+      'BAD_USER_INPUT',
+      'email',
+    ],
+    [
+      'an unknown enum value',
+      `mutation($i: LoginInput!) { login(input: $i) { token } }`,
+      { i: { realm: 'STAF', login: 'a', password: 'b' } },
+      'BAD_USER_INPUT',
+      'realm',
+    ],
     ['an unknown field', `{ libraries { cod } }`, {}, 'GRAPHQL_VALIDATION_FAILED', undefined],
   ])('gives a stable code to %s', async (_label, query, variables, code, field) => {
     const error = (await client.request(query, variables).catch((e) => e)) as ClientError;
@@ -186,7 +211,12 @@ describe('Relay (relay-runtime with relay-compiler artifacts)', () => {
     const mutation = await artifact('operationsLoginMutation');
     const env = environment();
     const response = await new Promise<any>((resolve, reject) =>
-      commitMutation(env, { mutation, variables: { input: { realm: 'PATRON', login: patron.login, password: patron.password } }, onCompleted: resolve, onError: reject }),
+      commitMutation(env, {
+        mutation,
+        variables: { input: { realm: 'PATRON', login: patron.login, password: patron.password } },
+        onCompleted: resolve,
+        onError: reject,
+      }),
     );
     expect(response.login.viewer.firstName).toBe(patron.firstName);
     expect(env.getStore().getSource().get(response.login.viewer.id)).toMatchObject({ firstName: patron.firstName });

@@ -57,10 +57,14 @@ beforeAll(async () => {
   const created = await post({ query: 'mutation { createResourceProvider(input: { name: "Presse", categories: [NEWSPAPER] }) { apiKey } }' }, staff);
   expect(created.body.errors?.[0]?.extensions?.code).toBe('PERSISTED_QUERY_ONLY');
   const dlpb = await t.app.prisma.staffAccount.findFirstOrThrow();
-  const made = await createResourceProvider(t.app, { kind: 'staff', sessionId: 'test', expiresAt: new Date(8.64e15), staffId: dlpb.id, role: 'DLPB_AGENT', libraryId: null }, {
-    name: 'Presse',
-    categories: ['NEWSPAPER'],
-  });
+  const made = await createResourceProvider(
+    t.app,
+    { kind: 'staff', sessionId: 'test', expiresAt: new Date(8.64e15), staffId: dlpb.id, role: 'DLPB_AGENT', libraryId: null },
+    {
+      name: 'Presse',
+      categories: ['NEWSPAPER'],
+    },
+  );
   provider = made.apiKey!;
 }, 120_000);
 
@@ -86,7 +90,14 @@ describe('trusted documents (NUMOS_TRUSTED_DOCUMENTS)', () => {
         expect: (d) => expect(d.decide.errors[0].code).toBe('NOT_FOUND'),
       },
       ConsumeQuota: {
-        variables: { input: { patronId: encodeGlobalID('Patron', '00000000-0000-4000-8000-000000000000'), category: 'NEWSPAPER', resourceId: 'journal', idempotencyKey: 'k1' } },
+        variables: {
+          input: {
+            patronId: encodeGlobalID('Patron', '00000000-0000-4000-8000-000000000000'),
+            category: 'NEWSPAPER',
+            resourceId: 'journal',
+            idempotencyKey: 'k1',
+          },
+        },
         token: () => provider,
         expect: (d) => expect(d.consumeQuota.errors[0].code).toBe('NOT_FOUND'),
       },
@@ -97,7 +108,8 @@ describe('trusted documents (NUMOS_TRUSTED_DOCUMENTS)', () => {
       const hash = hashes.get(name);
       expect(hash, name).toBeDefined();
       const { body } = await post({ documentId: hash, variables: sample.variables }, sample.token?.());
-      if (name === 'QuotaBalance') expect(body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN'); // ran: nobody's balance
+      if (name === 'QuotaBalance')
+        expect(body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN'); // ran: nobody's balance
       else {
         expect(body.errors, name).toBeUndefined();
         sample.expect(body.data);
@@ -120,7 +132,13 @@ describe('trusted documents (NUMOS_TRUSTED_DOCUMENTS)', () => {
     const visitor = await post({ query: '{ libraries { code } }' });
     expect(visitor.status).toBe(400);
     expect(visitor.body.errors?.[0]?.extensions?.code).toBe('PERSISTED_QUERY_ONLY');
-    const providerCall = await post({ query: `query($id: ID!) { quotaBalance(patronId: $id) { period } }`, variables: { id: encodeGlobalID('Patron', '00000000-0000-4000-8000-000000000000') } }, provider);
+    const providerCall = await post(
+      {
+        query: `query($id: ID!) { quotaBalance(patronId: $id) { period } }`,
+        variables: { id: encodeGlobalID('Patron', '00000000-0000-4000-8000-000000000000') },
+      },
+      provider,
+    );
     expect(providerCall.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN'); // it ran
   });
 
@@ -129,10 +147,14 @@ describe('trusted documents (NUMOS_TRUSTED_DOCUMENTS)', () => {
     const answer = (payload: { query: string; extensions?: Record<string, unknown> }) =>
       new Promise<unknown>((resolve) => {
         const timer = setTimeout(() => resolve('started'), 500);
-        client.subscribe(payload, { next: () => {}, error: (e) => {
+        client.subscribe(payload, {
+          next: () => {},
+          error: (e) => {
             clearTimeout(timer);
             resolve(e);
-          }, complete: () => {} });
+          },
+          complete: () => {},
+        });
       });
     const hash = hashes.get('RegistrationEvents')!.replace(/^sha256:/, '');
     expect(await answer({ query: '', extensions: { persistedQuery: { version: 1, sha256Hash: hash } } })).toBe('started');

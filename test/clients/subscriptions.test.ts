@@ -221,9 +221,11 @@ describe('events of erased people', () => {
     const input = registerInput(libraryId, { lastName: 'Oubli' });
     expect((await one.t.gql(REGISTER, { input })).data.register.ok).toBe(true);
     await lapseUnconfirmedRequests(one.t.app, new Date(one.t.clock.now().getTime() + 16 * 86_400_000));
-    const event = (await safe.seen.next().catch((error) => {
-      throw new Error(`${error.message} : ${JSON.stringify([safe.seen, naive.seen])}`);
-    })).data.registrationEvents;
+    const event = (
+      await safe.seen.next().catch((error) => {
+        throw new Error(`${error.message} : ${JSON.stringify([safe.seen, naive.seen])}`);
+      })
+    ).data.registrationEvents;
     expect(event).toMatchObject({ type: 'LAPSED', patron: null, library: { code: '5212345' } });
     expect(event.requestId).toMatch(/^[A-Za-z0-9=]+$/);
     // `request.patron` is non-null in the contract: that selection gets the event as an error that

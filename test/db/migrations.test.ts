@@ -71,11 +71,10 @@ describe('migrations', () => {
 
     await applyMigrations(fromMigrations);
 
-    const diff = spawnSync(
-      'prisma',
-      ['migrate', 'diff', '--from-empty', '--to-schema-datamodel', 'prisma/schema.prisma', '--script'],
-      { env: { ...process.env, DATABASE_URL: adminUrl }, encoding: 'utf8' },
-    );
+    const diff = spawnSync('prisma', ['migrate', 'diff', '--from-empty', '--to-schema-datamodel', 'prisma/schema.prisma', '--script'], {
+      env: { ...process.env, DATABASE_URL: adminUrl },
+      encoding: 'utf8',
+    });
     expect(diff.status, diff.stderr).toBe(0);
     const client = new pg.Client({ connectionString: fromSchema });
     await client.connect();
@@ -106,9 +105,7 @@ describe('migrations', () => {
     const client = new pg.Client({ connectionString: databaseUrl(adminUrl, names[0]) });
     await client.connect();
     try {
-      await client.query(
-        `INSERT INTO audit_log (occurred_at, actor_kind, action, subject_type) VALUES (now(), 'system', 'test', 'test')`,
-      );
+      await client.query(`INSERT INTO audit_log (occurred_at, actor_kind, action, subject_type) VALUES (now(), 'system', 'test', 'test')`);
       await expect(client.query(`UPDATE audit_log SET action = 'changed'`)).rejects.toThrow(/ajout seul/);
       await expect(client.query(`DELETE FROM audit_log`)).rejects.toThrow(/ajout seul/);
     } finally {

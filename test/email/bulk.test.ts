@@ -19,9 +19,19 @@ async function dueAccounts(t: TestApp, prefix: string, count: number): Promise<s
   const logins = Array.from({ length: count }, (_, i) => `${prefix}.${i}`);
   await t.app.prisma.patron.createMany({
     data: logins.map((login, i) => ({
-      libraryId, lastName: 'Rappel', firstName: i === 0 ? TRICKY : `N${i}`, birthDate: new Date('1980-01-01'),
-      email: `${login}@example.org`, login, loginKey: login, passwordHash: 'x', newsletter: false, identityKey: login,
-      searchText: login, status: 'ACTIVE' as const, activeUntil,
+      libraryId,
+      lastName: 'Rappel',
+      firstName: i === 0 ? TRICKY : `N${i}`,
+      birthDate: new Date('1980-01-01'),
+      email: `${login}@example.org`,
+      login,
+      loginKey: login,
+      passwordHash: 'x',
+      newsletter: false,
+      identityKey: login,
+      searchText: login,
+      status: 'ACTIVE' as const,
+      activeUntil,
     })),
   });
   return logins.map((login) => `${login}@example.org`);
@@ -37,7 +47,11 @@ describe('bulk e-mails through Resend', () => {
   it('sends each reminder once from one shared body, values escaped, a 429 in the middle waited out, links redacted', async () => {
     const addresses = await dueAccounts(t, 'lot', 150);
     // Once 40 are sent, Resend asks to slow down: the rest of that job waits and nothing is sent twice.
-    t.resend!.failAfter(40, { status: 429, headers: { 'retry-after': '1' }, body: { statusCode: 429, name: 'rate_limit_exceeded', message: 'Too many requests' } });
+    t.resend!.failAfter(40, {
+      status: 429,
+      headers: { 'retry-after': '1' },
+      body: { statusCode: 429, name: 'rate_limit_exceeded', message: 'Too many requests' },
+    });
 
     expect(await sendRenewalReminders(t.app, t.app.clock.now())).toBe(150);
     expect(await sendRenewalReminders(t.app, t.app.clock.now())).toBe(0);

@@ -91,19 +91,24 @@ beforeAll(async () => {
   libraryId = encodeGlobalID('Library', library.id);
   await seedStaff(t.app, { login: 'dlpb', password: 'mot de passe DLPB' });
   dlpbToken = await login(t, 'STAFF', 'dlpb', 'mot de passe DLPB');
-  const created = await t.gql(
-    `mutation { createResourceProvider(input: { name: "Presse", categories: [NEWSPAPER] }) { apiKey } }`,
-    {},
-    { token: dlpbToken },
-  );
+  const created = await t.gql(`mutation { createResourceProvider(input: { name: "Presse", categories: [NEWSPAPER] }) { apiKey } }`, {}, { token: dlpbToken });
   providerKey = created.data.createResourceProvider.apiKey;
   const passwordHash = await hashPassword('mot de passe lecteur');
   for (let i = 0; i < 8; i++) {
     const row = await t.app.prisma.patron.create({
       data: {
-        libraryId: library.id, lastName: 'Lecteur', firstName: `N${i}`, birthDate: new Date('1990-05-05T00:00:00Z'),
-        email: `lecteur${i}@example.org`, login: `lecteur.${i}`, loginKey: `lecteur.${i}`, passwordHash, newsletter: false,
-        identityKey: `lecteur|${i}`, searchText: `lecteur${i}`, status: 'ACTIVE',
+        libraryId: library.id,
+        lastName: 'Lecteur',
+        firstName: `N${i}`,
+        birthDate: new Date('1990-05-05T00:00:00Z'),
+        email: `lecteur${i}@example.org`,
+        login: `lecteur.${i}`,
+        loginKey: `lecteur.${i}`,
+        passwordHash,
+        newsletter: false,
+        identityKey: `lecteur|${i}`,
+        searchText: `lecteur${i}`,
+        status: 'ACTIVE',
       },
     });
     patrons.push(encodeGlobalID('Patron', row.id));
@@ -142,7 +147,12 @@ describe('a PostgreSQL outage under load (kill -9, restart on the same port)', (
         const outcome: Outcome = { at: Date.now(), ms: 0, status: 0, codes: [], messages: [] };
         try {
           const key = `k-${w}-${seq++}`;
-          const { status, body } = await post(url, CONSUME, { input: { patronId: patrons[w % patrons.length], category: 'NEWSPAPER', resourceId: 'journal', idempotencyKey: key } }, providerKey);
+          const { status, body } = await post(
+            url,
+            CONSUME,
+            { input: { patronId: patrons[w % patrons.length], category: 'NEWSPAPER', resourceId: 'journal', idempotencyKey: key } },
+            providerKey,
+          );
           outcome.status = status;
           outcome.codes = (body.errors ?? []).map((e: any) => e.extensions?.code);
           outcome.messages = (body.errors ?? []).map((e: any) => e.message);
@@ -173,10 +183,12 @@ describe('a PostgreSQL outage under load (kill -9, restart on the same port)', (
         sockets: await socketsTo(pgServer.port),
         files: await openFiles(),
         health: await Promise.all(instances.map(async ({ url }) => (await fetch(`${url}/health`)).status)),
-        ready: await Promise.all(instances.map(async ({ url }) => {
-          const response = await fetch(`${url}/ready`);
-          return { status: response.status, body: await response.text() };
-        })),
+        ready: await Promise.all(
+          instances.map(async ({ url }) => {
+            const response = await fetch(`${url}/ready`);
+            return { status: response.status, body: await response.text() };
+          }),
+        ),
       });
       await new Promise((r) => setTimeout(r, 200));
     }
@@ -192,28 +204,34 @@ describe('a PostgreSQL outage under load (kill -9, restart on the same port)', (
       }
       return (Date.now() - restartedAt) / 1_000;
     };
-    const recovery = await Promise.all(instances.map(({ url }) => secondsUntil(async () => {
-      const { status, body } = await post(url, VIEWER, {}, dlpbToken);
-      return status === 200 && body.data?.viewer?.__typename === 'StaffAccount';
-    })));
+    const recovery = await Promise.all(
+      instances.map(({ url }) =>
+        secondsUntil(async () => {
+          const { status, body } = await post(url, VIEWER, {}, dlpbToken);
+          return status === 200 && body.data?.viewer?.__typename === 'StaffAccount';
+        }),
+      ),
+    );
     const readyAgain = await Promise.all(instances.map(({ url }) => secondsUntil(async () => (await fetch(`${url}/ready`)).status === 200)));
     await new Promise((r) => setTimeout(r, 1_000));
     loading = false;
     await Promise.all(load);
 
     const during = outcomes.filter((o) => o.at > killedAt + 500 && o.at + o.ms < restartedAt);
-    console.log(JSON.stringify({
-      requests: outcomes.length,
-      duringOutage: during.length,
-      slowestDuringOutageMs: Math.round(Math.max(...during.map((o) => o.ms))),
-      maxSocketsDuringOutage: Math.max(...samples.map((s) => s.sockets)),
-      filesBefore,
-      maxFilesDuringOutage: Math.max(...samples.map((s) => s.files)),
-      warningsOrErrorsLoggedDuringOutage: logLines.filter((l) => l.level >= 40 && l.at >= killedAt && l.at < restartedAt).length,
-      secondsToAnswer: recovery,
-      secondsToReady: readyAgain,
-      connectionsAfter: await pgServer.connections(DATABASE),
-    }));
+    console.log(
+      JSON.stringify({
+        requests: outcomes.length,
+        duringOutage: during.length,
+        slowestDuringOutageMs: Math.round(Math.max(...during.map((o) => o.ms))),
+        maxSocketsDuringOutage: Math.max(...samples.map((s) => s.sockets)),
+        filesBefore,
+        maxFilesDuringOutage: Math.max(...samples.map((s) => s.files)),
+        warningsOrErrorsLoggedDuringOutage: logLines.filter((l) => l.level >= 40 && l.at >= killedAt && l.at < restartedAt).length,
+        secondsToAnswer: recovery,
+        secondsToReady: readyAgain,
+        connectionsAfter: await pgServer.connections(DATABASE),
+      }),
+    );
 
     // During the outage: a clean, coded, fast refusal; health answers, readiness says why, no address.
     expect(during.length).toBeGreaterThan(20);
@@ -227,7 +245,11 @@ describe('a PostgreSQL outage under load (kill -9, restart on the same port)', (
     for (const s of samples) {
       expect(s.health).toEqual([200, 200]);
       for (const ready of s.ready.slice(0)) {
-        if (ready.status !== 200) expect({ status: ready.status, body: JSON.parse(ready.body) }).toEqual({ status: 503, body: { status: 'unavailable', reason: 'database unavailable' } });
+        if (ready.status !== 200)
+          expect({ status: ready.status, body: JSON.parse(ready.body) }).toEqual({
+            status: 503,
+            body: { status: 'unavailable', reason: 'database unavailable' },
+          });
       }
     }
     expect(samples.at(-1)!.ready.map((r) => r.status)).toEqual([503, 503]);
@@ -251,7 +273,10 @@ describe('a PostgreSQL outage under load (kill -9, restart on the same port)', (
     const acknowledged = outcomes.filter((o) => o.granted);
     expect(acknowledged.length).toBeGreaterThan(20);
     const stored = new Map(
-      (await t.app.prisma.consumption.findMany({ select: { id: true, granted: true, cancelledAt: true } })).map((c) => [encodeGlobalID('Consumption', c.id), c]),
+      (await t.app.prisma.consumption.findMany({ select: { id: true, granted: true, cancelledAt: true } })).map((c) => [
+        encodeGlobalID('Consumption', c.id),
+        c,
+      ]),
     );
     for (const o of acknowledged) {
       const row = stored.get(o.consumptionId!);
@@ -280,7 +305,12 @@ describe('a PostgreSQL outage under load (kill -9, restart on the same port)', (
   }, 90_000);
 
   it('stops within its grace when the database is gone', async () => {
-    const extra = await startTestApp({ database: { url: pgServer.urlFor(DATABASE), drop: async () => {} }, resend, workers: true, env: { NUMOS_SHUTDOWN_GRACE_SECONDS: '2' } });
+    const extra = await startTestApp({
+      database: { url: pgServer.urlFor(DATABASE), drop: async () => {} },
+      resend,
+      workers: true,
+      env: { NUMOS_SHUTDOWN_GRACE_SECONDS: '2' },
+    });
     const http = createHttpServer(extra.app);
     await new Promise<void>((resolve) => http.server.listen(0, '127.0.0.1', resolve));
     await pgServer.kill();

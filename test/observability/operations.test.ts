@@ -14,7 +14,13 @@ import { login, seedLibrary, seedStaff, startTestApp, type TestApp } from '../su
 import { REGISTER, registerAndConfirm, registerInput } from '../support/patrons.js';
 
 // A field that fails unexpectedly, registered before the schema is first built.
-builder.queryField('testExplode', (t) => t.boolean({ resolve: () => { throw new Error('panne interne'); } }));
+builder.queryField('testExplode', (t) =>
+  t.boolean({
+    resolve: () => {
+      throw new Error('panne interne');
+    },
+  }),
+);
 
 const lines: Record<string, any>[] = [];
 let raw = '';
@@ -52,7 +58,12 @@ const post = (body: object, headers: Record<string, string> = {}) =>
 
 describe('request log', () => {
   it('writes one line per request, with its id, the operation and the caller, and no secret', async () => {
-    const input = registerInput(libraryId, { lastName: 'Secrète', firstName: 'Personne', email: 'personne.secrete@example.org', password: 'mot de passe très secret' });
+    const input = registerInput(libraryId, {
+      lastName: 'Secrète',
+      firstName: 'Personne',
+      email: 'personne.secrete@example.org',
+      password: 'mot de passe très secret',
+    });
     const registered = await post({ query: REGISTER, variables: { input } }, { 'x-request-id': 'essai-123' });
     expect(registered.headers.get('x-request-id')).toBe('essai-123');
     const token = await login(t, 'STAFF', 'dlpb', 'mot de passe DLPB');
@@ -63,7 +74,12 @@ describe('request log', () => {
 
     const own = lines.filter((l) => l.reqId === 'essai-123');
     expect(own.filter((l) => l.msg === 'requête')).toHaveLength(1);
-    expect(own.find((l) => l.msg === 'requête')).toMatchObject({ req: { method: 'POST', path: '/graphql' }, res: { status: 200 }, operationType: 'mutation', caller: { kind: 'visitor' } });
+    expect(own.find((l) => l.msg === 'requête')).toMatchObject({
+      req: { method: 'POST', path: '/graphql' },
+      res: { status: 200 },
+      operationType: 'mutation',
+      caller: { kind: 'visitor' },
+    });
     const staffLine = lines.find((l) => l.reqId === madeId && l.msg === 'requête')!;
     expect(staffLine).toMatchObject({ operation: 'Moi', operationType: 'query', caller: { kind: 'staff' } });
     expect(staffLine.caller.id).toMatch(/^[0-9a-f-]{36}$/);
@@ -86,12 +102,18 @@ describe('metrics', () => {
 
   it('move with a small workload: requests, registrations, e-mails, quotas, jobs, pools, outbox, licences', async () => {
     const token = await login(t, 'STAFF', 'dlpb', 'mot de passe DLPB');
-    const provider = (await t.gql(`mutation { createResourceProvider(input: { name: "Presse", categories: [NEWSPAPER] }) { apiKey } }`, {}, { token })).data.createResourceProvider.apiKey;
+    const provider = (await t.gql(`mutation { createResourceProvider(input: { name: "Presse", categories: [NEWSPAPER] }) { apiKey } }`, {}, { token })).data
+      .createResourceProvider.apiKey;
     const before = await scrape();
     await registerAndConfirm(t, libraryId, { lastName: 'Mesurée' });
     await post({ query: 'query Bibliotheques { libraries { code } }' });
     const consume = await post(
-      { query: `mutation($i: ConsumeQuotaInput!) { consumeQuota(input: $i) { granted } }`, variables: { i: { patronId: encodeGlobalID('Patron', '00000000-0000-4000-8000-000000000000'), category: 'NEWSPAPER', resourceId: 'j', idempotencyKey: 'm1' } } },
+      {
+        query: `mutation($i: ConsumeQuotaInput!) { consumeQuota(input: $i) { granted } }`,
+        variables: {
+          i: { patronId: encodeGlobalID('Patron', '00000000-0000-4000-8000-000000000000'), category: 'NEWSPAPER', resourceId: 'j', idempotencyKey: 'm1' },
+        },
+      },
       { authorization: `Bearer ${provider}` },
     );
     expect(consume.status).toBe(200);

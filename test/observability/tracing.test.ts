@@ -21,10 +21,12 @@ beforeAll(async () => {
   configureLogging({
     json: true,
     level: 'info',
-    destination: new Writable({ write: (chunk, _encoding, done) => {
+    destination: new Writable({
+      write: (chunk, _encoding, done) => {
         lines.push(JSON.parse(String(chunk)));
         done();
-      } }),
+      },
+    }),
   });
   t = await startTestApp({ resend: true, workers: true, env: { NUMOS_THROTTLE: '0' } });
   libraryId = encodeGlobalID('Library', (await seedLibrary(t.app, { code: '5200001', name: 'Nilvange' })).id);
@@ -55,7 +57,12 @@ describe('traces', () => {
     const request = all.find((s) => s.name.startsWith('POST') && s.attributes['url.path'] === '/graphql');
     expect(request, all.map((s) => s.name).join(', ')).toBeDefined();
     const operation = childrenOf(request!, all).find((s) => s.name.includes('mutation') || s.name.includes('execute'));
-    expect(operation, childrenOf(request!, all).map((s) => s.name).join(', ')).toBeDefined();
+    expect(
+      operation,
+      childrenOf(request!, all)
+        .map((s) => s.name)
+        .join(', '),
+    ).toBeDefined();
     const sql = childrenOf(operation!, all).filter((s) => s.attributes['db.system.name'] === 'postgresql' || s.attributes['db.system'] === 'postgresql');
     expect(sql.length).toBeGreaterThan(2);
     // The e-mail left through a job: Resend's call is a span of its own trace, with its SQL.

@@ -24,7 +24,9 @@ const BOOTSTRAP = { NUMOS_BOOTSTRAP_DLPB_LOGIN: 'dlpb', NUMOS_BOOTSTRAP_DLPB_PAS
 
 /** `npm start`, in a process group of its own (as a terminal would run it). */
 function start(env: Record<string, string>): Started {
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('NUMOS_') && !['DATABASE_URL', 'PORT', 'NODE_ENV', 'VITEST'].includes(key)));
+  const clean = Object.fromEntries(
+    Object.entries(process.env).filter(([key]) => !key.startsWith('NUMOS_') && !['DATABASE_URL', 'PORT', 'NODE_ENV', 'VITEST'].includes(key)),
+  );
   const child = spawn('npm', ['start'], { env: { ...clean, NUMOS_DATA_DIR: dataDir, ...env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (chunk) => (output += chunk));
@@ -83,7 +85,11 @@ describe('npm start', () => {
     process.kill(-server.child.pid!, 'SIGINT');
     expect(await server.exited).toBe(0);
     await until(() => processesOnData().length === 0, 15_000, 'arrêt de PostgreSQL');
-    const stopping = server.output().split('\n').slice(before - 1).filter(Boolean);
+    const stopping = server
+      .output()
+      .split('\n')
+      .slice(before - 1)
+      .filter(Boolean);
     expect(stopping.length).toBeLessThan(10);
     expect(server.output()).toContain('arrêté.');
     expect(errorLines(server.output())).toEqual([]);

@@ -9,7 +9,11 @@ import { seedLibrary, startTestApp, type TestApp } from '../support/harness.js';
 // A field that fails unexpectedly, to see what a client is told. Registered before the schema is
 // first built (the harness builds it lazily).
 builder.queryField('testExplode', (t) =>
-  t.boolean({ resolve: () => { throw new Error('SELECT secret FROM internals failed at db.ts:42'); } }),
+  t.boolean({
+    resolve: () => {
+      throw new Error('SELECT secret FROM internals failed at db.ts:42');
+    },
+  }),
 );
 
 async function serve(t: TestApp): Promise<{ server: Server; url: string }> {
@@ -153,11 +157,14 @@ describe('request bodies', () => {
     expect((await tooLarge.json()).errors[0].extensions.code).toBe('REQUEST_ENTITY_TOO_LARGE');
 
     const chunked = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const request = httpRequest({ host: '127.0.0.1', port, path: '/graphql', method: 'POST', headers: { 'content-type': 'application/json' } }, (response) => {
-        let body = '';
-        response.on('data', (chunk) => (body += chunk));
-        response.on('end', () => resolve({ status: response.statusCode!, body }));
-      });
+      const request = httpRequest(
+        { host: '127.0.0.1', port, path: '/graphql', method: 'POST', headers: { 'content-type': 'application/json' } },
+        (response) => {
+          let body = '';
+          response.on('data', (chunk) => (body += chunk));
+          response.on('end', () => resolve({ status: response.statusCode!, body }));
+        },
+      );
       request.on('error', reject);
       request.write(big.slice(0, 200_000));
       request.end(big.slice(200_000));
@@ -165,7 +172,11 @@ describe('request bodies', () => {
     expect(chunked.status).toBe(413);
     expect(JSON.parse(chunked.body).errors[0].extensions.code).toBe('REQUEST_ENTITY_TOO_LARGE');
 
-    const fine = await fetch(`http://127.0.0.1:${port}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ __typename }' }) });
+    const fine = await fetch(`http://127.0.0.1:${port}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ __typename }' }),
+    });
     expect(await fine.json()).toEqual({ data: { __typename: 'Query' } });
   });
 });

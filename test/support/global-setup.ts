@@ -48,10 +48,10 @@ export default async function setup(project: TestProject) {
 
   return async () => {
     // Databases of test files that did not clean up (a crash) go with the template.
-    const leftovers = await admin.query<{ datname: string }>(
-      `SELECT datname FROM pg_database WHERE datname = $1 OR datname LIKE $2`,
-      [templateDatabase, `numos_test_${process.pid}_%`],
-    );
+    const leftovers = await admin.query<{ datname: string }>(`SELECT datname FROM pg_database WHERE datname = $1 OR datname LIKE $2`, [
+      templateDatabase,
+      `numos_test_${process.pid}_%`,
+    ]);
     for (const { datname } of leftovers.rows) await admin.query(`DROP DATABASE IF EXISTS ${datname} WITH (FORCE)`);
     await admin.end();
     await embedded?.stop();

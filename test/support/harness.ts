@@ -142,10 +142,9 @@ export async function seedStaff(
 }
 
 export async function login(t: TestApp, realm: 'STAFF' | 'PATRON', loginName: string, password: string): Promise<string> {
-  const { data, errors } = await t.gql(
-    `mutation($input: LoginInput!) { login(input: $input) { token errors { code message } } }`,
-    { input: { realm, login: loginName, password } },
-  );
+  const { data, errors } = await t.gql(`mutation($input: LoginInput!) { login(input: $input) { token errors { code message } } }`, {
+    input: { realm, login: loginName, password },
+  });
   const token = data?.login?.token;
   if (!token) throw new Error(`connexion impossible : ${JSON.stringify(errors ?? data?.login?.errors)}`);
   return token;

@@ -50,7 +50,11 @@ async function sessionAccount(app: App, caller: Caller) {
  * Checks the current password given with a change, counted as a login attempt of the account
  * (same rule and key as `login`): guessing through these mutations is no faster than logging in.
  */
-async function checkCurrentPassword(app: App, account: { realm: string; key: string; passwordHash: string | null }, password: string): Promise<UserError | null> {
+async function checkCurrentPassword(
+  app: App,
+  account: { realm: string; key: string; passwordHash: string | null },
+  password: string,
+): Promise<UserError | null> {
   const throttleKey = `${account.realm}:${account.key}`;
   const blocked = await app.throttle.hit(THROTTLE_RULES.loginFailuresPerLogin, throttleKey);
   if (blocked) return blocked;
@@ -160,7 +164,8 @@ export async function confirmEmailChange(app: App, rawToken: string): Promise<{ 
   if (error) return { patron: null, errors: [error] };
   try {
     const patron = await app.prisma.$transaction(async (tx) => {
-      if (!(await useToken(tx, token.id, now))) throw new Refusal(userError('INVALID_TOKEN', "Ce lien de confirmation d'adresse n'est pas valide ou a déjà servi.", 'token'));
+      if (!(await useToken(tx, token.id, now)))
+        throw new Refusal(userError('INVALID_TOKEN', "Ce lien de confirmation d'adresse n'est pas valide ou a déjà servi.", 'token'));
       const current = await tx.patron.findUnique({ where: { id: token.patronId! } });
       if (!current?.pendingEmail) throw new Refusal(userError('INVALID_TOKEN', "Ce lien de confirmation d'adresse n'est pas valide ou a déjà servi.", 'token'));
       const searchText = patronSearchText({ ...current, email: current.pendingEmail });

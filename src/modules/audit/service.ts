@@ -15,8 +15,7 @@ export interface AuditEntry {
 }
 
 export async function audit(tx: Tx, caller: Caller, at: Date, entry: AuditEntry): Promise<void> {
-  const actor =
-    caller.kind === 'staff' ? caller.staffId : caller.kind === 'patron' ? caller.patronId : caller.kind === 'provider' ? caller.providerId : null;
+  const actor = caller.kind === 'staff' ? caller.staffId : caller.kind === 'patron' ? caller.patronId : caller.kind === 'provider' ? caller.providerId : null;
   await tx.auditLog.create({
     data: {
       occurredAt: at,

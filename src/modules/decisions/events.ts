@@ -27,7 +27,11 @@ const RegistrationEvent = builder.objectRef<RegistrationEventPayload>('Registrat
     "Something happened to a registration request. A request's person may be erased by then (a LAPSED request, a purge): `patron` is null then, while `request.patron`, non-null in the contract, answers the event as an error PERSONAL_DATA_ERASED.",
   fields: (t) => ({
     type: t.field({ type: RegistrationEventTypeEnum, description: 'What happened.', resolve: (e) => e.type }),
-    occurredAt: t.field({ type: 'DateTime', description: 'When it happened (the step was due then, for scheduled steps).', resolve: (e) => new Date(e.occurredAt) }),
+    occurredAt: t.field({
+      type: 'DateTime',
+      description: 'When it happened (the step was due then, for scheduled steps).',
+      resolve: (e) => new Date(e.occurredAt),
+    }),
     requestId: t.id({ description: 'Global ID of the request, always there.', resolve: (e) => encodeGlobalID('RegistrationRequest', e.requestId) }),
     library: t.prismaField({
       type: 'Library',

@@ -48,7 +48,9 @@ async function seedText(app: App, db: Pick<Tx, 'quotaPolicy'>, decision: Decisio
 /** The département-wide default of a decision: the DLPB's text, else the seed's. */
 async function defaultTemplate(app: App, db: Pick<Tx, 'responseTemplate' | 'quotaPolicy'>, decision: Decision): Promise<ResponseTemplateView> {
   const row = await db.responseTemplate.findFirst({ where: { decision, libraryId: null } });
-  return row ? { decision, library: null, body: row.body, updatedAt: row.updatedAt } : { decision, library: null, body: await seedText(app, db, decision), updatedAt: null };
+  return row
+    ? { decision, library: null, body: row.body, updatedAt: row.updatedAt }
+    : { decision, library: null, body: await seedText(app, db, decision), updatedAt: null };
 }
 
 /** The text in force for a library and a decision (placeholders not yet filled). */
@@ -78,7 +80,9 @@ export const unknownPlaceholders = (html: string) =>
 export function responseTextErrors(html: string, field: string): UserError[] {
   const unknown = unknownPlaceholders(html);
   if (unknown.length) {
-    return [userError('INVALID_INPUT', `Champ(s) de fusion inconnu(s) : ${unknown.slice(0, 3).join(', ')}. Seuls ${PLACEHOLDERS.join(', ')} sont possibles.`, field)];
+    return [
+      userError('INVALID_INPUT', `Champ(s) de fusion inconnu(s) : ${unknown.slice(0, 3).join(', ')}. Seuls ${PLACEHOLDERS.join(', ')} sont possibles.`, field),
+    ];
   }
   return [];
 }

@@ -96,7 +96,11 @@ export async function decide(app: App, caller: Caller, input: DecideInput): Prom
       }
       if (takesLicence && pool!.used >= pool!.capacity) {
         throw new Refusal(
-          userError('LICENCE_POOL_EXHAUSTED', "Toutes les licences NuMos sont utilisées : la DLPB doit en augmenter le nombre avant toute nouvelle acceptation.", 'decision'),
+          userError(
+            'LICENCE_POOL_EXHAUSTED',
+            'Toutes les licences NuMos sont utilisées : la DLPB doit en augmenter le nombre avant toute nouvelle acceptation.',
+            'decision',
+          ),
         );
       }
 
@@ -130,7 +134,12 @@ export async function decide(app: App, caller: Caller, input: DecideInput): Prom
         libraryId: current.libraryId,
         onBehalf,
         before: { state: current.state, accountStatus: patron.status, activeUntil: patron.activeUntil },
-        after: { state: decided.state, decision: input.decision, activeUntil, accountStatus: accepted ? 'ACTIVE' : current.kind === 'REGISTRATION' ? 'REFUSED' : patron.status },
+        after: {
+          state: decided.state,
+          decision: input.decision,
+          activeUntil,
+          accountStatus: accepted ? 'ACTIVE' : current.kind === 'REGISTRATION' ? 'REFUSED' : patron.status,
+        },
       });
       await publishInTransaction(tx, [{ type: 'DECIDED', occurredAt: now.toISOString(), requestId: current.id, libraryId: current.libraryId }]);
       if (pool) await checkLicenceAlert(app, tx, pool.alertLevel);

@@ -32,7 +32,10 @@ const PendingRegistrationsFilter = builder.inputType('PendingRegistrationsFilter
   fields: (t) => ({
     libraryId: t.id({ required: false, description: 'Library staff: ignored or must be their own library. DLPB: any library, or all when null.' }),
     state: t.field({ type: PendingStateEnum, required: false, defaultValue: 'ALL', description: 'Registrations, renewals or both.' }),
-    search: t.string({ required: false, ...maxChars(SEARCH_MAX, 'Case- and accent-insensitive partial match on last name, first name, login and e-mail; the first 8 words count.') }),
+    search: t.string({
+      required: false,
+      ...maxChars(SEARCH_MAX, 'Case- and accent-insensitive partial match on last name, first name, login and e-mail; the first 8 words count.'),
+    }),
     escalated: t.boolean({ required: false, description: 'Only escalated requests (true), only the others (false), or both (null).' }),
   }),
 });
@@ -101,7 +104,7 @@ const DecidePayload = payloadType<{ request: RegistrationRequest | null; errors:
 builder.mutationField('decide', (t) =>
   t.field({
     type: DecidePayload,
-    description: "Accepts or refuses a request awaiting a decision; the patron receives the response e-mail.",
+    description: 'Accepts or refuses a request awaiting a decision; the patron receives the response e-mail.',
     authScopes: { staff: true },
     args: { input: t.arg({ type: DecideInput, required: true, description: 'The decision.' }) },
     resolve: (_root, { input }, { app, caller }) => decide(app, caller, input),
@@ -129,7 +132,8 @@ const ResponseTemplateType = builder.objectRef<ResponseTemplateView>('ResponseTe
 builder.queryField('responseTemplates', (t) =>
   t.field({
     type: [ResponseTemplateType],
-    description: 'Staff only: the texts in force for a library (its own, else the default), both decisions. A library admin reads their own library’s; the DLPB a library’s, or the defaults when `libraryId` is null.',
+    description:
+      'Staff only: the texts in force for a library (its own, else the default), both decisions. A library admin reads their own library’s; the DLPB a library’s, or the defaults when `libraryId` is null.',
     authScopes: { staff: true },
     args: { libraryId: t.arg.id({ required: false, description: 'The library; a library admin’s own when null (the DLPB: the defaults).' }) },
     resolve: (_root, { libraryId }, { app, caller }) => responseTemplates(app, caller, libraryId),
@@ -143,7 +147,10 @@ const SetResponseTemplateInput = builder.inputType('SetResponseTemplateInput', {
     libraryId: t.id({ required: false, description: 'Null: the département-wide default (DLPB only). A library admin may set only their own.' }),
     body: t.string({
       required: false,
-      ...maxChars(TEMPLATE_MAX, 'HTML (sanitised: no script, event handler or image) with the four placeholders only (another `[…]` is INVALID_INPUT); null or empty: back to the default.'),
+      ...maxChars(
+        TEMPLATE_MAX,
+        'HTML (sanitised: no script, event handler or image) with the four placeholders only (another `[…]` is INVALID_INPUT); null or empty: back to the default.',
+      ),
     }),
   }),
 });
@@ -152,7 +159,12 @@ const ResponseTemplatePayload = payloadType<{ template: ResponseTemplateView | n
   'ResponseTemplatePayload',
   'The answer to a change of a response text.',
   (t) => ({
-    template: t.field({ type: ResponseTemplateType, nullable: true, description: 'The text now in force (the default after a reset); null when refused.', resolve: (p) => p.template }),
+    template: t.field({
+      type: ResponseTemplateType,
+      nullable: true,
+      description: 'The text now in force (the default after a reset); null when refused.',
+      resolve: (p) => p.template,
+    }),
   }),
 );
 

@@ -52,9 +52,7 @@ export class LibraryDirectory {
   async search(search?: string | null, options: { includeClosed?: boolean } = {}): Promise<Library[]> {
     const terms = searchTerms(search);
     const rows = await this.all();
-    return rows.filter(
-      (library) => (options.includeClosed || library.closedAt === null) && terms.every((term) => library.searchText.includes(term)),
-    );
+    return rows.filter((library) => (options.includeClosed || library.closedAt === null) && terms.every((term) => library.searchText.includes(term)));
   }
 
   invalidate(): void {
@@ -127,9 +125,7 @@ export async function importLibraries(prisma: PrismaClient, content: string): Pr
   const { rows, errors } = parseLibraryCsv(content);
   if (errors.length) return { created: 0, updated: 0, errors };
   return prisma.$transaction(async (tx) => {
-    const existing = new Set(
-      (await tx.library.findMany({ where: { code: { in: rows.map((r) => r.code) } }, select: { code: true } })).map((l) => l.code),
-    );
+    const existing = new Set((await tx.library.findMany({ where: { code: { in: rows.map((r) => r.code) } }, select: { code: true } })).map((l) => l.code));
     for (const row of rows) {
       const data = { ...row, placeholder: false, searchText: librarySearchText(row.name, row.town) };
       await tx.library.upsert({ where: { code: row.code }, create: data, update: data });

@@ -35,7 +35,12 @@ builder.queryField('libraries', (t) =>
   t.prismaField({
     type: ['Library'],
     description: 'Libraries of the network (staff also see closed ones); `search` matches name and town, ignoring case and accents.',
-    args: { search: t.arg.string({ required: false, ...maxChars(SEARCH_MAX, `Words of the name or town, ignoring case and accents; the first ${SEARCH_WORDS_MAX} count.`) }) },
+    args: {
+      search: t.arg.string({
+        required: false,
+        ...maxChars(SEARCH_MAX, `Words of the name or town, ignoring case and accents; the first ${SEARCH_WORDS_MAX} count.`),
+      }),
+    },
     resolve: (_query, _root, { search }, { app, caller }) => app.libraries.search(search, { includeClosed: caller.kind === 'staff' }),
   }),
 );
@@ -48,7 +53,10 @@ const SaveLibraryInput = builder.inputType('SaveLibraryInput', {
     town: t.string({ required: false, ...maxChars(LIBRARY_NAME_MAX, 'Its town.') }),
     postalCode: t.string({ required: false, ...maxChars(20, 'Its postal code (5 digits).') }),
     email: t.field({ type: 'EmailAddress', required: true, description: "The address that receives the library's notifications." }),
-    closed: t.boolean({ required: false, description: 'True: closed (no longer offered at registration); false: open again; unchanged (new: open) when null.' }),
+    closed: t.boolean({
+      required: false,
+      description: 'True: closed (no longer offered at registration); false: open again; unchanged (new: open) when null.',
+    }),
   }),
 });
 

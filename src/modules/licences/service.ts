@@ -51,9 +51,7 @@ const levelOf = (used: number, capacity: number) => (used >= capacity ? 100 : us
  * the pool locked.
  */
 export async function checkLicenceAlert(app: App, tx: Tx, previousLevel: number): Promise<void> {
-  const [row] = await tx.$queryRawUnsafe<{ capacity: number; used: number }[]>(
-    `SELECT capacity, ${ACTIVE_COUNT} AS used FROM licence_pool WHERE id = 1`,
-  );
+  const [row] = await tx.$queryRawUnsafe<{ capacity: number; used: number }[]>(`SELECT capacity, ${ACTIVE_COUNT} AS used FROM licence_pool WHERE id = 1`);
   const { capacity, used } = row!;
   const level = levelOf(used, capacity);
   if (level === previousLevel) return;
@@ -68,11 +66,7 @@ export async function checkLicenceAlert(app: App, tx: Tx, previousLevel: number)
   }
 }
 
-export async function setLicenceCapacity(
-  app: App,
-  caller: Caller,
-  capacity: number,
-): Promise<{ licencePool: LicencePoolState | null; errors: UserError[] }> {
+export async function setLicenceCapacity(app: App, caller: Caller, capacity: number): Promise<{ licencePool: LicencePoolState | null; errors: UserError[] }> {
   if (!Number.isInteger(capacity) || capacity < 0 || capacity > 10_000_000) {
     return { licencePool: null, errors: [userError('INVALID_INPUT', 'La capacité doit être un nombre entier de licences, positif ou nul.', 'capacity')] };
   }

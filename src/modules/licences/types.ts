@@ -24,12 +24,26 @@ builder.queryField('licencePool', (t) =>
 
 const SetLicenceCapacityInput = builder.inputType('SetLicenceCapacityInput', {
   description: 'A new size of the licence pool.',
-  fields: (t) => ({ capacity: t.int({ required: true, description: 'Licences bought, from 0 to 10,000,000 (below the accounts in use: no new acceptance until it is raised).' }) }),
+  fields: (t) => ({
+    capacity: t.int({
+      required: true,
+      description: 'Licences bought, from 0 to 10,000,000 (below the accounts in use: no new acceptance until it is raised).',
+    }),
+  }),
 });
 
-const LicencePoolPayload = payloadType<{ licencePool: LicencePoolState | null; errors: UserError[] }>('LicencePoolPayload', 'The answer to a change of the licence pool.', (t) => ({
-  licencePool: t.field({ type: LicencePoolType, nullable: true, description: 'The pool after the change; null when refused.', resolve: (p) => p.licencePool }),
-}));
+const LicencePoolPayload = payloadType<{ licencePool: LicencePoolState | null; errors: UserError[] }>(
+  'LicencePoolPayload',
+  'The answer to a change of the licence pool.',
+  (t) => ({
+    licencePool: t.field({
+      type: LicencePoolType,
+      nullable: true,
+      description: 'The pool after the change; null when refused.',
+      resolve: (p) => p.licencePool,
+    }),
+  }),
+);
 
 builder.mutationField('setLicenceCapacity', (t) =>
   t.field({

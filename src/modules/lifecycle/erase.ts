@@ -12,14 +12,14 @@ const GONE = `(SELECT p.email, p.login_key FROM unnest($1::uuid[]) AS g(id) JOIN
 
 export async function erasePatrons(sql: Sql, patronIds: string[]): Promise<number> {
   if (!patronIds.length) return 0;
-  await sql.query(
-    `DELETE FROM pgboss.job WHERE name = $2 AND lower(data->>'email') IN (SELECT lower(email) FROM ${GONE} gone)`,
-    [patronIds, RESEND_CONFIRMATION_QUEUE],
-  );
-  await sql.query(
-    `DELETE FROM pgboss.job WHERE name = $2 AND lower(data->>'login') IN (SELECT login_key FROM ${GONE} gone)`,
-    [patronIds, PASSWORD_RESET_QUEUE],
-  );
+  await sql.query(`DELETE FROM pgboss.job WHERE name = $2 AND lower(data->>'email') IN (SELECT lower(email) FROM ${GONE} gone)`, [
+    patronIds,
+    RESEND_CONFIRMATION_QUEUE,
+  ]);
+  await sql.query(`DELETE FROM pgboss.job WHERE name = $2 AND lower(data->>'login') IN (SELECT login_key FROM ${GONE} gone)`, [
+    patronIds,
+    PASSWORD_RESET_QUEUE,
+  ]);
   // Messages a visitor sent with the same address before registering.
   await sql.query(`DELETE FROM message WHERE lower(sender_email) IN (SELECT lower(email) FROM ${GONE} gone)`, [patronIds]);
   // Detached here in one pass, so that the patrons' deletion finds no request to update row by row.

@@ -30,9 +30,7 @@ export async function lapseUnconfirmedRequests(app: App, at: Date): Promise<numb
       [at],
     );
     if (!rows.length) return 0;
-    const events = publishStatement(
-      rows.map((r) => ({ type: 'LAPSED', occurredAt: r.lapsed_at.toISOString(), requestId: r.id, libraryId: r.library_id })),
-    );
+    const events = publishStatement(rows.map((r) => ({ type: 'LAPSED', occurredAt: r.lapsed_at.toISOString(), requestId: r.id, libraryId: r.library_id })));
     await sql.query(events.text, events.values);
     // A request awaiting confirmation belongs to an account that was never confirmed.
     await erasePatrons(sql, rows.map((r) => r.patron_id).filter(Boolean));
@@ -56,9 +54,7 @@ export async function sendRenewalReminders(app: App, at: Date): Promise<number> 
     frenchDates[parisDate(instant)] = formatFrenchDate(instant);
   }
   const delivered = app.config.resendApiKey !== undefined;
-  const body = await renderEmail(
-    createElement(RenewalReminder, { firstName: '__FIRST__', lastName: '__LAST__', activeUntil: '__UNTIL__', link: '__LINK__' }),
-  );
+  const body = await renderEmail(createElement(RenewalReminder, { firstName: '__FIRST__', lastName: '__LAST__', activeUntil: '__UNTIL__', link: '__LINK__' }));
   return sqlTransaction(app.pool, async (sql) => {
     // Claimed: the key conflict leaves out the accounts already reminded, and those another
     // instance claims at the same moment (it waits for that one to commit). The token: two
@@ -109,7 +105,11 @@ export async function sendRenewalReminders(app: App, at: Date): Promise<number> 
         delivered ? 'PENDING' : 'LOCAL',
       ],
     );
-    await queueDeliveries(app, sql, rows.map((r) => r.id));
+    await queueDeliveries(
+      app,
+      sql,
+      rows.map((r) => r.id),
+    );
     return rows.length;
   });
 }
@@ -132,7 +132,10 @@ export async function purgePersonalData(app: App, at: Date): Promise<number> {
         FOR UPDATE SKIP LOCKED`,
       [cutoff],
     );
-    return erasePatrons(sql, rows.map((p) => p.id));
+    return erasePatrons(
+      sql,
+      rows.map((p) => p.id),
+    );
   });
 }
 
@@ -145,10 +148,7 @@ export async function pruneOutbox(app: App, at: Date): Promise<number> {
   return sqlTransaction(app.pool, async (sql) => {
     const { rowCount } = await sql.query(`DELETE FROM email_outbox WHERE status <> 'PENDING' AND created_at < $1`, [cutoff]);
     // A bulk run's shared body, once no e-mail uses it any more (purged patrons' too).
-    await sql.query(
-      `DELETE FROM email_batch b WHERE created_at < $1 AND NOT EXISTS (SELECT FROM email_outbox o WHERE o.batch_id = b.id)`,
-      [cutoff],
-    );
+    await sql.query(`DELETE FROM email_batch b WHERE created_at < $1 AND NOT EXISTS (SELECT FROM email_outbox o WHERE o.batch_id = b.id)`, [cutoff]);
     return rowCount ?? 0;
   });
 }

@@ -12,8 +12,20 @@ export const PASSWORD_MAX = 1_024;
 // MIT, built from public password leak frequency lists), plus French favourites it ranks lower.
 const COMMON = new Set<string>([
   ...(dictionary['passwords-common'] as string[]).map((p) => p.toLowerCase()),
-  'motdepasse', 'motdepasse1', 'motdepasse123', 'azertyuiop', 'azerty123', 'soleil123', 'bonjour123',
-  'doudou123', 'chouchou', 'jetaime123', 'marseille', 'olympiquedemarseille', 'moselle57', 'numos2026',
+  'motdepasse',
+  'motdepasse1',
+  'motdepasse123',
+  'azertyuiop',
+  'azerty123',
+  'soleil123',
+  'bonjour123',
+  'doudou123',
+  'chouchou',
+  'jetaime123',
+  'marseille',
+  'olympiquedemarseille',
+  'moselle57',
+  'numos2026',
 ]);
 
 export function isCommonPassword(password: string): boolean {

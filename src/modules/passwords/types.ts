@@ -18,8 +18,7 @@ const RequestPasswordResetInput = builder.inputType('RequestPasswordResetInput',
 builder.mutationField('requestPasswordReset', (t) =>
   t.field({
     type: OkPayload,
-    description:
-      'Sends a reset link (valid 1 hour) to the account\'s address. Same answer, in the same time, whether or not the login exists.',
+    description: "Sends a reset link (valid 1 hour) to the account's address. Same answer, in the same time, whether or not the login exists.",
     args: { input: t.arg({ type: RequestPasswordResetInput, required: true, description: 'The account.' }) },
     resolve: async (_root, { input }, { app, clientIp }) => {
       const throttled =

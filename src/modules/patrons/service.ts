@@ -94,7 +94,10 @@ export async function correctPatron(app: App, caller: Caller, input: CorrectPatr
   const reason = input.reason.replace(/\s+/g, ' ').trim();
   if (!reason) errors.push(userError('INVALID_INPUT', 'Indiquez la raison de la correction.', 'reason'));
   const changes: { lastName?: string; firstName?: string; birthDate?: string } = {};
-  for (const [field, label] of [['lastName', 'Le nom'], ['firstName', 'Le prénom']] as const) {
+  for (const [field, label] of [
+    ['lastName', 'Le nom'],
+    ['firstName', 'Le prénom'],
+  ] as const) {
     const value = input[field];
     if (value == null) continue;
     const clean = cleanName(value);
@@ -148,7 +151,10 @@ export async function correctPatron(app: App, caller: Caller, input: CorrectPatr
 }
 
 /** What a person may read of the library's reason: plain text, no markup. */
-const plainText = (text: string) => sanitizeHtml(text, { allowedTags: [], allowedAttributes: {} }).replace(/[ \t]+/g, ' ').trim();
+const plainText = (text: string) =>
+  sanitizeHtml(text, { allowedTags: [], allowedAttributes: {} })
+    .replace(/[ \t]+/g, ' ')
+    .trim();
 
 /**
  * The library ends an account before its term: EXPIRED now, sessions ended, a pending request

@@ -39,8 +39,16 @@ export const AccountType = builder.objectRef<AccountShape>('Account').implement(
   fields: (t) => ({
     id: t.id({ description: "A stable key for clients' caches (one account per patron); not a node.", resolve: (a) => encodeGlobalID('Account', a.id) }),
     status: t.field({ type: AccountStatusEnum, description: 'Where the access stands.', resolve: (a) => a.status }),
-    temporaryUntil: t.expose('temporaryUntil', { type: 'DateTime', nullable: true, description: 'End of the temporary month (set at confirmation); null before.' }),
-    activeUntil: t.expose('activeUntil', { type: 'DateTime', nullable: true, description: 'End of access of an accepted account (a year after the acceptance or renewal); null before.' }),
+    temporaryUntil: t.expose('temporaryUntil', {
+      type: 'DateTime',
+      nullable: true,
+      description: 'End of the temporary month (set at confirmation); null before.',
+    }),
+    activeUntil: t.expose('activeUntil', {
+      type: 'DateTime',
+      nullable: true,
+      description: 'End of access of an accepted account (a year after the acceptance or renewal); null before.',
+    }),
     canAccessUnlimited: t.boolean({
       description: 'TEMPORARY or ACTIVE: unlimited (Accès libre) content is open.',
       resolve: (a) => a.status === 'TEMPORARY' || a.status === 'ACTIVE',
@@ -117,7 +125,10 @@ const PatronsFilterInput = builder.inputType('PatronsFilter', {
     statuses: t.field({ type: [AccountStatusEnum], required: false, description: 'Any of these statuses; all when null.' }),
     search: t.string({
       required: false,
-      ...maxChars(SEARCH_MAX, `Case- and accent-insensitive partial match on last name, first name, login and e-mail; the first ${SEARCH_WORDS_MAX} words count.`),
+      ...maxChars(
+        SEARCH_MAX,
+        `Case- and accent-insensitive partial match on last name, first name, login and e-mail; the first ${SEARCH_WORDS_MAX} words count.`,
+      ),
     }),
   }),
 });
@@ -129,7 +140,7 @@ builder.queryField('patrons', (t) =>
       cursor: 'id',
       defaultSize: 20,
       maxSize: 100,
-      description: "Staff only: every account of their library (the DLPB: of every library), not only those awaiting a decision. Default order: LAST_NAME ASC.",
+      description: 'Staff only: every account of their library (the DLPB: of every library), not only those awaiting a decision. Default order: LAST_NAME ASC.',
       authScopes: { staff: true },
       args: {
         filter: t.arg({ type: PatronsFilterInput, required: false, description: 'Which patrons; all when null.' }),

@@ -48,7 +48,11 @@ async function changeKeys(
   app: App,
   caller: Caller,
   providerId: string,
-  change: (tx: Tx, provider: ResourceProvider, now: Date) => Promise<{ provider: ResourceProvider; apiKey: string | null; action: string; after: Record<string, unknown> }>,
+  change: (
+    tx: Tx,
+    provider: ResourceProvider,
+    now: Date,
+  ) => Promise<{ provider: ResourceProvider; apiKey: string | null; action: string; after: Record<string, unknown> }>,
 ): Promise<ProviderResult> {
   const id = idOf('ResourceProvider', providerId);
   const notFound: ProviderResult = { provider: null, apiKey: null, errors: [userError('NOT_FOUND', 'Fournisseur introuvable.', 'providerId')] };
@@ -86,7 +90,12 @@ export function rotateProviderKey(app: App, caller: Caller, providerId: string):
         previousKeyExpiresAt: new Date(now.getTime() + KEY_OVERLAP_HOURS * 3_600_000),
       },
     });
-    return { provider: updated, apiKey, action: 'ROTATE_PROVIDER_KEY', after: { apiKeyPrefix: updated.apiKeyPrefix, previousKeyValidHours: KEY_OVERLAP_HOURS } };
+    return {
+      provider: updated,
+      apiKey,
+      action: 'ROTATE_PROVIDER_KEY',
+      after: { apiKeyPrefix: updated.apiKeyPrefix, previousKeyValidHours: KEY_OVERLAP_HOURS },
+    };
   });
 }
 

@@ -15,7 +15,11 @@ export const ResourceProviderType = builder.prismaNode('ResourceProvider', {
     categories: t.field({ type: [ContentCategoryEnum], description: 'The content categories it may consume and read.', resolve: (p) => p.categories }),
     keyPrefix: t.exposeString('apiKeyPrefix', { description: 'First characters of the current key, to recognise it (the key itself is never shown again).' }),
     createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When it was created.' }),
-    lastUsedAt: t.expose('lastUsedAt', { type: 'DateTime', nullable: true, description: 'When one of its keys was last used (to the minute or so); null if never.' }),
+    lastUsedAt: t.expose('lastUsedAt', {
+      type: 'DateTime',
+      nullable: true,
+      description: 'When one of its keys was last used (to the minute or so); null if never.',
+    }),
     revokedAt: t.expose('revokedAt', { type: 'DateTime', nullable: true, description: "When it was revoked; a revoked provider's keys are refused." }),
   }),
 });

@@ -36,8 +36,7 @@ const DEFAULT_LIMITS_JSON = JSON.stringify(DEFAULT_LIMITS);
  * The limit in force for (period, category), as SQL: the latest policy started at or before the
  * period, else the seed's limit (a database function, shared with consume_quota).
  */
-export const LIMIT_SQL = (period: string, category: string) =>
-  `quota_limit_in_force(${period}, ${category}, '${DEFAULT_LIMITS_JSON}'::jsonb)`;
+export const LIMIT_SQL = (period: string, category: string) => `quota_limit_in_force(${period}, ${category}, '${DEFAULT_LIMITS_JSON}'::jsonb)`;
 
 interface QuotaRow {
   category: MeteredCategory;
@@ -99,14 +98,13 @@ export const IDEMPOTENCY_KEY_MAX = 255;
 
 const MESSAGES: Record<string, string> = {
   QUOTA_EXCEEDED: 'Le forfait mensuel de cette catégorie est épuisé.',
-  ACCOUNT_NOT_ACTIVE: "Le compte de cet usager ne donne pas accès à ce contenu.",
+  ACCOUNT_NOT_ACTIVE: 'Le compte de cet usager ne donne pas accès à ce contenu.',
   AGE_RESTRICTED: "Ce contenu n'est pas accessible à l'âge de cet usager.",
   CATEGORY_NOT_ALLOWED: "Ce fournisseur n'est pas habilité pour cette catégorie de contenus.",
   NOT_FOUND: 'Usager introuvable.',
 };
 
-const errorOf = (code: string | null, field?: string): UserError[] =>
-  code ? [userError(code as UserError['code'], MESSAGES[code] ?? code, field)] : [];
+const errorOf = (code: string | null, field?: string): UserError[] => (code ? [userError(code as UserError['code'], MESSAGES[code] ?? code, field)] : []);
 
 export async function consumeQuota(app: App, caller: Caller, input: ConsumeInput): Promise<ConsumeResult> {
   if (caller.kind !== 'provider') throw new Error('consumeQuota: provider only');
@@ -115,28 +113,39 @@ export async function consumeQuota(app: App, caller: Caller, input: ConsumeInput
   const patronId = idOf('Patron', input.patronId) ?? null;
   const key = input.idempotencyKey.trim();
   if (!key) {
-    return { granted: false, consumptionId: null, balance: null, replayed: false, errors: [userError('INVALID_INPUT', "La clé d'idempotence est obligatoire.", 'idempotencyKey')] };
+    return {
+      granted: false,
+      consumptionId: null,
+      balance: null,
+      replayed: false,
+      errors: [userError('INVALID_INPUT', "La clé d'idempotence est obligatoire.", 'idempotencyKey')],
+    };
   }
   const requestHash = createHash('sha256')
     .update(JSON.stringify([patronId ?? input.patronId, input.category, input.resourceId, input.minimumAge ?? null]))
     .digest('hex');
 
   const patron = patronId
-    ? (await app.pool.query<{ status: string; birth_date: Date; library_id: string }>({
-        name: 'consume-patron',
-        text: 'SELECT status, birth_date, library_id FROM patron WHERE id = $1',
-        values: [patronId],
-      })).rows[0]
+    ? (
+        await app.pool.query<{ status: string; birth_date: Date; library_id: string }>({
+          name: 'consume-patron',
+          text: 'SELECT status, birth_date, library_id FROM patron WHERE id = $1',
+          values: [patronId],
+        })
+      ).rows[0]
     : undefined;
   const age = patron ? ageAt(patron.birth_date.toISOString().slice(0, 10), now) : null;
   // Open access needs a TEMPORARY or ACTIVE account, metered content an ACTIVE one.
   const statuses = input.category === 'UNLIMITED' ? ['ACTIVE', 'TEMPORARY'] : ['ACTIVE'];
-  const refusal =
-    !caller.categories.includes(input.category) ? 'CATEGORY_NOT_ALLOWED'
-    : !patron ? 'NOT_FOUND'
-    : !statuses.includes(patron.status) ? 'ACCOUNT_NOT_ACTIVE'
-    : input.minimumAge != null && age! < input.minimumAge ? 'AGE_RESTRICTED'
-    : null;
+  const refusal = !caller.categories.includes(input.category)
+    ? 'CATEGORY_NOT_ALLOWED'
+    : !patron
+      ? 'NOT_FOUND'
+      : !statuses.includes(patron.status)
+        ? 'ACCOUNT_NOT_ACTIVE'
+        : input.minimumAge != null && age! < input.minimumAge
+          ? 'AGE_RESTRICTED'
+          : null;
 
   // One round trip, one transaction: the unit taken below the limit, the balance after it, the call
   // and its answer recorded under its key, a replay counted once and answered as the first call
@@ -156,9 +165,20 @@ export async function consumeQuota(app: App, caller: Caller, input: ConsumeInput
              p_key => $7, p_request_hash => $8, p_library_id => $9, p_age_group => $10, p_resource_id => $11,
              p_minimum_age => $12, p_refusal => $13, p_now => $14)`,
     values: [
-      patron ? patronId : null, period, input.category, !refusal && input.category !== 'UNLIMITED', DEFAULT_LIMITS_JSON,
-      caller.providerId, key, requestHash, patron?.library_id ?? null, age === null ? null : ageGroupOf(age), input.resourceId,
-      input.minimumAge ?? null, refusal, now,
+      patron ? patronId : null,
+      period,
+      input.category,
+      !refusal && input.category !== 'UNLIMITED',
+      DEFAULT_LIMITS_JSON,
+      caller.providerId,
+      key,
+      requestHash,
+      patron?.library_id ?? null,
+      age === null ? null : ageGroupOf(age),
+      input.resourceId,
+      input.minimumAge ?? null,
+      refusal,
+      now,
     ],
   });
   const outcome = rows[0]!;
@@ -171,7 +191,10 @@ export async function consumeQuota(app: App, caller: Caller, input: ConsumeInput
       errors: [userError('IDEMPOTENCY_KEY_REUSED', "Cette clé d'idempotence a déjà servi pour un autre appel.", 'idempotencyKey')],
     };
   }
-  app.metrics.consumptions.inc({ category: input.category, outcome: outcome.replayed ? 'replayed' : outcome.granted ? 'granted' : (outcome.error_code ?? 'refused') });
+  app.metrics.consumptions.inc({
+    category: input.category,
+    outcome: outcome.replayed ? 'replayed' : outcome.granted ? 'granted' : (outcome.error_code ?? 'refused'),
+  });
   const field = outcome.error_code === 'CATEGORY_NOT_ALLOWED' ? 'category' : outcome.error_code === 'NOT_FOUND' ? 'patronId' : undefined;
   return {
     granted: outcome.granted,
@@ -187,26 +210,35 @@ export async function cancelConsumption(app: App, caller: Caller, consumptionGlo
   const now = app.clock.now();
   const id = idOf('Consumption', consumptionGlobalId);
   const found = id
-    ? (await app.pool.query<{ patron_id: string | null; granted: boolean; cancelled_at: Date | null; occurred_at: Date; period: string; category: string }>(
-        'SELECT patron_id, granted, cancelled_at, occurred_at, period, category FROM consumption WHERE id = $1 AND provider_id = $2',
-        [id, caller.providerId],
-      )).rows[0]
+    ? (
+        await app.pool.query<{ patron_id: string | null; granted: boolean; cancelled_at: Date | null; occurred_at: Date; period: string; category: string }>(
+          'SELECT patron_id, granted, cancelled_at, occurred_at, period, category FROM consumption WHERE id = $1 AND provider_id = $2',
+          [id, caller.providerId],
+        )
+      ).rows[0]
     : undefined;
   if (!found) return { balance: null, errors: [userError('NOT_FOUND', 'Consommation introuvable.', 'consumptionId')] };
   const windowEnd = new Date(found.occurred_at.getTime() + app.settings.cancellationHours * 3_600_000);
   if (now >= windowEnd) {
-    return { balance: null, errors: [userError('CANCELLATION_WINDOW_CLOSED', `Une consommation ne peut être annulée que dans les ${app.settings.cancellationHours} heures.`, 'consumptionId')] };
+    return {
+      balance: null,
+      errors: [
+        userError(
+          'CANCELLATION_WINDOW_CLOSED',
+          `Une consommation ne peut être annulée que dans les ${app.settings.cancellationHours} heures.`,
+          'consumptionId',
+        ),
+      ],
+    };
   }
   const cancelled = await sqlTransaction(app.pool, async (sql) => {
-    const { rowCount } = await sql.query(
-      'UPDATE consumption SET cancelled_at = $2 WHERE id = $1 AND granted AND cancelled_at IS NULL',
-      [id, now],
-    );
+    const { rowCount } = await sql.query('UPDATE consumption SET cancelled_at = $2 WHERE id = $1 AND granted AND cancelled_at IS NULL', [id, now]);
     if (rowCount === 1 && found.category !== 'UNLIMITED') {
-      await sql.query(
-        'UPDATE quota_usage SET used = used - 1 WHERE patron_id = $1 AND period = $2 AND category = $3 AND used > 0',
-        [found.patron_id, found.period, found.category],
-      );
+      await sql.query('UPDATE quota_usage SET used = used - 1 WHERE patron_id = $1 AND period = $2 AND category = $3 AND used > 0', [
+        found.patron_id,
+        found.period,
+        found.category,
+      ]);
     }
     return rowCount === 1;
   });
@@ -233,7 +265,8 @@ export async function setQuotaLimits(
   }
   for (const { category, limit } of input.limits) {
     if (category === 'UNLIMITED') errors.push(userError('INVALID_INPUT', "L'Accès libre n'a pas de quota.", 'limits'));
-    if (!Number.isInteger(limit) || limit < 0 || limit > 10_000) errors.push(userError('INVALID_INPUT', 'Un quota est un nombre entier entre 0 et 10 000.', 'limits'));
+    if (!Number.isInteger(limit) || limit < 0 || limit > 10_000)
+      errors.push(userError('INVALID_INPUT', 'Un quota est un nombre entier entre 0 et 10 000.', 'limits'));
   }
   if (new Set(input.limits.map((l) => l.category)).size !== input.limits.length) {
     errors.push(userError('INVALID_INPUT', 'Chaque catégorie ne peut figurer qu’une fois.', 'limits'));

@@ -119,23 +119,28 @@ const ConsumeQuotaInput = builder.inputType('ConsumeQuotaInput', {
   }),
 });
 
-const ConsumeQuotaPayload = payloadType<ConsumeResult>('ConsumeQuotaPayload', 'The answer to a consumption.', (t) => ({
-  granted: t.exposeBoolean('granted', { description: 'True when the patron may open the resource (the unit is counted).' }),
-  consumptionId: t.exposeID('consumptionId', {
-    nullable: true,
-    description: 'The call, granted or not, for `cancelConsumption`; null when refused before it was recorded (key reused, bad input).',
+const ConsumeQuotaPayload = payloadType<ConsumeResult>(
+  'ConsumeQuotaPayload',
+  'The answer to a consumption.',
+  (t) => ({
+    granted: t.exposeBoolean('granted', { description: 'True when the patron may open the resource (the unit is counted).' }),
+    consumptionId: t.exposeID('consumptionId', {
+      nullable: true,
+      description: 'The call, granted or not, for `cancelConsumption`; null when refused before it was recorded (key reused, bad input).',
+    }),
+    balance: t.field({
+      type: QuotaBalanceType,
+      nullable: true,
+      description: "The patron's balance after the call, in the provider's own categories.",
+      resolve: (p, _args, { caller }) => p.balance && balanceFor(caller, p.balance),
+    }),
+    replayed: t.exposeBoolean('replayed', {
+      description:
+        'True when the idempotency key was used before: this is the first answer again, word for word (it does not reflect a cancellation or later calls; read quotaBalance for the current state).',
+    }),
   }),
-  balance: t.field({
-    type: QuotaBalanceType,
-    nullable: true,
-    description: "The patron's balance after the call, in the provider's own categories.",
-    resolve: (p, _args, { caller }) => p.balance && balanceFor(caller, p.balance),
-  }),
-  replayed: t.exposeBoolean('replayed', {
-    description:
-      'True when the idempotency key was used before: this is the first answer again, word for word (it does not reflect a cancellation or later calls; read quotaBalance for the current state).',
-  }),
-}), { granted: false, replayed: false });
+  { granted: false, replayed: false },
+);
 
 builder.mutationField('consumeQuota', (t) =>
   t.field({
@@ -153,14 +158,18 @@ const CancelConsumptionInput = builder.inputType('CancelConsumptionInput', {
   fields: (t) => ({ consumptionId: t.id({ required: true, description: 'As `consumeQuota` answered it.' }) }),
 });
 
-const CancelConsumptionPayload = payloadType<{ balance: QuotaBalance | null; errors: UserError[] }>('CancelConsumptionPayload', 'The answer to a cancellation.', (t) => ({
-  balance: t.field({
-    type: QuotaBalanceType,
-    nullable: true,
-    description: "The patron's balance after the cancellation, in the provider's own categories.",
-    resolve: (p, _args, { caller }) => p.balance && balanceFor(caller, p.balance),
+const CancelConsumptionPayload = payloadType<{ balance: QuotaBalance | null; errors: UserError[] }>(
+  'CancelConsumptionPayload',
+  'The answer to a cancellation.',
+  (t) => ({
+    balance: t.field({
+      type: QuotaBalanceType,
+      nullable: true,
+      description: "The patron's balance after the cancellation, in the provider's own categories.",
+      resolve: (p, _args, { caller }) => p.balance && balanceFor(caller, p.balance),
+    }),
   }),
-}));
+);
 
 builder.mutationField('cancelConsumption', (t) =>
   t.field({
@@ -201,4 +210,3 @@ builder.mutationField('setQuotaLimits', (t) =>
     resolve: (_root, { input }, { app, caller }) => setQuotaLimits(app, caller, input),
   }),
 );
-

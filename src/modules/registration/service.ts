@@ -10,16 +10,7 @@ import { publishInTransaction } from '../../events/bus.js';
 import type { Library, Patron, RegistrationRequest } from '../../generated/prisma/client.js';
 import { userError, type UserError } from '../../graphql/errors.js';
 import { idOf } from '../../graphql/ids.js';
-import {
-  addParisDays,
-  addParisMonths,
-  addParisYears,
-  ageAt,
-  ageGroupOf,
-  formatFrenchDate,
-  formatFrenchDateTime,
-  parisDate,
-} from '../../lib/calendar.js';
+import { addParisDays, addParisMonths, addParisYears, ageAt, ageGroupOf, formatFrenchDate, formatFrenchDateTime, parisDate } from '../../lib/calendar.js';
 import { hashPassword } from '../../lib/password.js';
 import { normalizeForSearch } from '../../lib/text.js';
 import { THROTTLE_RULES } from '../../lib/throttle.js';
@@ -102,7 +93,7 @@ export async function register(app: App, input: RegisterInput, clientIp: string)
   if (!library) {
     errors.push(userError('UNKNOWN_LIBRARY', 'Bibliothèque inconnue : choisissez votre bibliothèque dans la liste.', 'libraryId'));
   } else if (library.closedAt) {
-    errors.push(userError('UNKNOWN_LIBRARY', "Cette bibliothèque ne propose plus NuMos : choisissez-en une autre dans la liste.", 'libraryId'));
+    errors.push(userError('UNKNOWN_LIBRARY', 'Cette bibliothèque ne propose plus NuMos : choisissez-en une autre dans la liste.', 'libraryId'));
   }
   const identityKey = identityKeyOf(fields.lastName, fields.firstName, input.birthDate);
   const loginKey = fields.login.toLowerCase();
@@ -207,12 +198,7 @@ async function sendConfirmation(app: App, tx: Tx, patron: Patron, library: Libra
  * does when the first answer was lost, is a replay: it sends nothing and returns the first answer's
  * confirmation deadline, so the link already sent keeps working.
  */
-async function tellExistingPerson(
-  app: App,
-  tx: Tx,
-  patron: Patron & { library: Library },
-  asked: { loginKey: string; email: string },
-): Promise<Date | null> {
+async function tellExistingPerson(app: App, tx: Tx, patron: Patron & { library: Library }, asked: { loginKey: string; email: string }): Promise<Date | null> {
   const now = app.clock.now();
   if (patron.status === 'UNCONFIRMED') {
     const request = await tx.registrationRequest.findFirst({

@@ -35,8 +35,7 @@ export const DecisionEnum = builder.enumType('Decision', {
 });
 
 export const RegistrationRequestType = builder.prismaNode('RegistrationRequest', {
-  description:
-    "A registration or renewal request: the seed's \"Inscriptions à valider\". Visible to its patron, to the staff of its library and to the DLPB.",
+  description: 'A registration or renewal request: the seed\'s "Inscriptions à valider". Visible to its patron, to the staff of its library and to the DLPB.',
   id: { field: 'id' },
   authScopes: (request, viewing) => canSeeRequest(viewing, request),
   fields: (t) => ({
@@ -75,7 +74,7 @@ export const RegistrationRequestType = builder.prismaNode('RegistrationRequest',
       resolve: (request, _args, viewing) => (request.decidedBy && canSeeStaff(viewing, request.decidedBy) ? request.decidedBy : null),
     }),
     decidedOnBehalfOfLibrary: t.exposeBoolean('decidedOnBehalfOfLibrary', {
-      description: 'True when a DLPB agent decided in the library\'s place.',
+      description: "True when a DLPB agent decided in the library's place.",
     }),
     responseMessage: t.exposeString('responseMessage', {
       nullable: true,
@@ -93,8 +92,16 @@ const RegisterInput = builder.inputType('RegisterInput', {
   fields: (t) => ({
     lastName: t.string({ required: true, ...maxChars(NAME_MAX, 'Family name, as on the library card.') }),
     firstName: t.string({ required: true, ...maxChars(NAME_MAX, 'First name, as on the library card.') }),
-    birthDate: t.field({ type: 'LocalDate', required: true, description: 'Date of birth (the library checks the year); not in the future, not over 120 years ago.' }),
-    email: t.field({ type: 'EmailAddress', required: true, description: 'Where the confirmation link and every later e-mail go. Several people may share one (a family).' }),
+    birthDate: t.field({
+      type: 'LocalDate',
+      required: true,
+      description: 'Date of birth (the library checks the year); not in the future, not over 120 years ago.',
+    }),
+    email: t.field({
+      type: 'EmailAddress',
+      required: true,
+      description: 'Where the confirmation link and every later e-mail go. Several people may share one (a family).',
+    }),
     login: t.string({ required: true, ...maxChars(LOGIN_MAX, 'Letters without accents, digits, ".", "-", "_"; 3 to 32 characters.') }),
     password: t.string({ required: true, ...maxChars(PASSWORD_MAX, 'At least 8 characters; common passwords are refused.') }),
     passwordConfirmation: t.string({ required: true, ...maxChars(PASSWORD_MAX, 'The same password again.') }),
@@ -103,17 +110,22 @@ const RegisterInput = builder.inputType('RegisterInput', {
   }),
 });
 
-const RegisterPayload = payloadType<RegisterResult>('RegisterPayload', 'The answer to a registration form.', (t) => ({
-  ok: t.exposeBoolean('ok', {
-    description:
-      'True when the request was taken. For privacy the answer is the same whether or not the person already has an account (they are told by e-mail).',
+const RegisterPayload = payloadType<RegisterResult>(
+  'RegisterPayload',
+  'The answer to a registration form.',
+  (t) => ({
+    ok: t.exposeBoolean('ok', {
+      description:
+        'True when the request was taken. For privacy the answer is the same whether or not the person already has an account (they are told by e-mail).',
+    }),
+    confirmationExpiresAt: t.expose('confirmationExpiresAt', {
+      type: 'DateTime',
+      nullable: true,
+      description: 'Until when the link of the confirmation e-mail works (15 days); null when refused.',
+    }),
   }),
-  confirmationExpiresAt: t.expose('confirmationExpiresAt', {
-    type: 'DateTime',
-    nullable: true,
-    description: 'Until when the link of the confirmation e-mail works (15 days); null when refused.',
-  }),
-}), { ok: false });
+  { ok: false },
+);
 
 builder.mutationField('register', (t) =>
   t.field({
@@ -159,8 +171,7 @@ builder.mutationField('resendConfirmation', (t) =>
     args: { input: t.arg({ type: ResendConfirmationInput, required: true, description: 'The address.' }) },
     resolve: async (_root, { input }, { app, clientIp }) => {
       const throttled =
-        (await app.throttle.hit(THROTTLE_RULES.resendsPerAddress, clientIp)) ??
-        (await app.throttle.hit(THROTTLE_RULES.resendsPerEmail, input.email));
+        (await app.throttle.hit(THROTTLE_RULES.resendsPerAddress, clientIp)) ?? (await app.throttle.hit(THROTTLE_RULES.resendsPerEmail, input.email));
       if (throttled) return { ok: false, errors: [throttled] };
       await app.boss.send(RESEND_CONFIRMATION_QUEUE, { email: input.email });
       return { ok: true, errors: [] };

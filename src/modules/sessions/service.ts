@@ -11,9 +11,7 @@ import { THROTTLE_RULES } from '../../lib/throttle.js';
 
 export type Realm = 'PATRON' | 'STAFF';
 
-export type LoginResult =
-  | { ok: true; token: string; expiresAt: Date; viewer: { kind: 'patron' | 'staff'; id: string } }
-  | { ok: false; errors: UserError[] };
+export type LoginResult = { ok: true; token: string; expiresAt: Date; viewer: { kind: 'patron' | 'staff'; id: string } } | { ok: false; errors: UserError[] };
 
 const invalidCredentials = (): LoginResult => ({
   ok: false,
@@ -31,8 +29,7 @@ export async function login(app: App, realm: Realm, loginName: string, password:
   // windows: concurrent attempts cannot pass the limit, an attacker is slowed down and the real
   // person is never locked out for good. A success gives its points back.
   const blocked =
-    (await app.throttle.hit(THROTTLE_RULES.loginFailuresPerLogin, throttleKey)) ??
-    (await app.throttle.hit(THROTTLE_RULES.loginFailuresPerAddress, clientIp));
+    (await app.throttle.hit(THROTTLE_RULES.loginFailuresPerLogin, throttleKey)) ?? (await app.throttle.hit(THROTTLE_RULES.loginFailuresPerAddress, clientIp));
   if (blocked) return { ok: false, errors: [blocked] };
   const result = await attemptLogin(app, realm, key, password);
   if (result.ok) {
@@ -49,7 +46,8 @@ async function attemptLogin(app: App, realm: Realm, key: string, password: strin
     const ok = staff?.passwordHash ? await verifyPassword(staff.passwordHash, password) : await verifyAgainstDummy(password);
     if (!ok || !staff) return invalidCredentials();
     // Said only to whoever knows the password: a disabled account is not revealed to a guesser.
-    if (staff.disabledAt) return { ok: false, errors: [userError('ACCOUNT_DISABLED', 'Ce compte a été désactivé par la DLPB : contactez-la pour le rétablir.')] };
+    if (staff.disabledAt)
+      return { ok: false, errors: [userError('ACCOUNT_DISABLED', 'Ce compte a été désactivé par la DLPB : contactez-la pour le rétablir.')] };
     const now = clock.now();
     const expiresAt = new Date(now.getTime() + settings.staffSessionHours * 3_600_000);
     const token = await openSession(app, { staffId: staff.id }, expiresAt);
@@ -58,9 +56,7 @@ async function attemptLogin(app: App, realm: Realm, key: string, password: strin
   }
   const patron = await prisma.patron.findUnique({ where: { loginKey: key } });
   // Unconfirmed accounts cannot log in; expired ones can, to ask for their renewal.
-  const ok = patron && patron.status !== 'UNCONFIRMED'
-    ? await verifyPassword(patron.passwordHash, password)
-    : await verifyAgainstDummy(password);
+  const ok = patron && patron.status !== 'UNCONFIRMED' ? await verifyPassword(patron.passwordHash, password) : await verifyAgainstDummy(password);
   if (!ok || !patron) return invalidCredentials();
   const expiresAt = new Date(clock.now().getTime() + settings.patronSessionDays * 86_400_000);
   const token = await openSession(app, { patronId: patron.id }, expiresAt);
@@ -95,6 +91,9 @@ export async function revokeSessions(
     data: { revokedAt: now },
     select: { id: true },
   });
-  await controlInTransaction(tx, revoked.map(({ id }) => ({ kind: 'session-ended', sessionId: id })));
+  await controlInTransaction(
+    tx,
+    revoked.map(({ id }) => ({ kind: 'session-ended', sessionId: id })),
+  );
   return revoked.length;
 }

@@ -26,9 +26,7 @@ export const ViewerUnion = builder.unionType('Viewer', {
 /** Loads the viewer's row so that the union can tell the two types apart. */
 async function loadViewer(ref: ViewerRef | null, prisma: import('../../db/prisma.js').PrismaClient) {
   if (!ref) return null;
-  return ref.kind === 'staff'
-    ? prisma.staffAccount.findUnique({ where: { id: ref.id } })
-    : prisma.patron.findUnique({ where: { id: ref.id } });
+  return ref.kind === 'staff' ? prisma.staffAccount.findUnique({ where: { id: ref.id } }) : prisma.patron.findUnique({ where: { id: ref.id } });
 }
 
 builder.queryField('viewer', (t) =>

@@ -14,7 +14,6 @@ import { hashPassword } from '../../lib/password.js';
 import { normalizeLogin, SEARCH_WORDS_MAX } from '../../lib/text.js';
 import { revokeSessions } from '../sessions/service.js';
 
-
 /**
  * Creates the first DLPB agent from NUMOS_BOOTSTRAP_DLPB_* when no DLPB agent exists yet.
  * Several instances may start at once: the check and the insert share one advisory lock.
@@ -64,7 +63,7 @@ export async function createStaffAccount(app: App, caller: Caller, input: Create
     const id = idOf('Library', input.libraryId);
     const library = id ? await app.prisma.library.findUnique({ where: { id } }) : null;
     if (!library) {
-      errors.push(userError('UNKNOWN_LIBRARY', "Un administrateur de bibliothèque doit être rattaché à une bibliothèque existante.", 'libraryId'));
+      errors.push(userError('UNKNOWN_LIBRARY', 'Un administrateur de bibliothèque doit être rattaché à une bibliothèque existante.', 'libraryId'));
     } else if (login !== library.code) {
       errors.push(
         userError('INVALID_INPUT', `L'identifiant d'un administrateur de bibliothèque est le code Moselia de sa bibliothèque (${library.code}).`, 'login'),
@@ -75,7 +74,9 @@ export async function createStaffAccount(app: App, caller: Caller, input: Create
   } else {
     if (input.libraryId) errors.push(userError('INVALID_INPUT', "Un agent de la DLPB n'est rattaché à aucune bibliothèque.", 'libraryId'));
     if (!STAFF_LOGIN.test(login)) {
-      errors.push(userError('INVALID_INPUT', "L'identifiant doit compter de 3 à 32 caractères : lettres sans accents, chiffres, point, tiret ou tiret bas.", 'login'));
+      errors.push(
+        userError('INVALID_INPUT', "L'identifiant doit compter de 3 à 32 caractères : lettres sans accents, chiffres, point, tiret ou tiret bas.", 'login'),
+      );
     }
   }
   if (errors.length) return { staffAccount: null, errors };

@@ -108,7 +108,8 @@ const SetStaffAccountDisabledInput = builder.inputType('SetStaffAccountDisabledI
 builder.mutationField('setStaffAccountDisabled', (t) =>
   t.field({
     type: StaffAccountPayload,
-    description: 'DLPB only. A disabled account cannot log in (ACCOUNT_DISABLED). An agent cannot disable themself, nor the last enabled DLPB agent (INVALID_STATE). Audited.',
+    description:
+      'DLPB only. A disabled account cannot log in (ACCOUNT_DISABLED). An agent cannot disable themself, nor the last enabled DLPB agent (INVALID_STATE). Audited.',
     authScopes: { dlpb: true },
     args: { input: t.arg({ type: SetStaffAccountDisabledInput, required: true, description: 'Which account, and whether disabled.' }) },
     resolve: (_root, { input }, { app, caller }) => setStaffAccountDisabled(app, caller, input),

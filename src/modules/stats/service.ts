@@ -129,18 +129,19 @@ export async function stats(app: App, caller: Caller, filter: StatsFilter): Prom
  */
 export async function rollUpFinishedMonth(app: App, at: Date): Promise<number> {
   const finished = monthPeriod(addParisMonths(at, -1));
-  return app.prisma.$transaction(async (tx) => {
-    const consumption = await tx.$executeRawUnsafe(
-      `INSERT INTO consumption_monthly (period, library_id, age_group, category, count)
+  return app.prisma.$transaction(
+    async (tx) => {
+      const consumption = await tx.$executeRawUnsafe(
+        `INSERT INTO consumption_monthly (period, library_id, age_group, category, count)
        SELECT period, library_id, age_group, category, count(*) FROM consumption
         WHERE period = $1 AND granted AND cancelled_at IS NULL AND library_id IS NOT NULL AND age_group IS NOT NULL
         GROUP BY period, library_id, age_group, category
        ON CONFLICT (period, library_id, age_group, category) DO UPDATE SET count = EXCLUDED.count`,
-      finished,
-    );
-    // Active in the month: ACTIVE now, or used a quota that month. Counted per library in one pass.
-    await tx.$executeRawUnsafe(
-      `WITH active AS (
+        finished,
+      );
+      // Active in the month: ACTIVE now, or used a quota that month. Counted per library in one pass.
+      await tx.$executeRawUnsafe(
+        `WITH active AS (
          SELECT library_id, count(*)::int AS n FROM patron
           WHERE status = 'ACTIVE' OR id IN (SELECT patron_id FROM quota_usage WHERE period = $1)
           GROUP BY library_id
@@ -156,11 +157,13 @@ export async function rollUpFinishedMonth(app: App, at: Date): Promise<number> {
          LEFT JOIN saturated s ON s.library_id = l.id AND s.category = c.category
        ON CONFLICT (period, library_id, category) DO UPDATE
           SET active_patrons = EXCLUDED.active_patrons, saturated_patrons = EXCLUDED.saturated_patrons`,
-      finished,
-    );
-    const keepFrom = monthPeriod(addParisMonths(at, -2));
-    await tx.$executeRawUnsafe(`DELETE FROM consumption WHERE period < $1`, keepFrom);
-    await tx.$executeRawUnsafe(`DELETE FROM quota_usage WHERE period < $1`, keepFrom);
-    return consumption;
-  }, { timeout: 600_000 });
+        finished,
+      );
+      const keepFrom = monthPeriod(addParisMonths(at, -2));
+      await tx.$executeRawUnsafe(`DELETE FROM consumption WHERE period < $1`, keepFrom);
+      await tx.$executeRawUnsafe(`DELETE FROM quota_usage WHERE period < $1`, keepFrom);
+      return consumption;
+    },
+    { timeout: 600_000 },
+  );
 }

@@ -23,7 +23,10 @@ const RegistrationStats = builder.objectRef<Stats['registrations']>('Registratio
     lapsed: t.exposeInt('lapsed', { description: 'Registrations never confirmed (their data deleted).' }),
     escalated: t.exposeInt('escalated', { description: 'Requests handed to the DLPB after 5 days without a decision.' }),
     renewalsRequested: t.exposeInt('renewalsRequested', { description: 'Renewals asked.' }),
-    medianHoursToDecision: t.exposeFloat('medianHoursToDecision', { nullable: true, description: 'Median hours from confirmation to decision; null without any decision.' }),
+    medianHoursToDecision: t.exposeFloat('medianHoursToDecision', {
+      nullable: true,
+      description: 'Median hours from confirmation to decision; null without any decision.',
+    }),
   }),
 });
 

@@ -44,13 +44,7 @@ const MESSAGES: Record<TokenPurpose, { invalid: string; expired: string }> = {
  * Finds a token of a purpose. Unknown, replaced or (unless `allowUsed`) used: INVALID_TOKEN;
  * past its expiry: TOKEN_EXPIRED. The answer never says whom a token belonged to.
  */
-export async function findToken(
-  tx: Tx,
-  purpose: TokenPurpose,
-  raw: string,
-  now: Date,
-  options: { allowUsed?: boolean } = {},
-): Promise<TokenLookup> {
+export async function findToken(tx: Tx, purpose: TokenPurpose, raw: string, now: Date, options: { allowUsed?: boolean } = {}): Promise<TokenLookup> {
   const token = raw ? await tx.oneTimeToken.findUnique({ where: { tokenHash: hashSecret(raw) } }) : null;
   const messages = MESSAGES[purpose];
   if (!token || token.purpose !== purpose || token.replacedAt || (token.usedAt && !options.allowUsed)) {

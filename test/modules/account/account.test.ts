@@ -25,7 +25,11 @@ async function patron(overrides: Record<string, unknown> = {}, options: { accept
   const row = await t.app.prisma.patron.findUniqueOrThrow({ where: { loginKey: input.login.toLowerCase() } });
   if (options.accept) {
     const request = await t.app.prisma.registrationRequest.findFirstOrThrow({ where: { patronId: row.id } });
-    const { data } = await t.gql(DECIDE, { input: { requestId: encodeGlobalID('RegistrationRequest', request.id), decision: 'ACCEPT' } }, { token: await staffToken() });
+    const { data } = await t.gql(
+      DECIDE,
+      { input: { requestId: encodeGlobalID('RegistrationRequest', request.id), decision: 'ACCEPT' } },
+      { token: await staffToken() },
+    );
     expect(data.decide.errors).toEqual([]);
   }
   const token = await login(t, 'PATRON', input.login, input.password);
@@ -45,9 +49,20 @@ afterAll(() => t.close());
 describe('changePassword', () => {
   it('refuses a wrong current password or a weak new one, and changes nothing', async () => {
     const p = await patron();
-    const wrong = await t.gql(CHANGE_PASSWORD, { input: { currentPassword: 'pas le bon', password: 'un autre mot de passe', passwordConfirmation: 'un autre mot de passe' } }, { token: p.token });
-    expect(wrong.data.changePassword).toEqual({ ok: false, errors: [{ code: 'WRONG_PASSWORD', message: 'Le mot de passe actuel est incorrect.', field: 'currentPassword' }] });
-    const weak = await t.gql(CHANGE_PASSWORD, { input: { currentPassword: p.input.password, password: 'azerty', passwordConfirmation: 'azerty' } }, { token: p.token });
+    const wrong = await t.gql(
+      CHANGE_PASSWORD,
+      { input: { currentPassword: 'pas le bon', password: 'un autre mot de passe', passwordConfirmation: 'un autre mot de passe' } },
+      { token: p.token },
+    );
+    expect(wrong.data.changePassword).toEqual({
+      ok: false,
+      errors: [{ code: 'WRONG_PASSWORD', message: 'Le mot de passe actuel est incorrect.', field: 'currentPassword' }],
+    });
+    const weak = await t.gql(
+      CHANGE_PASSWORD,
+      { input: { currentPassword: p.input.password, password: 'azerty', passwordConfirmation: 'azerty' } },
+      { token: p.token },
+    );
     expect(weak.data.changePassword.errors.map((e: { code: string }) => e.code)).toEqual(['PASSWORD_TOO_SHORT']);
     // The old password still opens a session.
     await login(t, 'PATRON', p.input.login, p.input.password);
@@ -57,7 +72,11 @@ describe('changePassword', () => {
   it('changes it, ends every other session (not the caller’s) and tells the owner', async () => {
     const p = await patron();
     const other = await login(t, 'PATRON', p.input.login, p.input.password);
-    const { data } = await t.gql(CHANGE_PASSWORD, { input: { currentPassword: p.input.password, password: 'mon nouveau secret', passwordConfirmation: 'mon nouveau secret' } }, { token: p.token });
+    const { data } = await t.gql(
+      CHANGE_PASSWORD,
+      { input: { currentPassword: p.input.password, password: 'mon nouveau secret', passwordConfirmation: 'mon nouveau secret' } },
+      { token: p.token },
+    );
     expect(data.changePassword).toEqual({ ok: true, errors: [] });
     expect((await t.gql(VIEWER, {}, { token: other })).data.viewer).toBeNull();
     expect((await t.gql(VIEWER, {}, { token: p.token })).data.viewer.login).toBe(p.input.login);
@@ -71,7 +90,11 @@ describe('changePassword', () => {
   it('works for staff too; providers and visitors are refused', async () => {
     await seedStaff(t.app, { login: 'agent.mdp', password: 'ancien mot de passe', role: 'DLPB_AGENT' });
     const token = await login(t, 'STAFF', 'agent.mdp', 'ancien mot de passe');
-    const { data } = await t.gql(CHANGE_PASSWORD, { input: { currentPassword: 'ancien mot de passe', password: 'nouveau mot de passe', passwordConfirmation: 'nouveau mot de passe' } }, { token });
+    const { data } = await t.gql(
+      CHANGE_PASSWORD,
+      { input: { currentPassword: 'ancien mot de passe', password: 'nouveau mot de passe', passwordConfirmation: 'nouveau mot de passe' } },
+      { token },
+    );
     expect(data.changePassword.ok).toBe(true);
     await login(t, 'STAFF', 'agent.mdp', 'nouveau mot de passe');
     const anonymous = await t.gql(CHANGE_PASSWORD, { input: { currentPassword: 'x', password: 'yyyyyyyyyy', passwordConfirmation: 'yyyyyyyyyy' } });
@@ -82,7 +105,11 @@ describe('changePassword', () => {
 describe('updateProfile', () => {
   it('changes the newsletter choice only; staff are refused', async () => {
     const p = await patron({ newsletter: false });
-    const { data } = await t.gql(`mutation { updateProfile(input: { newsletter: true }) { patron { newsletter lastName } errors { code } } }`, {}, { token: p.token });
+    const { data } = await t.gql(
+      `mutation { updateProfile(input: { newsletter: true }) { patron { newsletter lastName } errors { code } } }`,
+      {},
+      { token: p.token },
+    );
     expect(data.updateProfile).toEqual({ patron: { newsletter: true, lastName: 'Martin' }, errors: [] });
     const staff = await t.gql(`mutation { updateProfile(input: { newsletter: true }) { errors { code } } }`, {}, { token: dlpb });
     expect(staff.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
@@ -93,7 +120,9 @@ describe('requestEmailChange and confirmEmailChange', () => {
   it('sends a link to the new address and a notice to the old one; the old one stays until the link is followed', async () => {
     const p = await patron();
     const wrong = await t.gql(REQUEST_EMAIL, { input: { email: 'nouvelle@example.org', currentPassword: 'faux' } }, { token: p.token });
-    expect(wrong.data.requestEmailChange.errors).toEqual([{ code: 'WRONG_PASSWORD', message: 'Le mot de passe actuel est incorrect.', field: 'currentPassword' }]);
+    expect(wrong.data.requestEmailChange.errors).toEqual([
+      { code: 'WRONG_PASSWORD', message: 'Le mot de passe actuel est incorrect.', field: 'currentPassword' },
+    ]);
     const same = await t.gql(REQUEST_EMAIL, { input: { email: p.input.email.toUpperCase(), currentPassword: p.input.password } }, { token: p.token });
     expect(same.data.requestEmailChange.errors[0]).toMatchObject({ code: 'INVALID_INPUT', field: 'email' });
 
@@ -142,7 +171,9 @@ describe('personalDataExport', () => {
       library: { code: '5213001' },
       account: { status: 'ACTIVE' },
     });
-    expect(document.requests).toEqual([expect.objectContaining({ kind: 'REGISTRATION', state: 'ACCEPTED', decision: 'ACCEPT', responseText: expect.stringContaining('Inès') })]);
+    expect(document.requests).toEqual([
+      expect.objectContaining({ kind: 'REGISTRATION', state: 'ACCEPTED', decision: 'ACCEPT', responseText: expect.stringContaining('Inès') }),
+    ]);
     expect(document.openSessions.length).toBeGreaterThan(0);
     // No secret of any kind: compare with every hash the database holds for this person.
     const text = data.personalDataExport as string;

@@ -76,7 +76,9 @@ describe('staff accounts', () => {
       field: 'staffAccountId',
     });
     const unknown = encodeGlobalID('StaffAccount', '00000000-0000-4000-8000-000000000000');
-    expect((await a.gql(DISABLE, { input: { staffAccountId: unknown, disabled: true } }, { token: dlpb })).data.setStaffAccountDisabled.errors[0].code).toBe('NOT_FOUND');
+    expect((await a.gql(DISABLE, { input: { staffAccountId: unknown, disabled: true } }, { token: dlpb })).data.setStaffAccountDisabled.errors[0].code).toBe(
+      'NOT_FOUND',
+    );
 
     // Only two enabled agents left: each disables the other, at the same moment, on two instances.
     await a.app.prisma.staffAccount.updateMany({ where: { role: 'DLPB_AGENT', login: { notIn: ['dlpb'] } }, data: { disabledAt: new Date() } });
@@ -120,9 +122,12 @@ describe('resource providers', () => {
     }
     a.clock.advance(24 * 3_600_000 + 1_000);
     b.clock.advance(24 * 3_600_000 + 1_000);
-    dlpb = await login(a, 'STAFF', (await a.app.prisma.staffAccount.findFirstOrThrow({ where: { role: 'DLPB_AGENT', disabledAt: null } })).login, 'mot de passe DLPB').catch(
-      () => login(a, 'STAFF', 'agent.duel', 'mot de passe duel'),
-    );
+    dlpb = await login(
+      a,
+      'STAFF',
+      (await a.app.prisma.staffAccount.findFirstOrThrow({ where: { role: 'DLPB_AGENT', disabledAt: null } })).login,
+      'mot de passe DLPB',
+    ).catch(() => login(a, 'STAFF', 'agent.duel', 'mot de passe duel'));
     for (const app of [a, b]) {
       expect((await app.gql(BALANCE, { id: patron }, { token: firstKey })).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
       expect((await app.gql(BALANCE, { id: patron }, { token: secondKey })).errors).toBeUndefined();
@@ -147,25 +152,45 @@ describe('libraries', () => {
   it('creates and updates by Moselia code; a closed library is not offered to the public, on any instance', async () => {
     const bad = await a.gql(SAVE_LIBRARY, { input: { code: '5712345', name: 'X', email: 'x@example.org' } }, { token: dlpb });
     expect(bad.data.saveLibrary).toMatchObject({ library: null, errors: [{ code: 'INVALID_LIBRARY_CODE', field: 'code' }] });
-    const created = await a.gql(SAVE_LIBRARY, { input: { code: '5299001', name: 'Bibliothèque de Bitche', town: 'Bitche', postalCode: '57230', email: 'bib@bitche.example' } }, { token: dlpb });
-    expect(created.data.saveLibrary).toMatchObject({ library: { code: '5299001', closed: false, email: 'bib@bitche.example', postalCode: '57230' }, errors: [] });
+    const created = await a.gql(
+      SAVE_LIBRARY,
+      { input: { code: '5299001', name: 'Bibliothèque de Bitche', town: 'Bitche', postalCode: '57230', email: 'bib@bitche.example' } },
+      { token: dlpb },
+    );
+    expect(created.data.saveLibrary).toMatchObject({
+      library: { code: '5299001', closed: false, email: 'bib@bitche.example', postalCode: '57230' },
+      errors: [],
+    });
     const search = `query($s: String) { libraries(search: $s) { code email closed } }`;
     expect((await b.gql(search, { s: 'bitche' })).data.libraries).toEqual([{ code: '5299001', email: null, closed: false }]);
 
-    const closed = await a.gql(SAVE_LIBRARY, { input: { code: '5299001', name: 'Bibliothèque de Bitche', town: 'Bitche', email: 'bib@bitche.example', closed: true } }, { token: dlpb });
+    const closed = await a.gql(
+      SAVE_LIBRARY,
+      { input: { code: '5299001', name: 'Bibliothèque de Bitche', town: 'Bitche', email: 'bib@bitche.example', closed: true } },
+      { token: dlpb },
+    );
     expect(closed.data.saveLibrary.library).toMatchObject({ id: created.data.saveLibrary.library.id, closed: true });
     // The other instance reads its directory again once the change's notification arrives.
     await expect.poll(async () => (await b.gql(search, { s: 'bitche' })).data.libraries, { timeout: 5_000 }).toEqual([]);
     expect((await b.gql(search, { s: 'bitche' }, { token: dlpb })).data.libraries).toEqual([{ code: '5299001', email: 'bib@bitche.example', closed: true }]);
     const register = await b.gql(`mutation($input: RegisterInput!) { register(input: $input) { ok errors { code field } } }`, {
       input: {
-        lastName: 'Fermée', firstName: 'Porte', birthDate: '1990-01-01', email: 'porte@example.org', login: 'porte.fermee',
-        password: 'un mot de passe solide', passwordConfirmation: 'un mot de passe solide', libraryId: created.data.saveLibrary.library.id, newsletter: false,
+        lastName: 'Fermée',
+        firstName: 'Porte',
+        birthDate: '1990-01-01',
+        email: 'porte@example.org',
+        login: 'porte.fermee',
+        password: 'un mot de passe solide',
+        passwordConfirmation: 'un mot de passe solide',
+        libraryId: created.data.saveLibrary.library.id,
+        newsletter: false,
       },
     });
     expect(register.data.register).toEqual({ ok: false, errors: [{ code: 'UNKNOWN_LIBRARY', field: 'libraryId' }] });
     const libraryAdmin = await login(a, 'STAFF', '5215001', 'mot de passe bib');
-    expect((await a.gql(SAVE_LIBRARY, { input: { code: '5299002', name: 'X', email: 'x@example.org' } }, { token: libraryAdmin })).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect(
+      (await a.gql(SAVE_LIBRARY, { input: { code: '5299002', name: 'X', email: 'x@example.org' } }, { token: libraryAdmin })).errors?.[0]?.extensions?.code,
+    ).toBe('FORBIDDEN');
   });
 });
 
@@ -177,7 +202,9 @@ describe('auditLog', () => {
     const all = await a.gql(query, { first: 100 }, { token: dlpb });
     expect(all.errors).toBeUndefined();
     const actions = all.data.auditLog.edges.map((e: any) => e.node.action);
-    expect(actions).toEqual(expect.arrayContaining(['SAVE_LIBRARY', 'REVOKE_PROVIDER', 'ROTATE_PROVIDER_KEY', 'CREATE_RESOURCE_PROVIDER', 'SET_STAFF_ACCOUNT_DISABLED']));
+    expect(actions).toEqual(
+      expect.arrayContaining(['SAVE_LIBRARY', 'REVOKE_PROVIDER', 'ROTATE_PROVIDER_KEY', 'CREATE_RESOURCE_PROVIDER', 'SET_STAFF_ACCOUNT_DISABLED']),
+    );
     const times = all.data.auditLog.edges.map((e: any) => e.node.occurredAt);
     expect([...times].sort().reverse()).toEqual(times);
     const saved = all.data.auditLog.edges.find((e: any) => e.node.action === 'SAVE_LIBRARY').node;
@@ -193,7 +220,11 @@ describe('auditLog', () => {
     // A library admin: entries about their library only, including the DLPB's done in its place.
     const correct = await registerAndConfirm(a, library.gid, { lastName: 'Audité' });
     const pid = (await a.app.prisma.patron.findUniqueOrThrow({ where: { loginKey: correct.input.login } })).id;
-    await a.gql(`mutation($id: ID!) { correctPatron(input: { patronId: $id, firstName: "Vérifié", reason: "Carte" }) { errors { code } } }`, { id: encodeGlobalID('Patron', pid) }, { token: dlpb });
+    await a.gql(
+      `mutation($id: ID!) { correctPatron(input: { patronId: $id, firstName: "Vérifié", reason: "Carte" }) { errors { code } } }`,
+      { id: encodeGlobalID('Patron', pid) },
+      { token: dlpb },
+    );
     const libraryAdmin = await login(a, 'STAFF', '5215001', 'mot de passe bib');
     const own = await a.gql(query, {}, { token: libraryAdmin });
     expect(own.errors).toBeUndefined();
@@ -201,7 +232,10 @@ describe('auditLog', () => {
     const corrected = own.data.auditLog.edges.find((e: any) => e.node.action === 'CORRECT_PATRON').node;
     expect(corrected).toMatchObject({ onBehalfOfLibrary: true, actor: { login: expect.any(String) } });
     expect(corrected.changes).not.toMatch(/Audité|Vérifié/);
-    expect((await a.gql(query, { f: { libraryId: encodeGlobalID('Library', '00000000-0000-4000-8000-000000000000') } }, { token: libraryAdmin })).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect(
+      (await a.gql(query, { f: { libraryId: encodeGlobalID('Library', '00000000-0000-4000-8000-000000000000') } }, { token: libraryAdmin })).errors?.[0]
+        ?.extensions?.code,
+    ).toBe('FORBIDDEN');
     const patronToken = await login(a, 'PATRON', correct.input.login, correct.input.password);
     expect((await a.gql(query, {}, { token: patronToken })).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
   });

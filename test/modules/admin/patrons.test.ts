@@ -97,7 +97,11 @@ describe('correctPatron', () => {
     const noReason = await t.gql(CORRECT, { input: { patronId: p.gid, lastName: 'Exact', reason: '  ' } }, { token: adminA });
     expect(noReason.data.correctPatron.errors[0]).toMatchObject({ code: 'INVALID_INPUT', field: 'reason' });
 
-    const { data } = await t.gql(CORRECT, { input: { patronId: p.gid, lastName: '  Exacte ', birthDate: '1991-02-03', reason: 'Vérifié sur la carte de lecteur' } }, { token: adminA });
+    const { data } = await t.gql(
+      CORRECT,
+      { input: { patronId: p.gid, lastName: '  Exacte ', birthDate: '1991-02-03', reason: 'Vérifié sur la carte de lecteur' } },
+      { token: adminA },
+    );
     expect(data.correctPatron).toEqual({ patron: { lastName: 'Exacte', firstName: 'Typo', birthDate: '1991-02-03' }, errors: [] });
     const pending = await t.gql(`query { pendingRegistrations(filter: { search: "exacte" }) { totalCount } }`, {}, { token: adminA });
     expect(pending.data.pendingRegistrations.totalCount).toBe(1);
@@ -110,7 +114,11 @@ describe('correctPatron', () => {
     const p = await patron(libA, { lastName: 'Intouchable' });
     const other = await t.gql(CORRECT, { input: { patronId: p.gid, lastName: 'Pirate', reason: 'x' } }, { token: adminB });
     expect(other.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
-    const unknown = await t.gql(CORRECT, { input: { patronId: encodeGlobalID('Patron', '00000000-0000-4000-8000-000000000000'), lastName: 'X', reason: 'x' } }, { token: dlpb });
+    const unknown = await t.gql(
+      CORRECT,
+      { input: { patronId: encodeGlobalID('Patron', '00000000-0000-4000-8000-000000000000'), lastName: 'X', reason: 'x' } },
+      { token: dlpb },
+    );
     expect(unknown.data.correctPatron.errors[0]).toMatchObject({ code: 'NOT_FOUND', field: 'patronId' });
     expect((await t.app.prisma.patron.findUniqueOrThrow({ where: { id: p.id } })).lastName).toBe('Intouchable');
     // The DLPB acts for the library, on its behalf.
@@ -127,7 +135,11 @@ describe('endAccess', () => {
     const token = await login(t, 'PATRON', p.input.login, p.input.password);
     const used = (await t.gql(`{ licencePool { used } }`, {}, { token: dlpb })).data.licencePool.used;
 
-    const { data } = await t.gql(END, { input: { patronId: p.gid, reason: 'Vous avez quitté la bibliothèque.<script>alert(1)</script><img src="http://x/y.png">' } }, { token: adminA });
+    const { data } = await t.gql(
+      END,
+      { input: { patronId: p.gid, reason: 'Vous avez quitté la bibliothèque.<script>alert(1)</script><img src="http://x/y.png">' } },
+      { token: adminA },
+    );
     expect(data.endAccess.errors).toEqual([]);
     expect(data.endAccess.patron.account).toEqual({ status: 'EXPIRED', activeUntil: t.clock.now().toISOString() });
     expect((await t.gql(`{ viewer { __typename } }`, {}, { token })).data.viewer).toBeNull();
@@ -166,27 +178,47 @@ describe('response texts', () => {
 
     const set = await t.gql(
       SET_TEMPLATE,
-      { input: { decision: 'ACCEPT', libraryId: libA.gid, body: '<p onclick="x()">Bienvenue [prenom] [nom_destinataire] !</p><script>alert(1)</script><img src="http://evil/x.png">' } },
+      {
+        input: {
+          decision: 'ACCEPT',
+          libraryId: libA.gid,
+          body: '<p onclick="x()">Bienvenue [prenom] [nom_destinataire] !</p><script>alert(1)</script><img src="http://evil/x.png">',
+        },
+      },
       { token: adminA },
     );
     expect(set.data.setResponseTemplate.errors).toEqual([]);
-    expect(set.data.setResponseTemplate.template).toMatchObject({ decision: 'ACCEPT', body: '<p>Bienvenue [prenom] [nom_destinataire] !</p>', library: { code: '5214001' } });
+    expect(set.data.setResponseTemplate.template).toMatchObject({
+      decision: 'ACCEPT',
+      body: '<p>Bienvenue [prenom] [nom_destinataire] !</p>',
+      library: { code: '5214001' },
+    });
     const templates = await t.gql(`{ responseTemplates { decision body library { code } } }`, {}, { token: adminA });
     expect(templates.data.responseTemplates).toEqual([
       { decision: 'ACCEPT', body: '<p>Bienvenue [prenom] [nom_destinataire] !</p>', library: { code: '5214001' } },
       { decision: 'REFUSE', body: expect.stringContaining('[prenom]'), library: null },
     ]);
-    const newDraft = await t.gql(`query($id: ID!) { registrationRequest(id: $id) { responseDraft(decision: ACCEPT) } }`, { id: p.requestGid }, { token: adminA });
+    const newDraft = await t.gql(
+      `query($id: ID!) { registrationRequest(id: $id) { responseDraft(decision: ACCEPT) } }`,
+      { id: p.requestGid },
+      { token: adminA },
+    );
     expect(newDraft.data.registrationRequest.responseDraft).toBe('<p>Bienvenue Nina Modèle !</p>');
     const decided = await accept(p.requestGid);
     expect(decided.responseMessage).toBe('<p>Bienvenue Nina Modèle !</p>');
   });
 
   it('refuses unknown placeholders and other libraries; the DLPB sets the default; empty goes back to it', async () => {
-    const unknown = await t.gql(SET_TEMPLATE, { input: { decision: 'REFUSE', libraryId: libB.gid, body: '<p>Bonjour [prenom] [civilite]</p>' } }, { token: adminB });
+    const unknown = await t.gql(
+      SET_TEMPLATE,
+      { input: { decision: 'REFUSE', libraryId: libB.gid, body: '<p>Bonjour [prenom] [civilite]</p>' } },
+      { token: adminB },
+    );
     expect(unknown.data.setResponseTemplate).toMatchObject({ template: null, errors: [{ code: 'INVALID_INPUT', field: 'body' }] });
     expect(unknown.data.setResponseTemplate.errors[0].message).toContain('[civilite]');
-    expect((await t.gql(SET_TEMPLATE, { input: { decision: 'REFUSE', libraryId: libA.gid, body: '<p>x</p>' } }, { token: adminB })).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect(
+      (await t.gql(SET_TEMPLATE, { input: { decision: 'REFUSE', libraryId: libA.gid, body: '<p>x</p>' } }, { token: adminB })).errors?.[0]?.extensions?.code,
+    ).toBe('FORBIDDEN');
     expect((await t.gql(SET_TEMPLATE, { input: { decision: 'REFUSE', body: '<p>x</p>' } }, { token: adminB })).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
 
     const byDefault = await t.gql(SET_TEMPLATE, { input: { decision: 'REFUSE', body: '<p>Désolés, [prenom].</p>' } }, { token: dlpb });

@@ -100,13 +100,14 @@ describe('decide', () => {
   it('gives exactly one of five simultaneous decisions; the others get ALREADY_DECIDED', async () => {
     const { input, id } = await pendingRequest(libA);
     const decisions = ['ACCEPT', 'REFUSE', 'ACCEPT', 'REFUSE', 'ACCEPT'];
-    const results = await Promise.all(
-      decisions.map((decision, i) => t.gql(DECIDE, { input: { requestId: id, decision } }, { token: i % 2 ? dlpb : adminA })),
-    );
+    const results = await Promise.all(decisions.map((decision, i) => t.gql(DECIDE, { input: { requestId: id, decision } }, { token: i % 2 ? dlpb : adminA })));
     const winners = results.filter((r) => r.data.decide.errors.length === 0);
     expect(winners).toHaveLength(1);
     for (const loser of results.filter((r) => r.data.decide.errors.length)) {
-      expect(loser.data.decide).toEqual({ request: null, errors: [{ code: 'ALREADY_DECIDED', message: 'Cette demande a déjà été traitée.', field: 'requestId' }] });
+      expect(loser.data.decide).toEqual({
+        request: null,
+        errors: [{ code: 'ALREADY_DECIDED', message: 'Cette demande a déjà été traitée.', field: 'requestId' }],
+      });
     }
     await allDelivered(t);
     expect(t.resend!.to(input.email).filter((e) => !e.subject.startsWith('Confirmez'))).toHaveLength(1);
@@ -118,13 +119,22 @@ describe('decide', () => {
     const { id } = await pendingRequest(libA, { lastName: 'Privé' });
     expect((await t.gql(REQUEST, { id }, { token: adminB })).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     expect((await t.gql(DECIDE, { input: { requestId: id, decision: 'ACCEPT' } }, { token: adminB })).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
-    const list = await t.gql(`query($f: PendingRegistrationsFilter) { pendingRegistrations(filter: $f) { totalCount } }`, { f: { libraryId: libA.gid } }, { token: adminB });
+    const list = await t.gql(
+      `query($f: PendingRegistrationsFilter) { pendingRegistrations(filter: $f) { totalCount } }`,
+      { f: { libraryId: libA.gid } },
+      { token: adminB },
+    );
     expect(list.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     const own = await t.gql(`{ pendingRegistrations(filter: { search: "prive" }) { totalCount } }`, {}, { token: adminB });
     expect(own.data.pendingRegistrations.totalCount).toBe(0);
 
-    expect((await t.gql(REQUEST, { id }, { token: adminA })).data.registrationRequest).toMatchObject({ state: 'AWAITING_DECISION', library: { code: '5212345' } });
-    expect((await t.gql(REQUEST, { id: encodeGlobalID('RegistrationRequest', '00000000-0000-4000-8000-000000000000') }, { token: adminA })).data.registrationRequest).toBeNull();
+    expect((await t.gql(REQUEST, { id }, { token: adminA })).data.registrationRequest).toMatchObject({
+      state: 'AWAITING_DECISION',
+      library: { code: '5212345' },
+    });
+    expect(
+      (await t.gql(REQUEST, { id: encodeGlobalID('RegistrationRequest', '00000000-0000-4000-8000-000000000000') }, { token: adminA })).data.registrationRequest,
+    ).toBeNull();
     expect((await t.gql(REQUEST, { id })).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
   });
 
@@ -132,7 +142,17 @@ describe('decide', () => {
     const unknown = await t.gql(DECIDE, { input: { requestId: 'bidon', decision: 'ACCEPT' } }, { token: dlpb });
     expect(unknown.data.decide.errors[0].code).toBe('NOT_FOUND');
     await t.gql(`mutation($input: RegisterInput!) { register(input: $input) { ok } }`, {
-      input: { lastName: 'Attente', firstName: 'Non', birthDate: '1990-01-01', email: 'attente@example.org', login: 'non.confirme', password: 'un bon mot de passe', passwordConfirmation: 'un bon mot de passe', libraryId: libA.gid, newsletter: false },
+      input: {
+        lastName: 'Attente',
+        firstName: 'Non',
+        birthDate: '1990-01-01',
+        email: 'attente@example.org',
+        login: 'non.confirme',
+        password: 'un bon mot de passe',
+        passwordConfirmation: 'un bon mot de passe',
+        libraryId: libA.gid,
+        newsletter: false,
+      },
     });
     const request = await t.app.prisma.registrationRequest.findFirstOrThrow({ where: { patron: { loginKey: 'non.confirme' } } });
     const early = await t.gql(DECIDE, { input: { requestId: encodeGlobalID('RegistrationRequest', request.id), decision: 'ACCEPT' } }, { token: dlpb });
@@ -240,14 +260,30 @@ describe('pendingRegistrations', () => {
     await seedStaff(q.app, { login: 'agent', password: 'mot de passe agent' });
     staffA = await login(q, 'STAFF', '5200001', 'mot de passe A');
     agent = await login(q, 'STAFF', 'agent', 'mot de passe agent');
-    const names = [['Étienne', 'Zimmer', 'etienne'], ['Noémie', 'Arnaud', 'noemie'], ['Hélène', 'Muller', 'helene'], ['Chloé', 'Bérard', 'chloe'], ['Zoé', 'Dupont', 'zoe']];
+    const names = [
+      ['Étienne', 'Zimmer', 'etienne'],
+      ['Noémie', 'Arnaud', 'noemie'],
+      ['Hélène', 'Muller', 'helene'],
+      ['Chloé', 'Bérard', 'chloe'],
+      ['Zoé', 'Dupont', 'zoe'],
+    ];
     for (const [i, [firstName, lastName, mailbox]] of names.entries()) {
       q.clock.advance(60_000);
       await registerAndConfirm(q, encodeGlobalID('Library', i < 3 ? a.id : b.id), { firstName, lastName, email: `${mailbox}@exemple.fr` });
     }
     // An unconfirmed request never appears.
     await q.gql(`mutation($input: RegisterInput!) { register(input: $input) { ok } }`, {
-      input: { lastName: 'Zimmer', firstName: 'Sans', birthDate: '1990-01-01', email: 'sans@example.org', login: 'sans.confirmation', password: 'un bon mot de passe', passwordConfirmation: 'un bon mot de passe', libraryId: encodeGlobalID('Library', a.id), newsletter: false },
+      input: {
+        lastName: 'Zimmer',
+        firstName: 'Sans',
+        birthDate: '1990-01-01',
+        email: 'sans@example.org',
+        login: 'sans.confirmation',
+        password: 'un bon mot de passe',
+        passwordConfirmation: 'un bon mot de passe',
+        libraryId: encodeGlobalID('Library', a.id),
+        newsletter: false,
+      },
     });
   });
   afterAll(() => q.close());
@@ -259,7 +295,17 @@ describe('pendingRegistrations', () => {
     const all = (await q.gql(PENDING, {}, { token: agent })).data;
     expect(lastNames(all)).toEqual(['Zimmer', 'Arnaud', 'Muller', 'Bérard', 'Dupont']);
     expect(all.pendingRegistrations.totalCount).toBe(5);
-    const one = await q.gql(PENDING, { f: { libraryId: all.pendingRegistrations.edges[3].node.library.code ? encodeGlobalID('Library', (await q.app.prisma.library.findUniqueOrThrow({ where: { code: '5200002' } })).id) : null } }, { token: agent });
+    const one = await q.gql(
+      PENDING,
+      {
+        f: {
+          libraryId: all.pendingRegistrations.edges[3].node.library.code
+            ? encodeGlobalID('Library', (await q.app.prisma.library.findUniqueOrThrow({ where: { code: '5200002' } })).id)
+            : null,
+        },
+      },
+      { token: agent },
+    );
     expect(lastNames(one.data)).toEqual(['Bérard', 'Dupont']);
     expect((await q.gql(PENDING, {})).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
   });
@@ -276,9 +322,27 @@ describe('pendingRegistrations', () => {
   });
 
   it('orders by last name or due date, both directions', async () => {
-    expect(lastNames((await q.gql(PENDING, { o: { field: 'LAST_NAME', direction: 'ASC' } }, { token: agent })).data)).toEqual(['Arnaud', 'Bérard', 'Dupont', 'Muller', 'Zimmer']);
-    expect(lastNames((await q.gql(PENDING, { o: { field: 'LAST_NAME', direction: 'DESC' } }, { token: agent })).data)).toEqual(['Zimmer', 'Muller', 'Dupont', 'Bérard', 'Arnaud']);
-    expect(lastNames((await q.gql(PENDING, { o: { field: 'DECISION_DUE_AT', direction: 'DESC' } }, { token: agent })).data)).toEqual(['Dupont', 'Bérard', 'Muller', 'Arnaud', 'Zimmer']);
+    expect(lastNames((await q.gql(PENDING, { o: { field: 'LAST_NAME', direction: 'ASC' } }, { token: agent })).data)).toEqual([
+      'Arnaud',
+      'Bérard',
+      'Dupont',
+      'Muller',
+      'Zimmer',
+    ]);
+    expect(lastNames((await q.gql(PENDING, { o: { field: 'LAST_NAME', direction: 'DESC' } }, { token: agent })).data)).toEqual([
+      'Zimmer',
+      'Muller',
+      'Dupont',
+      'Bérard',
+      'Arnaud',
+    ]);
+    expect(lastNames((await q.gql(PENDING, { o: { field: 'DECISION_DUE_AT', direction: 'DESC' } }, { token: agent })).data)).toEqual([
+      'Dupont',
+      'Bérard',
+      'Muller',
+      'Arnaud',
+      'Zimmer',
+    ]);
     expect(lastNames((await q.gql(PENDING, { f: { state: 'RENEWALS' } }, { token: agent })).data)).toEqual([]);
     expect(lastNames((await q.gql(PENDING, { f: { state: 'REGISTRATIONS' } }, { token: agent })).data)).toHaveLength(5);
   });

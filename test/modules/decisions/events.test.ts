@@ -81,16 +81,31 @@ describe('registrationEvents over SSE', () => {
     const COUNT = 120; // about 17 KB of events: three notifications
     await one.app.prisma.patron.createMany({
       data: Array.from({ length: COUNT }, (_, i) => ({
-        libraryId, lastName: `Retard${i}`, firstName: 'Lot', birthDate: new Date('1980-01-01'), email: `retard${i}@example.org`,
-        login: `retard.${i}`, loginKey: `retard.${i}`, passwordHash: 'x', newsletter: false, identityKey: `retard|${i}`, searchText: `retard${i}`,
+        libraryId,
+        lastName: `Retard${i}`,
+        firstName: 'Lot',
+        birthDate: new Date('1980-01-01'),
+        email: `retard${i}@example.org`,
+        login: `retard.${i}`,
+        loginKey: `retard.${i}`,
+        passwordHash: 'x',
+        newsletter: false,
+        identityKey: `retard|${i}`,
+        searchText: `retard${i}`,
         status: 'TEMPORARY' as const,
       })),
     });
     const patrons = await one.app.prisma.patron.findMany({ where: { loginKey: { startsWith: 'retard.' } } });
     await one.app.prisma.registrationRequest.createMany({
       data: patrons.map((p) => ({
-        kind: 'REGISTRATION' as const, state: 'AWAITING_DECISION' as const, patronId: p.id, libraryId, ageGroup: 'ADULT' as const,
-        submittedAt: now, confirmedAt: now, decisionDueAt: new Date(now.getTime() - 1_000),
+        kind: 'REGISTRATION' as const,
+        state: 'AWAITING_DECISION' as const,
+        patronId: p.id,
+        libraryId,
+        ageGroup: 'ADULT' as const,
+        submittedAt: now,
+        confirmedAt: now,
+        decisionDueAt: new Date(now.getTime() - 1_000),
       })),
     });
     const dlpb = await login(two, 'STAFF', 'dlpb', 'mot de passe DLPB');
@@ -134,7 +149,17 @@ describe('registrationEvents over WebSocket', () => {
     const client = createClient({ url, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${adminA}` } });
     const received: any[] = [];
     const done = new Promise<void>((resolve, reject) => {
-      client.subscribe({ query: EVENTS }, { next: (value) => { received.push(value); resolve(); }, error: reject, complete: () => {} });
+      client.subscribe(
+        { query: EVENTS },
+        {
+          next: (value) => {
+            received.push(value);
+            resolve();
+          },
+          error: reject,
+          complete: () => {},
+        },
+      );
     });
     await new Promise((r) => setTimeout(r, 300));
     await registerAndConfirm(one, libA, { lastName: 'Socket' });

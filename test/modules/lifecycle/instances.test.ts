@@ -22,9 +22,19 @@ async function duePatron(app: TestApp) {
   const login = `rappel.${seq}`;
   await app.app.prisma.patron.create({
     data: {
-      libraryId, lastName: 'Rappel', firstName: `N${seq}`, birthDate: new Date('1980-01-01'), email: `${login}@example.org`,
-      login, loginKey: login, passwordHash: await hashPassword('mot de passe'), newsletter: false, identityKey: `rappel|${seq}`,
-      searchText: login, status: 'ACTIVE', activeUntil: new Date(app.clock.now().getTime() + 10 * 86_400_000),
+      libraryId,
+      lastName: 'Rappel',
+      firstName: `N${seq}`,
+      birthDate: new Date('1980-01-01'),
+      email: `${login}@example.org`,
+      login,
+      loginKey: login,
+      passwordHash: await hashPassword('mot de passe'),
+      newsletter: false,
+      identityKey: `rappel|${seq}`,
+      searchText: login,
+      status: 'ACTIVE',
+      activeUntil: new Date(app.clock.now().getTime() + 10 * 86_400_000),
     },
   });
   return `${login}@example.org`;

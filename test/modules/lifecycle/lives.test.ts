@@ -29,7 +29,10 @@ async function advanceTo(to: Date): Promise<string[]> {
 const advance = (ms: number) => advanceTo(new Date(now.getTime() + ms));
 
 async function requestIdOf(loginName: string, kind = 'REGISTRATION') {
-  const r = await t.app.prisma.registrationRequest.findFirstOrThrow({ where: { kind: kind as never, patron: { loginKey: loginName.toLowerCase() } }, orderBy: { submittedAt: 'desc' } });
+  const r = await t.app.prisma.registrationRequest.findFirstOrThrow({
+    where: { kind: kind as never, patron: { loginKey: loginName.toLowerCase() } },
+    orderBy: { submittedAt: 'desc' },
+  });
   return encodeGlobalID('RegistrationRequest', r.id);
 }
 
@@ -38,7 +41,6 @@ async function accept(loginName: string, kind = 'REGISTRATION') {
   expect(data.decide.errors).toEqual([]);
   return data.decide.request.patron.account;
 }
-
 
 beforeAll(async () => {
   t = await startTestApp({ resend: true, workers: true, env: { NUMOS_TEST_CLOCK: '1', NUMOS_THROTTLE: '0' } });
@@ -123,7 +125,7 @@ describe('a life renewed, then one that is not', () => {
     expect(jobs).toContain('account.renewal-reminder');
     const reminder = await waitForEmail(t, 'rose@example.org', 'Votre abonnement NuMos arrive à échéance');
     expect(reminder.text).toContain('Bonjour Rose Fidèle');
-    expect(reminder.text).toContain('Nous vous invitons également à vérifier l\'adhésion à votre bibliothèque');
+    expect(reminder.text).toContain("Nous vous invitons également à vérifier l'adhésion à votre bibliothèque");
     await advance(DAY);
     await advance(DAY);
     await allDelivered(t);
@@ -147,11 +149,22 @@ describe('a life renewed, then one that is not', () => {
   });
 
   it('expires at the end, then is purged a year later: e-mail and login gone from every table', async () => {
-    const { input } = await registerAndConfirm(t, libraryId, { lastName: 'Partant', firstName: 'Paul', login: 'paul.partant', email: 'paul.partant@example.org' });
+    const { input } = await registerAndConfirm(t, libraryId, {
+      lastName: 'Partant',
+      firstName: 'Paul',
+      login: 'paul.partant',
+      email: 'paul.partant@example.org',
+    });
     const { activeUntil } = await accept('paul.partant');
     const end = new Date(activeUntil);
     const session = await login(t, 'PATRON', input.login, input.password);
-    await t.gql(`mutation { sendMessage(input: { to: LIBRARY, email: "paul.partant@example.org", subject: "Question", body: "Bonjour" }) { ok } }`, {}, { token: session }).catch(() => undefined);
+    await t
+      .gql(
+        `mutation { sendMessage(input: { to: LIBRARY, email: "paul.partant@example.org", subject: "Question", body: "Bonjour" }) { ok } }`,
+        {},
+        { token: session },
+      )
+      .catch(() => undefined);
 
     expect(await advanceTo(new Date(end.getTime() + 60_000))).toContain('account.expiry');
     const expired = await login(t, 'PATRON', input.login, input.password);

@@ -95,7 +95,13 @@ describe('createStaffAccount', () => {
     await seedStaff(t.app, { login: 'dlpb.chef', password: 'mot de passe dlpb' });
     const dlpb = await login(t, 'STAFF', 'dlpb.chef', 'mot de passe dlpb');
     const library = await seedLibrary(t.app, { code: '5254321', name: 'Bibliothèque de Bitche' });
-    const input = { login: '5254321', displayName: 'Bibliothèque de Bitche', email: 'bib@bitche.example', role: 'LIBRARY_ADMIN', libraryId: encodeGlobalID('Library', library.id) };
+    const input = {
+      login: '5254321',
+      displayName: 'Bibliothèque de Bitche',
+      email: 'bib@bitche.example',
+      role: 'LIBRARY_ADMIN',
+      libraryId: encodeGlobalID('Library', library.id),
+    };
     const { data } = await t.gql(CREATE, { input }, { token: dlpb });
     expect(data.createStaffAccount).toMatchObject({
       staffAccount: { login: '5254321', role: 'LIBRARY_ADMIN', library: { code: '5254321' } },
@@ -106,7 +112,10 @@ describe('createStaffAccount', () => {
     const token = tokenFrom(invite, '/mot-de-passe');
     await t.gql(RESET, { input: { token, password: 'bitche mot de passe', passwordConfirmation: 'bitche mot de passe' } });
     const session = await login(t, 'STAFF', '5254321', 'bitche mot de passe');
-    expect((await t.gql(`{ viewer { ... on StaffAccount { login role } } }`, {}, { token: session })).data.viewer).toEqual({ login: '5254321', role: 'LIBRARY_ADMIN' });
+    expect((await t.gql(`{ viewer { ... on StaffAccount { login role } } }`, {}, { token: session })).data.viewer).toEqual({
+      login: '5254321',
+      role: 'LIBRARY_ADMIN',
+    });
 
     const entry = await t.app.prisma.auditLog.findFirstOrThrow({ where: { action: 'CREATE_STAFF_ACCOUNT', libraryId: library.id } });
     expect(entry).toMatchObject({ actorKind: 'DLPB_AGENT', subjectType: 'StaffAccount', libraryId: library.id });
@@ -121,11 +130,17 @@ describe('createStaffAccount', () => {
     const noLibrary = await t.gql(CREATE, { input: { ...input, libraryId: null } }, { token: dlpb });
     expect(noLibrary.data.createStaffAccount.errors[0].code).toBe('UNKNOWN_LIBRARY');
 
-    const agent = await t.gql(CREATE, { input: { login: 'nouvel.agent', displayName: 'Nouvel agent', email: 'agent@moselle.example', role: 'DLPB_AGENT' } }, { token: dlpb });
+    const agent = await t.gql(
+      CREATE,
+      { input: { login: 'nouvel.agent', displayName: 'Nouvel agent', email: 'agent@moselle.example', role: 'DLPB_AGENT' } },
+      { token: dlpb },
+    );
     expect(agent.data.createStaffAccount.staffAccount).toMatchObject({ role: 'DLPB_AGENT', library: null });
 
     // Library admins and visitors may not create staff.
-    expect((await t.gql(CREATE, { input: { ...input, login: 'x.y.z', role: 'DLPB_AGENT', libraryId: null } }, { token: session })).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect(
+      (await t.gql(CREATE, { input: { ...input, login: 'x.y.z', role: 'DLPB_AGENT', libraryId: null } }, { token: session })).errors?.[0]?.extensions?.code,
+    ).toBe('FORBIDDEN');
     expect((await t.gql(CREATE, { input })).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
   });
 });

@@ -27,9 +27,18 @@ async function patron(fields: { status?: 'ACTIVE' | 'TEMPORARY' | 'EXPIRED'; bir
   const login = `lecteur.${seq}`;
   const row = await t.app.prisma.patron.create({
     data: {
-      libraryId: fields.libraryId ?? library.id, lastName: 'Lecteur', firstName: `N${seq}`, birthDate: new Date(`${fields.birthDate ?? '1990-05-05'}T00:00:00Z`),
-      email: `${login}@example.org`, login, loginKey: login, passwordHash: await hashPassword('mot de passe lecteur'), newsletter: false,
-      identityKey: `lecteur|${seq}`, searchText: login, status: fields.status ?? 'ACTIVE',
+      libraryId: fields.libraryId ?? library.id,
+      lastName: 'Lecteur',
+      firstName: `N${seq}`,
+      birthDate: new Date(`${fields.birthDate ?? '1990-05-05'}T00:00:00Z`),
+      email: `${login}@example.org`,
+      login,
+      loginKey: login,
+      passwordHash: await hashPassword('mot de passe lecteur'),
+      newsletter: false,
+      identityKey: `lecteur|${seq}`,
+      searchText: login,
+      status: fields.status ?? 'ACTIVE',
     },
   });
   return { id: encodeGlobalID('Patron', row.id), login, uuid: row.id };
@@ -61,7 +70,9 @@ describe('resource providers', () => {
     expect(stored.some((p) => p.apiKeyHash === hashSecret(provider))).toBe(true);
     expect(JSON.stringify(stored)).not.toContain(provider.slice(12));
     expect((await t.gql(CREATE_PROVIDER, { input: { name: 'X', categories: ['FILM'] } }, { token: adminA })).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
-    expect((await t.gql(CREATE_PROVIDER, { input: { name: ' ', categories: [] } }, { token: dlpb })).data.createResourceProvider.errors.map((e: any) => e.field)).toEqual(['name', 'categories']);
+    expect(
+      (await t.gql(CREATE_PROVIDER, { input: { name: ' ', categories: [] } }, { token: dlpb })).data.createResourceProvider.errors.map((e: any) => e.field),
+    ).toEqual(['name', 'categories']);
   });
 });
 
@@ -157,7 +168,9 @@ describe('consumeQuota', () => {
     const adult = await patron();
     const refused = await consume(filmOnly, adult.id, 'BOOK', 'cat-1');
     expect(refused.data.consumeQuota).toMatchObject({ granted: false, errors: [{ code: 'CATEGORY_NOT_ALLOWED', field: 'category' }] });
-    expect((await consume(provider, encodeGlobalID('Patron', '00000000-0000-4000-8000-000000000000'), 'FILM', 'nobody')).data.consumeQuota.errors[0].code).toBe('NOT_FOUND');
+    expect((await consume(provider, encodeGlobalID('Patron', '00000000-0000-4000-8000-000000000000'), 'FILM', 'nobody')).data.consumeQuota.errors[0].code).toBe(
+      'NOT_FOUND',
+    );
     // Only providers consume.
     expect((await consume(dlpb, adult.id, 'FILM', 'staff')).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     expect((await consume('', adult.id, 'FILM', 'anon')).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
@@ -189,7 +202,12 @@ describe('quotaBalance and quota limits', () => {
     expect((await t.gql(BALANCE, { id: q.id }, { token: own })).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     expect((await t.gql(BALANCE, { id: p.id }, { token: adminA })).data.quotaBalance.lines).toHaveLength(4);
     expect((await t.gql(BALANCE, { id: p.id }, { token: adminB })).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
-    expect((await t.gql(BALANCE, { id: q.id }, { token: dlpb })).data.quotaBalance.lines.map((l: any) => l.category)).toEqual(['FILM', 'BOOK', 'MAGAZINE', 'NEWSPAPER']);
+    expect((await t.gql(BALANCE, { id: q.id }, { token: dlpb })).data.quotaBalance.lines.map((l: any) => l.category)).toEqual([
+      'FILM',
+      'BOOK',
+      'MAGAZINE',
+      'NEWSPAPER',
+    ]);
     expect((await t.gql(BALANCE, { id: p.id })).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
   });
 
@@ -199,12 +217,19 @@ describe('quotaBalance and quota limits', () => {
     for (let i = 0; i < 3; i++) await consume(provider, p.id, 'FILM', `avant-${i}`);
     const past = await t.gql(SET, { input: { effectiveFrom: '2027-02', limits: [{ category: 'FILM', limit: 2 }] } }, { token: dlpb });
     expect(past.data.setQuotaLimits.errors).toEqual([{ code: 'INVALID_INPUT', field: 'effectiveFrom' }]);
-    expect((await t.gql(SET, { input: { effectiveFrom: '2027-03', limits: [{ category: 'FILM', limit: 2 }] } }, { token: adminA })).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect(
+      (await t.gql(SET, { input: { effectiveFrom: '2027-03', limits: [{ category: 'FILM', limit: 2 }] } }, { token: adminA })).errors?.[0]?.extensions?.code,
+    ).toBe('FORBIDDEN');
 
     const set = await t.gql(SET, { input: { effectiveFrom: '2027-03', limits: [{ category: 'FILM', limit: 2 }] } }, { token: dlpb });
     expect(set.data.setQuotaLimits.policy).toEqual({
       effectiveFrom: '2027-03',
-      limits: [{ category: 'FILM', limit: 2 }, { category: 'BOOK', limit: 7 }, { category: 'MAGAZINE', limit: 15 }, { category: 'NEWSPAPER', limit: 31 }],
+      limits: [
+        { category: 'FILM', limit: 2 },
+        { category: 'BOOK', limit: 7 },
+        { category: 'MAGAZINE', limit: 15 },
+        { category: 'NEWSPAPER', limit: 31 },
+      ],
     });
     expect((await t.gql(`{ quotaPolicy { effectiveFrom limits { category limit } } }`)).data.quotaPolicy.limits[0]).toEqual({ category: 'FILM', limit: 2 });
     const balance = (await t.gql(BALANCE, { id: p.id }, { token: provider })).data.quotaBalance.lines[0];
@@ -223,7 +248,10 @@ describe('stats', () => {
   } }`;
 
   it('keeps library staff to their own library and counts consumption and saturation per month', async () => {
-    expect((await t.gql(STATS, { f: { from: '2027-03-01', to: '2027-03-31', libraryId: encodeGlobalID('Library', other.id) } }, { token: adminA })).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect(
+      (await t.gql(STATS, { f: { from: '2027-03-01', to: '2027-03-31', libraryId: encodeGlobalID('Library', other.id) } }, { token: adminA })).errors?.[0]
+        ?.extensions?.code,
+    ).toBe('FORBIDDEN');
     const p = await t.app.prisma.patron.findMany({ where: { libraryId: library.id, status: 'ACTIVE' } });
     const mine = await t.gql(STATS, { f: { from: '2027-03-01', to: '2027-03-31' } }, { token: adminA });
     const stats = mine.data.stats;
@@ -249,7 +277,9 @@ describe('sendMessage', () => {
   const SEND = `mutation($input: SendMessageInput!) { sendMessage(input: $input) { ok errors { code field } } }`;
 
   it('forwards a visitor’s message to support and a patron’s to their library, reply-to the sender', async () => {
-    const toSupport = await t.gql(SEND, { input: { to: 'SUPPORT', email: 'visiteur@example.org', subject: 'Lecture impossible', body: 'Le lecteur ne démarre pas.' } });
+    const toSupport = await t.gql(SEND, {
+      input: { to: 'SUPPORT', email: 'visiteur@example.org', subject: 'Lecture impossible', body: 'Le lecteur ne démarre pas.' },
+    });
     expect(toSupport.data.sendMessage).toEqual({ ok: true, errors: [] });
     const support = await t.resend!.waitFor(() => t.resend!.to('support@numos.example').length === 1).then(() => t.resend!.to('support@numos.example')[0]!);
     expect(support.subject).toBe('[NuMos] Lecture impossible');
@@ -261,9 +291,15 @@ describe('sendMessage', () => {
 
     const p = await patron();
     const session = await login(t, 'PATRON', p.login, 'mot de passe lecteur');
-    const toLibrary = await t.gql(SEND, { input: { to: 'LIBRARY', email: `${p.login}@example.org`, subject: 'Adhésion', body: 'Mon adhésion est-elle à jour ?' } }, { token: session });
+    const toLibrary = await t.gql(
+      SEND,
+      { input: { to: 'LIBRARY', email: `${p.login}@example.org`, subject: 'Adhésion', body: 'Mon adhésion est-elle à jour ?' } },
+      { token: session },
+    );
     expect(toLibrary.data.sendMessage.ok).toBe(true);
-    const forwarded = await t.resend!.waitFor(() => t.resend!.to('bib@nilvange.example').some((e) => e.subject === '[NuMos] Adhésion')).then(() => t.resend!.to('bib@nilvange.example').find((e) => e.subject === '[NuMos] Adhésion')!);
+    const forwarded = await t
+      .resend!.waitFor(() => t.resend!.to('bib@nilvange.example').some((e) => e.subject === '[NuMos] Adhésion'))
+      .then(() => t.resend!.to('bib@nilvange.example').find((e) => e.subject === '[NuMos] Adhésion')!);
     expect(forwarded.text).toContain(`identifiant NuMos : ${p.login}`);
     expect(await t.app.prisma.message.count()).toBe(2);
   });

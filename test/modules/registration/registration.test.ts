@@ -126,9 +126,7 @@ describe('register', () => {
   it('refuses a login already taken, whatever its case', async () => {
     await t.gql(REGISTER, { input: registerInput(libraryId, { login: 'Lecteur57' }) });
     const { data } = await t.gql(REGISTER, { input: registerInput(libraryId, { login: 'LECTEUR57' }) });
-    expect(data.register.errors).toEqual([
-      { code: 'LOGIN_TAKEN', message: 'Cet identifiant est déjà pris : choisissez-en un autre.', field: 'login' },
-    ]);
+    expect(data.register.errors).toEqual([{ code: 'LOGIN_TAKEN', message: 'Cet identifiant est déjà pris : choisissez-en un autre.', field: 'login' }]);
   });
 
   it('lets one address register several people (a parent and children)', async () => {
@@ -163,10 +161,9 @@ describe('the same person registering again', () => {
     const notice = await waitForEmail(t, input.email, 'Vous avez déjà un compte NuMos');
     expect(notice.text).toContain(`Identifiant : ${input.login}`);
     const reset = tokenFrom(notice, '/mot-de-passe');
-    const { data: resetData } = await t.gql(
-      `mutation($input: ResetPasswordInput!) { resetPassword(input: $input) { ok errors { code } } }`,
-      { input: { token: reset, password: 'nouveau mot de passe', passwordConfirmation: 'nouveau mot de passe' } },
-    );
+    const { data: resetData } = await t.gql(`mutation($input: ResetPasswordInput!) { resetPassword(input: $input) { ok errors { code } } }`, {
+      input: { token: reset, password: 'nouveau mot de passe', passwordConfirmation: 'nouveau mot de passe' },
+    });
     expect(resetData.resetPassword).toEqual({ ok: true, errors: [] });
     expect(t.resend!.to('autre@example.org')).toEqual([]);
   });
@@ -217,7 +214,11 @@ describe('confirm', () => {
       errors: [],
     });
     const request = await t.app.prisma.registrationRequest.findFirstOrThrow({ where: { patron: { loginKey: input.login } } });
-    expect(request).toMatchObject({ state: 'AWAITING_DECISION', confirmedAt: new Date('2026-11-28T10:00:00Z'), decisionDueAt: new Date('2026-12-03T10:00:00Z') });
+    expect(request).toMatchObject({
+      state: 'AWAITING_DECISION',
+      confirmedAt: new Date('2026-11-28T10:00:00Z'),
+      decisionDueAt: new Date('2026-12-03T10:00:00Z'),
+    });
 
     const notice = await waitForEmail(t, 'bib@nilvange.example', 'NuMos : inscription à valider – Lucie Kieffer');
     expect(notice.cc).toEqual(['dlpb@moselle.example']);

@@ -12,14 +12,15 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-
 it('finds no raw token and no raw password in any table', async () => {
   const library = await seedLibrary(t.app, { code: '5212345', name: 'Médiathèque de Nilvange' });
   const password = 'Mon-Secret-Tres-Particulier-1';
   const { input, token: confirmation } = await registerAndConfirm(t, encodeGlobalID('Library', library.id), { password, passwordConfirmation: password });
   const session = await login(t, 'PATRON', input.login, password);
 
-  await t.gql(`mutation($input: RequestPasswordResetInput!) { requestPasswordReset(input: $input) { ok } }`, { input: { realm: 'PATRON', login: input.login } });
+  await t.gql(`mutation($input: RequestPasswordResetInput!) { requestPasswordReset(input: $input) { ok } }`, {
+    input: { realm: 'PATRON', login: input.login },
+  });
   const reset = tokenFrom(await waitForEmail(t, input.email, 'Réinitialisez votre mot de passe NuMos'), '/mot-de-passe');
   const newPassword = 'Un-Autre-Secret-Tres-Particulier-2';
   await t.gql(`mutation($input: ResetPasswordInput!) { resetPassword(input: $input) { ok } }`, {

@@ -41,7 +41,14 @@ describe('staff login, viewer, logout', () => {
     expect(data.login.errors).toEqual([]);
     expect(data.login.token).toMatch(/^nms_[\w-]{43}$/);
     expect(new Date(data.login.expiresAt).getTime()).toBe(t.clock.now().getTime() + 12 * 3_600_000);
-    expect(data.login.viewer).toEqual({ __typename: 'StaffAccount', login: 'dlpb.agent', displayName: 'DLPB', role: 'DLPB_AGENT', email: 'dlpb@moselle.fr', library: null });
+    expect(data.login.viewer).toEqual({
+      __typename: 'StaffAccount',
+      login: 'dlpb.agent',
+      displayName: 'DLPB',
+      role: 'DLPB_AGENT',
+      email: 'dlpb@moselle.fr',
+      library: null,
+    });
 
     const viewer = await t.gql(VIEWER, {}, { token: data.login.token });
     expect(viewer.data.viewer).toEqual({ __typename: 'StaffAccount', login: 'dlpb.agent', role: 'DLPB_AGENT', library: null });
@@ -50,7 +57,12 @@ describe('staff login, viewer, logout', () => {
   it('logs a library admin in with the Moselia code', async () => {
     const token = await login(t, 'STAFF', '5212345', 'mot-de-passe-bib');
     const { data } = await t.gql(VIEWER, {}, { token });
-    expect(data.viewer).toEqual({ __typename: 'StaffAccount', login: '5212345', role: 'LIBRARY_ADMIN', library: { code: '5212345', name: 'Médiathèque de Nilvange' } });
+    expect(data.viewer).toEqual({
+      __typename: 'StaffAccount',
+      login: '5212345',
+      role: 'LIBRARY_ADMIN',
+      library: { code: '5212345', name: 'Médiathèque de Nilvange' },
+    });
   });
 
   it('stores only a hash of the session token, and a new token at each login', async () => {
