@@ -1,6 +1,6 @@
 // The one source of "now" for the whole application. Nothing else calls `new Date()` for the
 // current time: services, jobs and e-mails all read `clock.now()`, so tests and the test clock of
-// SPEC.md can move time for everything at once.
+// NUMOS_TEST_CLOCK can move time for everything at once.
 
 export interface Clock {
   now(): Date;

@@ -1,4 +1,4 @@
-// Configuration from the environment: the table of SPEC.md, plus a few operational choices.
+// Configuration from the environment: every variable of the product specification, plus a few operational choices.
 // Read once at start-up into a plain object, so tests can build several instances side by side.
 // Every problem is collected and reported at once (ConfigError), before anything is opened.
 import { existsSync } from 'node:fs';

@@ -1,4 +1,4 @@
-// Links in e-mails. Secrets travel as a `token=` query parameter (SPEC.md); staff links carry the
+// Links in e-mails. Secrets travel as a `token=` query parameter; staff links carry the
 // request's global ID, the one the admin front end passes back to `registrationRequest(id:)`.
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import type { Config } from './config.js';

@@ -1,4 +1,4 @@
-// Durations and limits of the life cycle (SPEC.md). Defaults here; a row of the `setting` table
+// Durations and limits of the life cycle. Defaults here; a row of the `setting` table
 // with the same key overrides one (read at start-up), so operators can tune without a release.
 import type { PrismaClient } from './db/prisma.js';
 

@@ -24,7 +24,7 @@ export function bearerToken(authorization: string | null): string | undefined {
 /**
  * Providers' API keys. Each call looks its key up (one indexed read): no per-instance cache, so no
  * instance can keep accepting a key after its revocation or the end of its rotation's overlap
- * (SPEC: "no per-instance cache may outlive a revocation"). `lastUsedAt`, a hint for the DLPB's
+ * (a revocation holds from the next request on). `lastUsedAt`, a hint for the DLPB's
  * dashboard, is written at most once a minute per instance.
  */
 export class ProviderKeys {

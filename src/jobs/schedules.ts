@@ -1,4 +1,4 @@
-// The time-driven steps of SPEC.md, as pg-boss cron schedules (time zone Europe/Paris). pg-boss
+// The time-driven steps of the life cycle, as pg-boss cron schedules (time zone Europe/Paris). pg-boss
 // makes one job per cron occurrence whatever the number of instances; each job is set-based SQL
 // that is idempotent, so a retry or an overlap with the next run changes nothing twice. The list
 // is in pipeline order: the test clock runs due jobs in this order, so that one step's output

@@ -1,4 +1,5 @@
-// The GraphQL server: yoga + the Pothos schema, with the hardening of notes/quality-bar.md.
+// The GraphQL server: yoga + the Pothos schema, hardened: query limits (graphql-armor), CSRF
+// prevention, no batching, masked errors, body limits, readiness.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';

@@ -28,7 +28,7 @@ import { findToken, issueToken, useToken } from '../tokens/service.js';
 type Ok = { ok: boolean; errors: UserError[] };
 const refused = (...errors: UserError[]): Ok => ({ ok: false, errors });
 
-/** The link to a new address is valid this long (SPEC: 24 hours, single use). */
+/** The link to a new address is valid this long, and serves once. */
 const EMAIL_CHANGE_HOURS = 24;
 
 const wrongPassword = () => userError('WRONG_PASSWORD', 'Le mot de passe actuel est incorrect.', 'currentPassword');

@@ -1,4 +1,4 @@
-// The library's decision (SPEC step 3): accept or refuse a request awaiting it. Library admins
+// The library's decision: accept or refuse a request awaiting it. Library admins
 // decide for their own library, DLPB agents for any (on the library's behalf).
 import { createElement } from 'react';
 import { DecisionResponse } from '../../../emails/DecisionResponse.js';

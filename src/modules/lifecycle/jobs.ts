@@ -1,4 +1,4 @@
-// Time-driven steps of an account's life (SPEC steps 2, 6, 8, 9). Each one claims what is due with
+// Time-driven steps of an account's life. Each one claims what is due with
 // one conditional statement (idempotent: a row changes only while still due) and records the
 // moment the step was due, not the moment the job ran, so that steps run late — or together,
 // by the test clock — chain as they would have in time.

@@ -1,4 +1,4 @@
-// The test clock of SPEC.md (NUMOS_TEST_CLOCK=1 only): "now" moves forward, for every instance
+// The test clock (NUMOS_TEST_CLOCK=1 only): "now" moves forward, for every instance
 // and the job runner, and the jobs that became due in between run before the answer.
 import type { App } from '../../app.js';
 import { OffsetClock } from '../../clock.js';

@@ -1,4 +1,4 @@
-// Registration (SPEC steps 1–2): the seed's form, the confirmation e-mail, the confirmation that
+// Registration: the seed's form, the confirmation e-mail, the confirmation that
 // opens temporary access and tells the home library.
 import { createElement } from 'react';
 import { AccountAlreadyExists } from '../../../emails/AccountAlreadyExists.js';

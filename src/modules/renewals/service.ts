@@ -1,4 +1,4 @@
-// Yearly renewal (SPEC step 7): from the reminder's link or a patron session, from 15 days before
+// Yearly renewal: from the reminder's link or a patron session, from 15 days before
 // the end of access until the purge. A RENEWAL request goes straight to the library's decision.
 import type { App } from '../../app.js';
 import type { Caller } from '../../auth/caller.js';
