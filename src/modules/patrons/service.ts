@@ -19,6 +19,7 @@ import { audit } from '../audit/service.js';
 import { checkLicenceAlert, lockLicencePool } from '../licences/service.js';
 import { cleanName, identityKeyOf, patronSearchText } from '../registration/service.js';
 import { revokeSessions } from '../sessions/service.js';
+import { searchedPatronIds } from './store.js';
 
 export interface PatronsFilter {
   libraryId?: string | null;
@@ -55,6 +56,39 @@ export function patronsOrderBy(order: PatronOrder | null | undefined): Prisma.Pa
         : { lastName: direction };
   // The id makes the order total, so that cursors are stable.
   return [first, { id: direction }];
+}
+
+/** What plugin-prisma asks of a page: the relations to load, and Prisma's cursor arguments. */
+export interface PageQuery {
+  include?: Prisma.PatronInclude;
+  cursor?: Prisma.PatronWhereUniqueInput;
+  skip?: number;
+  take: number;
+}
+
+/**
+ * One page of the list. Without a search, Prisma's query: the name (or date) index gives the page
+ * in order. With one, the store finds the page's ids among the matches first (src/modules/patrons/
+ * store.ts says why), then Prisma loads those rows with what the query asks for.
+ */
+export async function patronsPage(app: App, caller: Caller, query: PageQuery, filter: PatronsFilter | null | undefined, order: PatronOrder | null | undefined) {
+  const where = patronsWhere(caller, filter);
+  const terms = searchTerms(filter?.search);
+  if (!terms.length) return app.prisma.patron.findMany({ ...query, where, orderBy: patronsOrderBy(order) });
+  const { cursor, skip, take, ...rest } = query;
+  const ids = await searchedPatronIds(app.pool, {
+    terms,
+    libraryId: (where.libraryId as string | undefined) ?? null,
+    statuses: filter?.statuses ?? null,
+    field: order?.field ?? 'LAST_NAME',
+    descending: order?.direction === 'DESC',
+    // Prisma's `skip: 0` with a cursor includes the cursor's row; plugin-prisma always skips it.
+    cursorId: cursor?.id && skip !== 0 ? cursor.id : null,
+    take,
+  });
+  const rows = await app.prisma.patron.findMany({ ...rest, where: { id: { in: ids } } });
+  const position = new Map(ids.map((id, index) => [id, index]));
+  return rows.sort((a, b) => position.get(a.id)! - position.get(b.id)!);
 }
 
 export interface PatronResult {

@@ -9,7 +9,7 @@ import { payloadType, type UserError } from '../../graphql/errors.js';
 import { maxChars, SEARCH_MAX } from '../../graphql/input-guard.js';
 import { SEARCH_WORDS_MAX } from '../../lib/text.js';
 import { NAME_MAX } from '../registration/service.js';
-import { correctPatron, endAccess, patronsOrderBy, patronsWhere, REASON_MAX } from './service.js';
+import { correctPatron, endAccess, patronsPage, patronsWhere, REASON_MAX } from './service.js';
 
 export const AccountStatusEnum = builder.enumType('AccountStatus', {
   description: "Where a patron's access stands.",
@@ -146,8 +146,7 @@ builder.queryField('patrons', (t) =>
         filter: t.arg({ type: PatronsFilterInput, required: false, description: 'Which patrons; all when null.' }),
         orderBy: t.arg({ type: PatronOrderInput, required: false, description: 'Sort; LAST_NAME ASC when null.' }),
       },
-      resolve: (query, _root, { filter, orderBy }, { prisma, caller }) =>
-        prisma.patron.findMany({ ...query, where: patronsWhere(caller, filter), orderBy: patronsOrderBy(orderBy) }),
+      resolve: (query, _root, { filter, orderBy }, { app, caller }) => patronsPage(app, caller, query, filter, orderBy),
       totalCount: (_connection, { filter }, { prisma, caller }) => prisma.patron.count({ where: patronsWhere(caller, filter) }),
     },
     connectionOptions('PatronConnection', 'patrons'),

@@ -66,6 +66,12 @@ describe('patrons', () => {
     expect(page1.data.patrons.edges.map((e: any) => e.node.lastName)).toEqual(['Åberg', 'Becker']);
     const page2 = await t.gql(PATRONS, { filter: { search: 'liste' }, first: 2, after: page1.data.patrons.pageInfo.endCursor }, { token: adminA });
     expect(page2.data.patrons.edges.map((e: any) => e.node.lastName)).toEqual(['Lefèvre', 'Müller']);
+    // Backwards too: the last page, then the one before it.
+    const LAST = `query($before: String) { patrons(filter: { search: "liste" }, last: 2, before: $before) { pageInfo { startCursor } edges { node { lastName } } } }`;
+    const last = await t.gql(LAST, {}, { token: adminA });
+    expect(last.data.patrons.edges.map((e: any) => e.node.lastName)).toEqual(['Müller', 'Zimmermann']);
+    const before = await t.gql(LAST, { before: last.data.patrons.pageInfo.startCursor }, { token: adminA });
+    expect(before.data.patrons.edges.map((e: any) => e.node.lastName)).toEqual(['Becker', 'Lefèvre']);
     // Accent- and case-insensitive, partial.
     const accents = await t.gql(PATRONS, { filter: { search: 'MULL' } }, { token: adminA });
     expect(accents.data.patrons.edges.map((e: any) => e.node.lastName)).toEqual(['Müller']);

@@ -1,0 +1,58 @@
+// The SQL of the staff's patron list that Prisma cannot shape. With a search, the matching rows
+// are found first through the trigram index and only then sorted: left to itself, PostgreSQL walks
+// the name index and filters, which is right when matches are spread out but reads half the
+// table when they are all one name ("martin" among a million patrons: 1.3 s instead of 40 ms).
+import type { Sql } from '../../db/sql.js';
+import type { AccountStatus } from '../../generated/prisma/enums.js';
+import { escapeLike } from '../../lib/text.js';
+
+export type PatronSortField = 'LAST_NAME' | 'REGISTERED_AT' | 'ACTIVE_UNTIL';
+
+export interface SearchPage {
+  /** Normalised words, each to be found in the search text. */
+  terms: string[];
+  libraryId: string | null;
+  statuses: AccountStatus[] | null;
+  field: PatronSortField;
+  descending: boolean;
+  /** The patron after (or, backwards, before) which the page starts. */
+  cursorId: string | null;
+  /** How many rows; negative: the rows before the cursor (Prisma's `take`). */
+  take: number;
+}
+
+/** The sort key of each order; accounts never accepted come last either way. */
+const SORT_KEY: Record<PatronSortField, (descending: boolean) => string> = {
+  LAST_NAME: () => 'last_name',
+  REGISTERED_AT: () => 'registered_at',
+  ACTIVE_UNTIL: (descending) => `coalesce(active_until, '${descending ? '-' : ''}infinity'::timestamptz)`,
+};
+
+/** The ids of one page of a searched list, in order. */
+export async function searchedPatronIds(sql: Sql, page: SearchPage): Promise<string[]> {
+  const values: unknown[] = [];
+  const param = (value: unknown) => {
+    values.push(value);
+    return `$${values.length}`;
+  };
+  const conditions = page.terms.map((term) => `search_text LIKE ${param(`%${escapeLike(term)}%`)}`);
+  if (page.libraryId) conditions.push(`library_id = ${param(page.libraryId)}::uuid`);
+  if (page.statuses?.length) conditions.push(`status = ANY(${param(page.statuses)}::"AccountStatus"[])`);
+  const key = SORT_KEY[page.field](page.descending);
+  // Backwards: the order reversed, then the rows put back in the page's order.
+  const backwards = page.take < 0;
+  const descending = page.descending !== backwards;
+  const direction = descending ? 'DESC' : 'ASC';
+  const after = page.cursorId
+    ? `WHERE (m.key, m.id) ${descending ? '<' : '>'} (SELECT ${key}, id FROM patron WHERE id = ${param(page.cursorId)}::uuid)`
+    : '';
+  const { rows } = await sql.query<{ id: string }>(
+    `WITH matches AS MATERIALIZED (
+       SELECT id, ${key} AS key FROM patron WHERE ${conditions.join(' AND ')}
+     )
+     SELECT id FROM matches m ${after} ORDER BY m.key ${direction}, m.id ${direction} LIMIT ${param(Math.abs(page.take))}`,
+    values,
+  );
+  const ids = rows.map((r) => r.id);
+  return backwards ? ids.reverse() : ids;
+}
