@@ -67,7 +67,10 @@ export async function createApp(options: { config: Config; databaseUrl: string; 
   const clock = options.clock ?? (config.testClock ? new OffsetClock() : systemClock);
   const pool = createPool(databaseUrl);
   const prisma = createPrisma(pool);
-  const boss = await startBoss(databaseUrl, { emailRetryDelaySeconds: config.emailRetryDelaySeconds });
+  const boss = await startBoss(databaseUrl, {
+    emailRetryDelaySeconds: config.emailRetryDelaySeconds,
+    scheduledJobs: SCHEDULED_JOBS.map((job) => job.name),
+  });
   const settings = await loadSettings(prisma);
   const metrics = createMetrics();
   registerStateMetrics(metrics, { pools: [{ name: 'numos', pool }], state: () => readServiceState(pool, clock.now(), settings.licenceCapacity) });

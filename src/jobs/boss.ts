@@ -4,11 +4,11 @@ import { PgBoss, type Db } from 'pg-boss';
 import { isDatabaseUnavailable, reportDatabaseError } from '../db/availability.js';
 import type { Tx } from '../db/prisma.js';
 import { repeatedErrors } from '../lib/repeated-errors.js';
-import { queueDefinitions } from './queues.js';
+import { queueDefinitions, type QueueOptions } from './queues.js';
 
 export type { PgBoss };
 
-export async function startBoss(connectionString: string, options = { emailRetryDelaySeconds: 10 }): Promise<PgBoss> {
+export async function startBoss(connectionString: string, options: QueueOptions): Promise<PgBoss> {
   const boss = new PgBoss({ connectionString, max: 4, application_name: 'numos-jobs' });
   // During a database outage every poll of every worker fails: one line per cause, not one per poll.
   boss.on('error', (error) =>

@@ -1,6 +1,5 @@
 // Every pg-boss queue of the application, created in one place at start-up.
 import type { Queue } from 'pg-boss';
-import { SCHEDULED_JOBS } from './schedules.js';
 
 export const EMAIL_QUEUE = 'email.send';
 export const EMAIL_DEAD_QUEUE = 'email.dead';
@@ -12,7 +11,14 @@ const PERSONAL_PAYLOAD = { deleteAfterSeconds: 3_600, retentionSeconds: 86_400, 
 
 type QueueDefinition = Omit<Queue, 'name'> & { name: string };
 
-export const queueDefinitions = (options: { emailRetryDelaySeconds: number }): QueueDefinition[] => [
+export interface QueueOptions {
+  emailRetryDelaySeconds: number;
+  /** One queue per scheduled job. */
+  scheduledJobs: string[];
+}
+
+/** The queues, given the names of the scheduled jobs (src/jobs/schedules.ts, which imports the modules: not imported here). */
+export const queueDefinitions = (options: QueueOptions): QueueDefinition[] => [
   // Dead letters first: a queue can only name a dead-letter queue that exists.
   { name: EMAIL_DEAD_QUEUE, retentionSeconds: 30 * 86_400 },
   {
@@ -33,5 +39,5 @@ export const queueDefinitions = (options: { emailRetryDelaySeconds: number }): Q
   { name: RESEND_CONFIRMATION_QUEUE, ...PERSONAL_PAYLOAD },
   { name: PASSWORD_RESET_QUEUE, ...PERSONAL_PAYLOAD },
   // Scheduled steps: a failed run is retried a few times; the next occurrence catches up anyway.
-  ...SCHEDULED_JOBS.map((job) => ({ name: job.name, retryLimit: 3, retryDelay: 30, expireInSeconds: 15 * 60 })),
+  ...options.scheduledJobs.map((name) => ({ name, retryLimit: 3, retryDelay: 30, expireInSeconds: 15 * 60 })),
 ];

@@ -1,6 +1,7 @@
 // Starts the test suite's PostgreSQL once and prepares a template database: migrations applied and
 // the pg-boss schema installed. Each test file clones it (CREATE DATABASE … TEMPLATE), which takes
 // a fraction of a second instead of migrating again.
+import { SCHEDULED_JOBS } from '../../src/jobs/schedules.js';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,7 +41,7 @@ export default async function setup(project: TestProject) {
   await admin.query(`CREATE DATABASE ${templateDatabase}`);
   const templateUrl = databaseUrl(adminUrl, templateDatabase);
   await applyMigrations(templateUrl);
-  const boss = await startBoss(templateUrl);
+  const boss = await startBoss(templateUrl, { emailRetryDelaySeconds: 10, scheduledJobs: SCHEDULED_JOBS.map((job) => job.name) });
   await boss.stop({ graceful: false, close: true });
 
   project.provide('adminUrl', adminUrl);

@@ -108,11 +108,8 @@ export async function setResponseTemplate(
   if (input.libraryId) {
     const id = idOf('Library', input.libraryId);
     library = id ? await app.prisma.library.findUnique({ where: { id } }) : null;
-    if (library && caller.role === 'LIBRARY_ADMIN' && library.id !== caller.libraryId) throw forbidden();
-    if (!library) {
-      if (caller.role === 'LIBRARY_ADMIN') throw forbidden();
-      return fail(userError('UNKNOWN_LIBRARY', 'Bibliothèque inconnue.', 'libraryId'));
-    }
+    if (!library) return fail(userError('NOT_FOUND', 'Bibliothèque introuvable.', 'libraryId'));
+    if (caller.role === 'LIBRARY_ADMIN' && library.id !== caller.libraryId) throw forbidden();
   } else if (caller.role !== 'DLPB_AGENT') {
     throw forbidden();
   }

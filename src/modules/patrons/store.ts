@@ -43,9 +43,7 @@ export async function searchedPatronIds(sql: Sql, page: SearchPage): Promise<str
   const backwards = page.take < 0;
   const descending = page.descending !== backwards;
   const direction = descending ? 'DESC' : 'ASC';
-  const after = page.cursorId
-    ? `WHERE (m.key, m.id) ${descending ? '<' : '>'} (SELECT ${key}, id FROM patron WHERE id = ${param(page.cursorId)}::uuid)`
-    : '';
+  const after = page.cursorId ? `WHERE (m.key, m.id) ${descending ? '<' : '>'} (SELECT ${key}, id FROM patron WHERE id = ${param(page.cursorId)}::uuid)` : '';
   const { rows } = await sql.query<{ id: string }>(
     `WITH matches AS MATERIALIZED (
        SELECT id, ${key} AS key FROM patron WHERE ${conditions.join(' AND ')}

@@ -226,6 +226,9 @@ describe('response texts', () => {
       (await t.gql(SET_TEMPLATE, { input: { decision: 'REFUSE', libraryId: libA.gid, body: '<p>x</p>' } }, { token: adminB })).errors?.[0]?.extensions?.code,
     ).toBe('FORBIDDEN');
     expect((await t.gql(SET_TEMPLATE, { input: { decision: 'REFUSE', body: '<p>x</p>' } }, { token: adminB })).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    const nowhere = encodeGlobalID('Library', '00000000-0000-4000-8000-000000000000');
+    const unknownLibrary = await t.gql(SET_TEMPLATE, { input: { decision: 'REFUSE', libraryId: nowhere, body: '<p>x</p>' } }, { token: dlpb });
+    expect(unknownLibrary.data.setResponseTemplate).toMatchObject({ template: null, errors: [{ code: 'NOT_FOUND', field: 'libraryId' }] });
 
     const byDefault = await t.gql(SET_TEMPLATE, { input: { decision: 'REFUSE', body: '<p>Désolés, [prenom].</p>' } }, { token: dlpb });
     expect(byDefault.data.setResponseTemplate.template).toMatchObject({ body: '<p>Désolés, [prenom].</p>', library: null });
