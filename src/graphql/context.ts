@@ -10,4 +10,6 @@ export interface Context {
   clientIp: string;
   /** Requests this operation may show whoever the caller is (made just now from a link). */
   granted: Set<string>;
+  /** Totals a list's page query counted on its way, for its `totalCount` (keyed by list and filter). */
+  counts: Map<string, number>;
 }

@@ -163,6 +163,7 @@ export function createYogaServer(app: App): Yoga {
         }),
         clientIp: clientIp(proxies, req?.socket.remoteAddress, request.headers.get('x-forwarded-for')),
         granted: new Set<string>(),
+        counts: new Map<string, number>(),
       };
     },
   });

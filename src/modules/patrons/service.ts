@@ -19,7 +19,7 @@ import { audit } from '../audit/service.js';
 import { checkLicenceAlert, lockLicencePool } from '../licences/service.js';
 import { cleanName, identityKeyOf, patronSearchText } from '../registration/service.js';
 import { revokeSessions } from '../sessions/service.js';
-import { searchedPatronIds } from './store.js';
+import { searchedPatronPage } from './store.js';
 
 export interface PatronsFilter {
   libraryId?: string | null;
@@ -71,12 +71,19 @@ export interface PageQuery {
  * in order. With one, the store finds the page's ids among the matches first (src/modules/patrons/
  * store.ts says why), then Prisma loads those rows with what the query asks for.
  */
-export async function patronsPage(app: App, caller: Caller, query: PageQuery, filter: PatronsFilter | null | undefined, order: PatronOrder | null | undefined) {
+export async function patronsPage(
+  app: App,
+  caller: Caller,
+  query: PageQuery,
+  filter: PatronsFilter | null | undefined,
+  order: PatronOrder | null | undefined,
+  counts: Map<string, number>,
+) {
   const where = patronsWhere(caller, filter);
   const terms = searchTerms(filter?.search);
   if (!terms.length) return app.prisma.patron.findMany({ ...query, where, orderBy: patronsOrderBy(order) });
   const { cursor, skip, take, ...rest } = query;
-  const ids = await searchedPatronIds(app.pool, {
+  const { ids, total } = await searchedPatronPage(app.pool, {
     terms,
     libraryId: (where.libraryId as string | undefined) ?? null,
     statuses: filter?.statuses ?? null,
@@ -86,9 +93,17 @@ export async function patronsPage(app: App, caller: Caller, query: PageQuery, fi
     cursorId: cursor?.id && skip !== 0 ? cursor.id : null,
     take,
   });
+  counts.set(patronsCountKey(filter), total);
   const rows = await app.prisma.patron.findMany({ ...rest, where: { id: { in: ids } } });
   const position = new Map(ids.map((id, index) => [id, index]));
   return rows.sort((a, b) => position.get(a.id)! - position.get(b.id)!);
+}
+
+const patronsCountKey = (filter: PatronsFilter | null | undefined) => `patrons:${JSON.stringify(filter ?? {})}`;
+
+/** How many patrons match: counted with the page when there is a search, else here. */
+export async function patronsCount(app: App, caller: Caller, filter: PatronsFilter | null | undefined, counts: Map<string, number>): Promise<number> {
+  return counts.get(patronsCountKey(filter)) ?? app.prisma.patron.count({ where: patronsWhere(caller, filter) });
 }
 
 export interface PatronResult {

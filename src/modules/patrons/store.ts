@@ -28,8 +28,8 @@ const SORT_KEY: Record<PatronSortField, (descending: boolean) => string> = {
   ACTIVE_UNTIL: (descending) => `coalesce(active_until, '${descending ? '-' : ''}infinity'::timestamptz)`,
 };
 
-/** The ids of one page of a searched list, in order. */
-export async function searchedPatronIds(sql: Sql, page: SearchPage): Promise<string[]> {
+/** The ids of one page of a searched list, in order, and how many patrons match in all. */
+export async function searchedPatronPage(sql: Sql, page: SearchPage): Promise<{ ids: string[]; total: number }> {
   const values: unknown[] = [];
   const param = (value: unknown) => {
     values.push(value);
@@ -44,13 +44,18 @@ export async function searchedPatronIds(sql: Sql, page: SearchPage): Promise<str
   const descending = page.descending !== backwards;
   const direction = descending ? 'DESC' : 'ASC';
   const after = page.cursorId ? `WHERE (m.key, m.id) ${descending ? '<' : '>'} (SELECT ${key}, id FROM patron WHERE id = ${param(page.cursorId)}::uuid)` : '';
-  const { rows } = await sql.query<{ id: string }>(
+  // The total comes with the page: the matches are found once (the trigram search is the cost).
+  const { rows } = await sql.query<{ id: string | null; total: number }>(
     `WITH matches AS MATERIALIZED (
        SELECT id, ${key} AS key FROM patron WHERE ${conditions.join(' AND ')}
      )
-     SELECT id FROM matches m ${after} ORDER BY m.key ${direction}, m.id ${direction} LIMIT ${param(Math.abs(page.take))}`,
+     SELECT t.total, p.id FROM (SELECT count(*)::int AS total FROM matches) t
+       LEFT JOIN LATERAL (
+         SELECT m.id, m.key FROM matches m ${after} ORDER BY m.key ${direction}, m.id ${direction} LIMIT ${param(Math.abs(page.take))}
+       ) p ON true
+      ORDER BY p.key ${direction}, p.id ${direction}`,
     values,
   );
-  const ids = rows.map((r) => r.id);
-  return backwards ? ids.reverse() : ids;
+  const ids = rows.flatMap((r) => (r.id ? [r.id] : []));
+  return { ids: backwards ? ids.reverse() : ids, total: rows[0]?.total ?? 0 };
 }

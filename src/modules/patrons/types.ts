@@ -9,7 +9,7 @@ import { payloadType, type UserError } from '../../graphql/errors.js';
 import { maxChars, SEARCH_MAX } from '../../graphql/input-guard.js';
 import { SEARCH_WORDS_MAX } from '../../lib/text.js';
 import { NAME_MAX } from '../registration/service.js';
-import { correctPatron, endAccess, patronsPage, patronsWhere, REASON_MAX } from './service.js';
+import { correctPatron, endAccess, patronsCount, patronsPage, REASON_MAX } from './service.js';
 
 export const AccountStatusEnum = builder.enumType('AccountStatus', {
   description: "Where a patron's access stands.",
@@ -146,8 +146,8 @@ builder.queryField('patrons', (t) =>
         filter: t.arg({ type: PatronsFilterInput, required: false, description: 'Which patrons; all when null.' }),
         orderBy: t.arg({ type: PatronOrderInput, required: false, description: 'Sort; LAST_NAME ASC when null.' }),
       },
-      resolve: (query, _root, { filter, orderBy }, { app, caller }) => patronsPage(app, caller, query, filter, orderBy),
-      totalCount: (_connection, { filter }, { prisma, caller }) => prisma.patron.count({ where: patronsWhere(caller, filter) }),
+      resolve: (query, _root, { filter, orderBy }, { app, caller, counts }) => patronsPage(app, caller, query, filter, orderBy, counts),
+      totalCount: (_connection, { filter }, { app, caller, counts }) => patronsCount(app, caller, filter, counts),
     },
     connectionOptions('PatronConnection', 'patrons'),
     edgeOptions('PatronEdge', 'A patron'),
