@@ -1,7 +1,7 @@
 // Who may see whose data. Library staff see the patrons and requests of their own library only;
 // DLPB agents see every library's; a patron sees their own. `granted` holds what one operation may
 // show whoever the caller is: the account that just logged in, the request just made from a link.
-import { forbidden } from '../graphql/builder.js';
+import { forbidden } from '../domain/errors.js';
 import { idOf } from '../graphql/ids.js';
 import type { Caller } from './caller.js';
 

@@ -3,9 +3,10 @@ import SchemaBuilder from '@pothos/core';
 import PrismaPlugin from '@pothos/plugin-prisma';
 import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
-import { GraphQLError, isObjectType } from 'graphql';
+import { isObjectType } from 'graphql';
 import type PrismaTypes from '../generated/pothos-prisma-types.js';
 import { getDatamodel } from '../generated/pothos-prisma-types.js';
+import { forbidden, unauthenticated } from '../domain/errors.js';
 import type { Context } from './context.js';
 import { UUID } from './ids.js';
 import { DateTimeScalar, EmailAddressScalar, LocalDateScalar } from './scalars.js';
@@ -94,17 +95,9 @@ export const builder = new SchemaBuilder<{
   },
 });
 
-export function unauthenticated(): GraphQLError {
-  return new GraphQLError('Vous devez être connecté pour effectuer cette opération.', {
-    extensions: { code: 'UNAUTHENTICATED', http: { status: 200 } },
-  });
-}
-
-export function forbidden(): GraphQLError {
-  return new GraphQLError("Vous n'êtes pas autorisé à effectuer cette opération.", {
-    extensions: { code: 'FORBIDDEN', http: { status: 200 } },
-  });
-}
+// Refusals of access are domain errors (src/domain/errors.ts); src/server/errors.ts gives them their
+// top-level code. Re-exported for the GraphQL layer's own checks.
+export { forbidden, unauthenticated };
 
 builder.addScalarType('DateTime', DateTimeScalar);
 builder.addScalarType('LocalDate', LocalDateScalar);

@@ -5,7 +5,7 @@
 import type pg from 'pg';
 import { hashSecret } from './secrets.js';
 import { RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
-import { userError, type UserError } from '../graphql/errors.js';
+import { userError, type UserError } from '../domain/errors.js';
 
 export interface ThrottleRule {
   name: string;

@@ -7,6 +7,7 @@
 // - an unexpected failure → "Unexpected error." and no internals (yoga's own masking);
 // and so that a message never echoes more than a short prefix of what the client sent, nor, in
 // production, suggests names of the schema ("Did you mean …?").
+import { RequestRefused } from '../domain/errors.js';
 import { PothosValidationError } from '@pothos/core';
 import { GraphQLError } from 'graphql';
 import { maskError } from 'graphql-yoga';
@@ -81,7 +82,23 @@ export function refineError(error: GraphQLError, production: boolean): GraphQLEr
 }
 
 /** yoga's maskError hook: every error of an execution, and those thrown while handling a request. */
+/** A refusal of access raised by a service or an auth scope, found inside graphql-js's wrapper. */
+export const requestRefused = (error: unknown): RequestRefused | null =>
+  error instanceof RequestRefused ? error : error instanceof GraphQLError && error.originalError instanceof RequestRefused ? error.originalError : null;
+
 export function shapeError(error: unknown, message: string, isDev?: boolean, production = false): Error {
+  const denied = requestRefused(error);
+  if (denied) {
+    const at = error instanceof GraphQLError ? error : undefined;
+    // The contract's top-level codes, with the HTTP status of a GraphQL answer.
+    return new GraphQLError(denied.message, {
+      nodes: at?.nodes,
+      source: at?.source,
+      positions: at?.positions,
+      path: at?.path,
+      extensions: { code: denied.code, ...(denied.field ? { field: denied.field } : {}), http: { status: 200 } },
+    });
+  }
   const shaped = isDatabaseUnavailable(error) ? serviceUnavailable() : maskError(error, message, isDev);
   if (!(shaped instanceof GraphQLError)) return shaped;
   // A masked error names its request, so that a user's report can be matched to the log.

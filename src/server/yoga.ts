@@ -14,7 +14,7 @@ import type { Context } from '../graphql/context.js';
 import { getSchema } from '../graphql/schema.js';
 import { syncTestClock } from '../modules/lifecycle/test-clock.js';
 import { clientIp, trustedProxyList } from './client-ip.js';
-import { refineError, shapeError } from './errors.js';
+import { requestRefused, refineError, shapeError } from './errors.js';
 import { noteCaller, noteOperation } from './request-log.js';
 import { isDatabaseUnavailable, reportDatabaseError } from '../db/availability.js';
 import { log } from '../lib/logger.js';
@@ -130,7 +130,7 @@ export function createYogaServer(app: App): Yoga {
       error: (error) => {
         if (isDatabaseUnavailable(error)) reportDatabaseError(error as Error);
         // A client's own mistake (a bad variable, a malformed ID) is its answer, not a failure here.
-        else if (!(error instanceof GraphQLError) || (error.originalError && !(error.originalError instanceof GraphQLError))) {
+        else if (!requestRefused(error) && (!(error instanceof GraphQLError) || (error.originalError && !(error.originalError instanceof GraphQLError)))) {
           log().error({ err: error instanceof GraphQLError ? (error.originalError ?? error) : error }, 'erreur inattendue');
         }
       },

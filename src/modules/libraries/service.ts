@@ -7,7 +7,7 @@ import { controlInTransaction } from '../../events/bus.js';
 import type { Library } from '../../generated/prisma/client.js';
 import type { App } from '../../app.js';
 import type { Caller } from '../../auth/caller.js';
-import { userError, type UserError } from '../../graphql/errors.js';
+import { userError, type UserError } from '../../domain/errors.js';
 import { audit } from '../audit/service.js';
 import { normalizeForSearch, searchTerms } from '../../lib/text.js';
 

@@ -4,7 +4,7 @@ import { LicenceAlert } from '../../../emails/LicenceAlert.js';
 import type { App } from '../../app.js';
 import type { Caller } from '../../auth/caller.js';
 import type { Tx } from '../../db/prisma.js';
-import { userError, type UserError } from '../../graphql/errors.js';
+import { userError, type UserError } from '../../domain/errors.js';
 import { audit } from '../audit/service.js';
 
 export interface LicencePoolState {

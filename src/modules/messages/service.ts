@@ -4,7 +4,7 @@ import { createElement } from 'react';
 import { MessageForward } from '../../../emails/MessageForward.js';
 import type { App } from '../../app.js';
 import type { Caller } from '../../auth/caller.js';
-import { userError, type UserError } from '../../graphql/errors.js';
+import { userError, type UserError } from '../../domain/errors.js';
 import { idOf } from '../../graphql/ids.js';
 import { THROTTLE_RULES } from '../../lib/throttle.js';
 

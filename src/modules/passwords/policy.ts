@@ -1,7 +1,7 @@
 // Password rules (OWASP ASVS 5): at least 8 characters, long ones allowed and never truncated,
 // the most common passwords refused, no composition rules.
 import { dictionary } from '@zxcvbn-ts/language-common';
-import { userError, type UserError } from '../../graphql/errors.js';
+import { userError, type UserError } from '../../domain/errors.js';
 
 export const PASSWORD_MIN = 8;
 /** Far above what anyone types; only there so that a megabyte "password" cannot tie up Argon2

@@ -3,7 +3,7 @@ import { createElement } from 'react';
 import { PasswordReset } from '../../../emails/PasswordReset.js';
 import type { App } from '../../app.js';
 import type { Tx } from '../../db/prisma.js';
-import { userError, type UserError } from '../../graphql/errors.js';
+import { userError, type UserError } from '../../domain/errors.js';
 import { formatFrenchDateTime } from '../../lib/calendar.js';
 import { hashPassword } from '../../lib/password.js';
 import { links } from '../../links.js';

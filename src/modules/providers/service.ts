@@ -4,7 +4,7 @@ import type { App } from '../../app.js';
 import { API_KEY_PREFIX, type Caller } from '../../auth/caller.js';
 import type { ContentCategory, ResourceProvider } from '../../generated/prisma/client.js';
 import type { Tx } from '../../db/prisma.js';
-import { Refusal, userError, type UserError } from '../../graphql/errors.js';
+import { Refusal, userError, type UserError } from '../../domain/errors.js';
 import { idOf } from '../../graphql/ids.js';
 import { hashSecret, newSecret } from '../../lib/secrets.js';
 import { audit } from '../audit/service.js';

@@ -10,7 +10,7 @@ import type { App } from '../../app.js';
 import type { Caller } from '../../auth/caller.js';
 import { sqlTransaction } from '../../db/sql.js';
 import type { ContentCategory } from '../../generated/prisma/client.js';
-import { userError, type UserError } from '../../graphql/errors.js';
+import { userError, type UserError } from '../../domain/errors.js';
 import { idOf } from '../../graphql/ids.js';
 import { ageAt, ageGroupOf, monthPeriod, nextPeriod, periodStart } from '../../lib/calendar.js';
 import { audit } from '../audit/service.js';

@@ -8,7 +8,7 @@ import type { App } from '../../app.js';
 import type { Tx } from '../../db/prisma.js';
 import { publishInTransaction } from '../../events/bus.js';
 import type { Library, Patron, RegistrationRequest } from '../../generated/prisma/client.js';
-import { userError, type UserError } from '../../graphql/errors.js';
+import { userError, type UserError } from '../../domain/errors.js';
 import { idOf } from '../../graphql/ids.js';
 import { addParisDays, addParisMonths, addParisYears, ageAt, ageGroupOf, formatFrenchDate, formatFrenchDateTime, parisDate } from '../../lib/calendar.js';
 import { hashPassword } from '../../lib/password.js';

@@ -4,11 +4,11 @@ import type { App } from '../../app.js';
 import type { Caller } from '../../auth/caller.js';
 import { publishInTransaction } from '../../events/bus.js';
 import type { RegistrationRequest } from '../../generated/prisma/client.js';
-import { Refusal, userError, type UserError } from '../../graphql/errors.js';
+import { Refusal, userError, type UserError } from '../../domain/errors.js';
 import { addParisDays, addParisYears, ageAt, ageGroupOf, formatFrenchDate } from '../../lib/calendar.js';
 import { birthDateOf, notifyLibrary } from '../registration/service.js';
 import { findToken } from '../tokens/service.js';
-import { unauthenticated } from '../../graphql/builder.js';
+import { unauthenticated } from '../../domain/errors.js';
 
 export interface RenewalResult {
   request: RegistrationRequest | null;

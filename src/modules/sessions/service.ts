@@ -3,7 +3,7 @@ import type { App } from '../../app.js';
 import type { Tx } from '../../db/prisma.js';
 import { controlInTransaction } from '../../events/bus.js';
 import { SESSION_PREFIX } from '../../auth/caller.js';
-import { userError, type UserError } from '../../graphql/errors.js';
+import { userError, type UserError } from '../../domain/errors.js';
 import { verifyAgainstDummy, verifyPassword } from '../../lib/password.js';
 import { hashSecret, newSecret } from '../../lib/secrets.js';
 import { normalizeLogin } from '../../lib/text.js';

@@ -1,9 +1,9 @@
 // Statistics for the DLPB and the libraries: registrations over a date range (Paris calendar
 // dates, inclusive), accounts, licence pool, consumption and quota saturation per month and
 // category. Finished months come from the monthly roll-ups, the others from the live tables.
-import { GraphQLError } from 'graphql';
 import type { App } from '../../app.js';
 import type { Caller } from '../../auth/caller.js';
+import { badArgument } from '../../domain/errors.js';
 import { libraryScope } from '../../auth/visibility.js';
 import { addParisDays, addParisMonths, monthPeriod, nextPeriod, parisStartOfDay } from '../../lib/calendar.js';
 import { licencePool, type LicencePoolState } from '../licences/service.js';
@@ -40,14 +40,14 @@ const MAX_MONTHS = 120;
 export async function stats(app: App, caller: Caller, filter: StatsFilter): Promise<Stats> {
   const library = libraryScope(caller, filter.libraryId);
   if (filter.from > filter.to) {
-    throw new GraphQLError('La date de début doit précéder la date de fin.', { extensions: { code: 'BAD_USER_INPUT' } });
+    throw badArgument('La date de début doit précéder la date de fin.', 'filter');
   }
   const start = parisStartOfDay(filter.from);
   const end = addParisDays(parisStartOfDay(filter.to), 1);
   const periods: string[] = [];
   for (let p = monthPeriod(start); p <= monthPeriod(new Date(end.getTime() - 1)); p = nextPeriod(p)) {
     periods.push(p);
-    if (periods.length > MAX_MONTHS) throw new GraphQLError('Période trop longue : dix ans au plus.', { extensions: { code: 'BAD_USER_INPUT' } });
+    if (periods.length > MAX_MONTHS) throw badArgument('Période trop longue : dix ans au plus.', 'filter');
   }
   const within = (column: string) => `${column} >= $1 AND ${column} < $2`;
   const [registrations, accounts, pool, consumption, saturation] = await Promise.all([

@@ -2,7 +2,7 @@
 // as a SHA-256 hash, dead once used, replaced by a newer one, or expired.
 import type { Tx } from '../../db/prisma.js';
 import type { OneTimeToken, TokenPurpose } from '../../generated/prisma/client.js';
-import { userError, type UserError } from '../../graphql/errors.js';
+import { userError, type UserError } from '../../domain/errors.js';
 import { hashSecret, newSecret } from '../../lib/secrets.js';
 
 export type TokenOwner = { patronId: string; requestId?: string } | { staffId: string };
