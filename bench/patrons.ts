@@ -2,12 +2,11 @@
 // then `patrons` through GraphQL as the DLPB (every library) and as one library, with and without
 // a search, in each order. Prints p50/p95 (target: p95 < 50 ms with a search) and the plans.
 import { encodeGlobalID } from '@pothos/plugin-relay';
-import pg from 'pg';
 import { createApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { hashPassword } from '../src/lib/password.js';
 import { fill } from './pending-queue.js';
-import { benchDatabase, ms, stats, time } from './support.js';
+import { benchDatabase, graphqlClient, ms, printPlans, stats, time } from './support.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 200);
 
@@ -30,17 +29,8 @@ export async function patronsBench(): Promise<void> {
     await app.prisma.staffAccount.create({
       data: { login: '5200042', displayName: 'B42', email: 'b@example.org', role: 'LIBRARY_ADMIN', libraryId: library.id, passwordHash },
     });
-    const gql = (query: string, variables: object, token?: string) =>
-      Promise.resolve(
-        app.yoga.fetch('http://bench/graphql', {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-          body: JSON.stringify({ query, variables }),
-        }),
-      ).then((r) => r.json());
-    const tokenOf = async (login: string) =>
-      (await gql(`mutation($i: LoginInput!) { login(input: $i) { token } }`, { i: { realm: 'STAFF', login, password: 'mot de passe du banc' } })).data.login
-        .token;
+    const { gql, staffToken } = graphqlClient(app);
+    const tokenOf = (login: string) => staffToken(login, 'mot de passe du banc');
     const dlpb = await tokenOf('dlpb');
     const admin = await tokenOf('5200042');
 
@@ -65,25 +55,8 @@ export async function patronsBench(): Promise<void> {
       console.log(`${label.padEnd(42)} total ${String(first.data.patrons.totalCount).padStart(7)}  p50 ${ms(s.p50)}  p95 ${ms(s.p95)}`);
     }
 
-    // The plans of the SQL Prisma sends for the DLPB "martin" case.
-    const captured: { text: string; values: unknown[] }[] = [];
-    const original = pg.Client.prototype.query;
-    pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-      const [config, values] = args as [string | { text: string; values?: unknown[] }, unknown[] | undefined];
-      const text = typeof config === 'string' ? config : config?.text;
-      if (text && /FROM "public"."patron"/.test(text)) captured.push({ text, values: (typeof config === 'string' ? values : config.values) ?? [] });
-      return (original as (...a: unknown[]) => unknown).apply(this, args);
-    } as typeof original;
-    await gql(QUERY, { f: { search: 'martin' }, first: 20 }, dlpb);
-    pg.Client.prototype.query = original;
-    const client = new pg.Client({ connectionString: db.url });
-    await client.connect();
-    for (const { text, values } of captured) {
-      const plan = await client.query(`EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) ${text}`, values);
-      console.log(`\n-- ${text.replace(/\s+/g, ' ').slice(0, 160)}…`);
-      for (const row of plan.rows) console.log(`   ${row['QUERY PLAN']}`);
-    }
-    await client.end();
+    // The plans of the SQL sent for the DLPB "martin" case.
+    await printPlans(db.url, /FROM ("public"\.)?"?patron\b/, () => gql(QUERY, { f: { search: 'martin' }, first: 20 }, dlpb));
   } finally {
     await app.close();
     await db.close();

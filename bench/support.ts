@@ -53,3 +53,43 @@ export async function time(run: () => Promise<unknown>): Promise<number> {
   await run();
   return performance.now() - start;
 }
+
+/** GraphQL in process against an application, and staff logins (password of the benchmarks' seeds). */
+export function graphqlClient(app: { yoga: { fetch: (url: string, init: RequestInit) => Response | Promise<Response> } }) {
+  const gql = (query: string, variables: object, token?: string) =>
+    Promise.resolve(
+      app.yoga.fetch('http://bench/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        body: JSON.stringify({ query, variables }),
+      }),
+    ).then((r) => r.json());
+  const staffToken = async (login: string, password: string): Promise<string> =>
+    (await gql(`mutation($i: LoginInput!) { login(input: $i) { token } }`, { i: { realm: 'STAFF', login, password } })).data.login.token;
+  return { gql, staffToken };
+}
+
+/** Prints the plans of the SQL that `run` sends through `pg` and that `matches`. */
+export async function printPlans(url: string, matches: RegExp, run: () => Promise<unknown>): Promise<void> {
+  const captured: { text: string; values: unknown[] }[] = [];
+  const original = pg.Client.prototype.query;
+  pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+    const [config, values] = args as [string | { text: string; values?: unknown[] }, unknown[] | undefined];
+    const text = typeof config === 'string' ? config : config?.text;
+    if (text && matches.test(text)) captured.push({ text, values: (typeof config === 'string' ? values : config.values) ?? [] });
+    return (original as (...a: unknown[]) => unknown).apply(this, args);
+  } as typeof original;
+  try {
+    await run();
+  } finally {
+    pg.Client.prototype.query = original;
+  }
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  for (const { text, values } of captured) {
+    const plan = await client.query(`EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) ${text}`, values);
+    console.log(`\n-- ${text.replace(/\s+/g, ' ').slice(0, 160)}…`);
+    for (const row of plan.rows) console.log(`   ${row['QUERY PLAN']}`);
+  }
+  await client.end();
+}

