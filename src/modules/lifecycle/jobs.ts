@@ -8,7 +8,7 @@ import type { App } from '../../app.js';
 import { sqlTransaction } from '../../db/sql.js';
 import { queueDeliveries } from '../../email/bulk.js';
 import { formatSender, renderEmail } from '../../email/outbox.js';
-import { publishStatement } from '../../events/bus.js';
+import { publish } from '../../events/bus.js';
 import { TIME_ZONE, addParisDays, addParisYears, formatFrenchDate, parisDate } from '../../lib/calendar.js';
 import { links } from '../../links.js';
 import { erasePatrons } from './erase.js';
@@ -30,8 +30,10 @@ export async function lapseUnconfirmedRequests(app: App, at: Date): Promise<numb
       [at],
     );
     if (!rows.length) return 0;
-    const events = publishStatement(rows.map((r) => ({ type: 'LAPSED', occurredAt: r.lapsed_at.toISOString(), requestId: r.id, libraryId: r.library_id })));
-    await sql.query(events.text, events.values);
+    await publish(
+      sql,
+      rows.map((r) => ({ type: 'LAPSED', occurredAt: r.lapsed_at.toISOString(), requestId: r.id, libraryId: r.library_id })),
+    );
     // A request awaiting confirmation belongs to an account that was never confirmed.
     await erasePatrons(sql, rows.map((r) => r.patron_id).filter(Boolean));
     app.metrics.registrations.inc({ step: 'lapsed' }, rows.length);
