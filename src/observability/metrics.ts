@@ -102,10 +102,11 @@ export function registerStateMetrics(metrics: Metrics, sources: MetricsSources):
       }
     },
   });
-  // One read per scrape, shared by the gauges below (each collect awaits the same promise).
+  // One read per scrape, shared by the gauges below (each collect awaits the same promise), and
+  // forgotten once the scrape has run: the next scrape, even a moment later, reads afresh.
   let reading: ReturnType<MetricsSources['state']> | undefined;
   const state = () => {
-    reading ??= sources.state().finally(() => setTimeout(() => (reading = undefined), 1_000).unref());
+    reading ??= sources.state().finally(() => setImmediate(() => (reading = undefined)));
     return reading;
   };
   const gauge = (name: string, help: string, labelNames: string[], collect: (g: Gauge, s: Awaited<ReturnType<typeof state>>) => void) =>
