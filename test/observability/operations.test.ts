@@ -119,6 +119,8 @@ describe('metrics', () => {
     expect(consume.status).toBe(200);
     await runScheduledJob(t.app, t.app.schedules.find((j) => j.name === 'account.expiry')!, t.app.clock.now());
     await t.resend!.waitFor((sent) => sent.length >= 2);
+    // Counted once the deliverer has recorded Resend's answer, a moment after the fake received it.
+    await expect.poll(async () => value(await scrape(), /numos_emails_total\{[^}]*outcome="sent"[^}]*\} (\d+)/), { timeout: 10_000 }).toBeGreaterThanOrEqual(2);
     const after = await scrape();
 
     expect(after).toMatch(/graphql_yoga_http_duration_bucket\{[^}]*operationName="Bibliotheques"/);
