@@ -89,7 +89,7 @@ export async function createApp(options: { config: Config; databaseUrl: string; 
     schedules: options.schedules ?? SCHEDULED_JOBS,
     deliverer: createDeliverer({ prisma, boss, config, clock, metrics }),
     sessions: new SessionWatch(clock),
-    providerKeys: new ProviderKeys(),
+    providerKeys: new ProviderKeys(pool),
     documents: config.documents && new DocumentStore(config.documents),
   } as App;
   app.events.onControl((message) => {

@@ -1,6 +1,7 @@
 // Who is calling, resolved from `Authorization: Bearer <token>`: a patron or staff session token,
 // a resource provider's API key, or nothing (a visitor). A wrong or expired token is a visitor:
 // anything that needs credentials then answers UNAUTHENTICATED.
+import type pg from 'pg';
 import type { PrismaClient } from '../db/prisma.js';
 import type { AccountStatus, ContentCategory, StaffRole } from '../generated/prisma/enums.js';
 import { hashSecret } from '../lib/secrets.js';
@@ -31,29 +32,39 @@ export class ProviderKeys {
   /** When this instance last wrote `last_used_at`, per provider (real time). */
   private readonly touched = new Map<string, number>();
 
-  async resolve(prisma: PrismaClient, tokenHash: string, now: Date): Promise<Caller> {
-    const provider = await prisma.resourceProvider.findFirst({
-      where: { OR: [{ apiKeyHash: tokenHash }, { previousKeyHash: tokenHash, previousKeyExpiresAt: { gt: now } }], revokedAt: null },
-      select: { id: true, categories: true },
+  constructor(private readonly pool: pg.Pool) {}
+
+  /**
+   * A prepared statement on the pool rather than a Prisma query: providers call many times a
+   * second, and the lookup through Prisma halved consumeQuota's throughput (`npm run bench --
+   * consume`: 357 against 607 req/s with a per-instance cache).
+   */
+  async resolve(tokenHash: string, now: Date): Promise<Caller> {
+    const { rows } = await this.pool.query<{ id: string; categories: ContentCategory[] }>({
+      name: 'numos-provider-key',
+      text: `SELECT id, categories::text[] AS categories FROM resource_provider
+              WHERE (api_key_hash = $1 OR (previous_key_hash = $1 AND previous_key_expires_at > $2)) AND revoked_at IS NULL`,
+      values: [tokenHash, now],
     });
+    const provider = rows[0];
     if (!provider) return VISITOR;
-    this.touch(prisma, provider.id, now);
+    this.touch(provider.id, now);
     return { kind: 'provider', providerId: provider.id, categories: provider.categories };
   }
 
-  private touch(prisma: PrismaClient, providerId: string, now: Date): void {
+  private touch(providerId: string, now: Date): void {
     const last = this.touched.get(providerId) ?? 0;
     if (Date.now() - last < 60_000) return;
     if (this.touched.size > 1_000) this.touched.clear();
     this.touched.set(providerId, Date.now());
-    prisma.resourceProvider.updateMany({ where: { id: providerId }, data: { lastUsedAt: now } }).catch(() => this.touched.delete(providerId));
+    this.pool.query('UPDATE resource_provider SET last_used_at = $2 WHERE id = $1', [providerId, now]).catch(() => this.touched.delete(providerId));
   }
 }
 
 export async function resolveCaller(prisma: PrismaClient, providerKeys: ProviderKeys, token: string | undefined, now: Date): Promise<Caller> {
   if (!token) return VISITOR;
   const tokenHash = hashSecret(token);
-  if (token.startsWith(API_KEY_PREFIX)) return providerKeys.resolve(prisma, tokenHash, now);
+  if (token.startsWith(API_KEY_PREFIX)) return providerKeys.resolve(tokenHash, now);
   const session = await prisma.session.findUnique({
     where: { tokenHash },
     select: {
