@@ -40,8 +40,8 @@ export function canSeeStaff({ caller, granted }: Viewing, staff: { id: string; l
   return caller.staffId === staff.id || caller.role === 'DLPB_AGENT' || (staff.libraryId !== null && caller.libraryId === staff.libraryId);
 }
 
-/** Matches no library: what a library ID that names none filters on. */
-const NO_LIBRARY = '00000000-0000-0000-0000-000000000000';
+/** Matches no row: what a filter on an ID that names nothing (or nothing of the right type) uses. */
+export const NO_MATCH = '00000000-0000-0000-0000-000000000000';
 
 /**
  * The libraries a staff list or statistic covers, from the library (global ID) the caller asked
@@ -50,10 +50,10 @@ const NO_LIBRARY = '00000000-0000-0000-0000-000000000000';
  */
 export function libraryScope(caller: Caller, askedLibraryId: string | null | undefined): string | null {
   if (caller.kind !== 'staff') throw forbidden();
-  const asked = askedLibraryId ? (idOf('Library', askedLibraryId) ?? NO_LIBRARY) : null;
+  const asked = askedLibraryId ? (idOf('Library', askedLibraryId) ?? NO_MATCH) : null;
   if (caller.role === 'LIBRARY_ADMIN') {
     if (asked && asked !== caller.libraryId) throw forbidden();
-    return caller.libraryId ?? NO_LIBRARY;
+    return caller.libraryId ?? NO_MATCH;
   }
   return asked;
 }

@@ -69,7 +69,8 @@ async function letPostgresUserReach(path: string): Promise<void> {
 
 const urls = (port: number) => (database: string) => `postgresql://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`;
 
-const alive = (pid: number) => {
+/** Whether a process of this id exists (signal 0 tests without sending). */
+export const alive = (pid: number) => {
   try {
     process.kill(pid, 0);
     return true;

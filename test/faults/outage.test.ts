@@ -8,11 +8,10 @@ import { encodeGlobalID } from '@pothos/plugin-relay';
 import { createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { Writable } from 'node:stream';
 import { applyMigrations } from '../../src/db/migrate.js';
-import { configureLogging } from '../../src/lib/logger.js';
 import { hashPassword } from '../../src/lib/password.js';
 import { createHttpServer, type HttpServer } from '../../src/server/http.js';
+import { captureLogs, type LogLine } from '../support/logs.js';
 import { FakeResend } from '../support/fake-resend.js';
 import { login, seedLibrary, seedStaff, startTestApp, type TestApp } from '../support/harness.js';
 import { openFiles, socketsTo, startOwnPostgres, type OwnPostgres } from '../support/own-postgres.js';
@@ -60,20 +59,10 @@ async function post(url: string, query: string, variables: object, token?: strin
 }
 
 /** The log lines (JSON) the instances write, with when they were written. */
-const logLines: { at: number; level: number; msg: string }[] = [];
+let logLines: LogLine[];
 
 beforeAll(async () => {
-  configureLogging({
-    json: true,
-    level: 'info',
-    destination: new Writable({
-      write: (chunk, _encoding, done) => {
-        const line = JSON.parse(String(chunk));
-        logLines.push({ at: Date.now(), level: line.level, msg: line.msg });
-        done();
-      },
-    }),
-  });
+  ({ lines: logLines } = captureLogs());
   pgServer = await startOwnPostgres();
   const url = await pgServer.createDatabase(DATABASE);
   await applyMigrations(url);

@@ -3,14 +3,13 @@
 // mailbox (its page and `npm run cli -- mailbox`).
 import { spawnSync } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
-import { Writable } from 'node:stream';
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builder } from '../../src/graphql/builder.js';
-import { configureLogging } from '../../src/lib/logger.js';
 import { runScheduledJob } from '../../src/jobs/run.js';
 import { createHttpServer, type HttpServer } from '../../src/server/http.js';
 import { login, seedLibrary, seedStaff, startTestApp, type TestApp } from '../support/harness.js';
+import { captureLogs, type LogLine } from '../support/logs.js';
 import { REGISTER, registerAndConfirm, registerInput } from '../support/patrons.js';
 
 // A field that fails unexpectedly, registered before the schema is first built.
@@ -22,25 +21,15 @@ builder.queryField('testExplode', (t) =>
   }),
 );
 
-const lines: Record<string, any>[] = [];
-let raw = '';
 let t: TestApp;
+let lines: LogLine[];
+let raw: () => string;
 let http: HttpServer;
 let origin: string;
 let libraryId: string;
 
 beforeAll(async () => {
-  configureLogging({
-    json: true,
-    level: 'info',
-    destination: new Writable({
-      write: (chunk, _encoding, done) => {
-        raw += String(chunk);
-        lines.push(JSON.parse(String(chunk)));
-        done();
-      },
-    }),
-  });
+  ({ lines, text: raw } = captureLogs());
   t = await startTestApp({ resend: true, workers: true, env: { NUMOS_THROTTLE: '0', NUMOS_READY_MAX_OUTBOX: '2' } });
   libraryId = encodeGlobalID('Library', (await seedLibrary(t.app, { code: '5200001', name: 'Nilvange' })).id);
   await seedStaff(t.app, { login: 'dlpb', password: 'mot de passe DLPB' });
@@ -84,7 +73,7 @@ describe('request log', () => {
     expect(staffLine).toMatchObject({ operation: 'Moi', operationType: 'query', caller: { kind: 'staff' } });
     expect(staffLine.caller.id).toMatch(/^[0-9a-f-]{36}$/);
     expect(typeof staffLine.responseTime).toBe('number');
-    for (const secret of ['mot de passe très secret', token, 'Secrète', 'personne.secrete', 'mot de passe DLPB']) expect(raw).not.toContain(secret);
+    for (const secret of ['mot de passe très secret', token, 'Secrète', 'personne.secrete', 'mot de passe DLPB']) expect(raw()).not.toContain(secret);
   });
 
   it('names the request in a masked error, and logs the failure under the same id', async () => {

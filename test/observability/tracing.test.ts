@@ -2,32 +2,22 @@
 // beneath it, the SQL statements and the call to Resend beneath that; the trace id in the log.
 import { spans } from '../support/tracing.js';
 import type { AddressInfo } from 'node:net';
-import { Writable } from 'node:stream';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { configureLogging } from '../../src/lib/logger.js';
 import { createHttpServer, type HttpServer } from '../../src/server/http.js';
 import { seedLibrary, startTestApp, type TestApp } from '../support/harness.js';
 import { REGISTER, registerInput } from '../support/patrons.js';
+import { captureLogs, type LogLine } from '../support/logs.js';
 
 let t: TestApp;
 let http: HttpServer;
 let url: string;
 let libraryId: string;
-const lines: Record<string, unknown>[] = [];
+let lines: LogLine[];
 
 beforeAll(async () => {
-  configureLogging({
-    json: true,
-    level: 'info',
-    destination: new Writable({
-      write: (chunk, _encoding, done) => {
-        lines.push(JSON.parse(String(chunk)));
-        done();
-      },
-    }),
-  });
+  ({ lines } = captureLogs());
   t = await startTestApp({ resend: true, workers: true, env: { NUMOS_THROTTLE: '0' } });
   libraryId = encodeGlobalID('Library', (await seedLibrary(t.app, { code: '5200001', name: 'Nilvange' })).id);
   http = createHttpServer(t.app);

@@ -1,7 +1,7 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import type { Prisma } from '../../generated/prisma/client.js';
 import type { Caller } from '../../auth/caller.js';
-import { grantKey, libraryScope } from '../../auth/visibility.js';
+import { grantKey, libraryScope, NO_MATCH } from '../../auth/visibility.js';
 import { builder } from '../../graphql/builder.js';
 import { connectionOptions, edgeOptions } from '../../graphql/connections.js';
 import { idOf } from '../../graphql/ids.js';
@@ -71,14 +71,12 @@ const AuditLogFilter = builder.inputType('AuditLogFilter', {
 
 type AuditFilter = { libraryId?: string | null; action?: string | null; actorId?: string | null; from?: Date | null; to?: Date | null };
 
-const NOBODY = '00000000-0000-0000-0000-000000000000';
-
 function auditWhere(caller: Caller, filter: AuditFilter | null | undefined): Prisma.AuditLogWhereInput {
   const libraryId = libraryScope(caller, filter?.libraryId);
   return {
     ...(libraryId ? { libraryId } : {}),
     ...(filter?.action ? { action: filter.action } : {}),
-    ...(filter?.actorId ? { actorId: idOf('StaffAccount', filter.actorId) ?? NOBODY } : {}),
+    ...(filter?.actorId ? { actorId: idOf('StaffAccount', filter.actorId) ?? NO_MATCH } : {}),
     ...(filter?.from || filter?.to ? { occurredAt: { ...(filter.from ? { gte: filter.from } : {}), ...(filter.to ? { lt: filter.to } : {}) } } : {}),
   };
 }

@@ -34,9 +34,8 @@ export interface PatronOrder {
 
 export const REASON_MAX = 2_000;
 
-/** Staff only: their library's patrons (the DLPB: one library's or everyone's). */
-export function patronsWhere(caller: Caller, filter: PatronsFilter | null | undefined): Prisma.PatronWhereInput {
-  const libraryId = libraryScope(caller, filter?.libraryId);
+/** The patrons of a library scope (see `libraryScope`: null for every library) that match the filter. */
+function patronsWhere(libraryId: string | null, filter: PatronsFilter | null | undefined): Prisma.PatronWhereInput {
   const terms = searchTerms(filter?.search);
   return {
     ...(libraryId ? { libraryId } : {}),
@@ -79,13 +78,13 @@ export async function patronsPage(
   order: PatronOrder | null | undefined,
   counts: Map<string, number>,
 ) {
-  const where = patronsWhere(caller, filter);
+  const libraryId = libraryScope(caller, filter?.libraryId);
   const terms = searchTerms(filter?.search);
-  if (!terms.length) return app.prisma.patron.findMany({ ...query, where, orderBy: patronsOrderBy(order) });
+  if (!terms.length) return app.prisma.patron.findMany({ ...query, where: patronsWhere(libraryId, filter), orderBy: patronsOrderBy(order) });
   const { cursor, skip, take, ...rest } = query;
   const { ids, total } = await searchedPatronPage(app.pool, {
     terms,
-    libraryId: (where.libraryId as string | undefined) ?? null,
+    libraryId,
     statuses: filter?.statuses ?? null,
     field: order?.field ?? 'LAST_NAME',
     descending: order?.direction === 'DESC',
@@ -103,7 +102,7 @@ const patronsCountKey = (filter: PatronsFilter | null | undefined) => `patrons:$
 
 /** How many patrons match: counted with the page when there is a search, else here. */
 export async function patronsCount(app: App, caller: Caller, filter: PatronsFilter | null | undefined, counts: Map<string, number>): Promise<number> {
-  return counts.get(patronsCountKey(filter)) ?? app.prisma.patron.count({ where: patronsWhere(caller, filter) });
+  return counts.get(patronsCountKey(filter)) ?? app.prisma.patron.count({ where: patronsWhere(libraryScope(caller, filter?.libraryId), filter) });
 }
 
 export interface PatronResult {

@@ -1,4 +1,5 @@
 // Staff accounts: library admins (login = their library's Moselia code) and DLPB agents.
+import { NO_MATCH } from '../../auth/visibility.js';
 import type { App } from '../../app.js';
 import type { Caller } from '../../auth/caller.js';
 import type { Config } from '../../config.js';
@@ -111,13 +112,11 @@ export interface StaffAccountsFilter {
   disabled?: boolean | null;
 }
 
-const NO_LIBRARY = '00000000-0000-0000-0000-000000000000';
-
 /** The DLPB's list of staff accounts: by library, role, state, and words of login, name or e-mail. */
 export function staffAccountsWhere(filter: StaffAccountsFilter | null | undefined): Prisma.StaffAccountWhereInput {
   const terms = (filter?.search ?? '').split(/\s+/).filter(Boolean).slice(0, SEARCH_WORDS_MAX);
   return {
-    ...(filter?.libraryId ? { libraryId: idOf('Library', filter.libraryId) ?? NO_LIBRARY } : {}),
+    ...(filter?.libraryId ? { libraryId: idOf('Library', filter.libraryId) ?? NO_MATCH } : {}),
     ...(filter?.role ? { role: filter.role } : {}),
     ...(filter?.disabled != null ? { disabledAt: filter.disabled ? { not: null } : null } : {}),
     ...(terms.length
