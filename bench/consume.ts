@@ -37,6 +37,7 @@ async function direct(app: App, caller: Caller, patronIds: string[], connections
         const patronId = patronIds[Math.floor(Math.random() * patronIds.length)]!;
         const result = await consumeQuota(app, caller, {
           patronId,
+          patronRef: patronId,
           category: 'NEWSPAPER',
           resourceId: 'journal',
           idempotencyKey: `direct-${run}-${counter++}`,
@@ -69,7 +70,9 @@ export async function consumeBench(): Promise<void> {
        SELECT (SELECT id FROM library), 'Nom', 'Prénom', date '1980-01-01', 'p' || i || '@example.org', 'p.' || i, 'p.' || i, 'x', false, 'k' || i, 'p' || i, 'ACTIVE', now()
          FROM generate_series(1, ${PATRONS}) i RETURNING id`,
     );
-    const patronIds = rows.map((r) => encodeGlobalID('Patron', r.id));
+    // The service takes the ids the GraphQL layer decodes; HTTP calls send global IDs.
+    const patronIds = rows.map((r) => r.id);
+    const globalIds = rows.map((r) => encodeGlobalID('Patron', r.id));
     const { caller, apiKey } = await createProviderForBench(app);
 
     const url = await listen(numos.server);
@@ -79,7 +82,15 @@ export async function consumeBench(): Promise<void> {
         resolvers: {
           Mutation: {
             consume: async (_: unknown, args: { patronId: string; key: string }) =>
-              (await consumeQuota(app, caller, { patronId: args.patronId, category: 'NEWSPAPER', resourceId: 'journal', idempotencyKey: args.key })).granted,
+              (
+                await consumeQuota(app, caller, {
+                  patronId: args.patronId,
+                  patronRef: args.patronId,
+                  category: 'NEWSPAPER',
+                  resourceId: 'journal',
+                  idempotencyKey: args.key,
+                })
+              ).granted,
           },
         },
       }),
@@ -103,7 +114,7 @@ export async function consumeBench(): Promise<void> {
     // measure's inserts, runs during the next one and the last measured pays for the others.
     const settle = () => app.pool.query('VACUUM (ANALYZE) consumption, quota_usage');
     for (const connections of [8, 50]) {
-      await runLoad({ url, headers, body: consumeBody, patronIds, connections, seconds: 2 }); // warm-up
+      await runLoad({ url, headers, body: consumeBody, patronIds: globalIds, connections, seconds: 2 }); // warm-up
       await settle();
       const base = line(`SQL through pg, ${connections} callers`, await direct(app, caller, patronIds, connections));
       await settle();
@@ -114,7 +125,7 @@ export async function consumeBench(): Promise<void> {
       await settle();
       const full = line(
         `NuMos consumeQuota, ${connections} connections`,
-        await runLoad({ url, headers, body: consumeBody, patronIds, connections, seconds: SECONDS }),
+        await runLoad({ url, headers, body: consumeBody, patronIds: globalIds, connections, seconds: SECONDS }),
       );
       console.log(
         `  ratios: NuMos / minimal yoga ${((100 * full.rps) / yoga.rps).toFixed(0)} %, NuMos / pg ${((100 * full.rps) / base.rps).toFixed(0)} %, ` +

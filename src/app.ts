@@ -4,6 +4,7 @@ import type pg from 'pg';
 import { OffsetClock, systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import { createPool, createPrisma, type PrismaClient } from './db/prisma.js';
+import { poolDb, type Db } from './db/sql.js';
 import { createDeliverer, type Deliverer } from './email/delivery.js';
 import { Outbox } from './email/outbox.js';
 import { startEventBus, type EventBus } from './events/bus.js';
@@ -19,13 +20,17 @@ import { SessionWatch } from './auth/session-watch.js';
 import { ProviderKeys } from './auth/caller.js';
 import { DocumentStore } from './server/persisted-documents.js';
 import { createMetrics, registerStateMetrics, type Metrics } from './observability/metrics.js';
-import { readServiceState } from './observability/state.js';
+import { readServiceState } from './observability/store.js';
+import { endedSessions } from './modules/sessions/store.js';
 
 export interface App {
   config: Config;
   clock: Clock;
   settings: Settings;
+  /** The pool, for what manages connections (metrics, throttle, event bus); modules use `db`. */
   pool: pg.Pool;
+  /** The SQL port on the pool (src/db/sql.ts): what stores run their statements on. */
+  db: Db;
   prisma: PrismaClient;
   boss: PgBoss;
   outbox: Outbox;
@@ -56,10 +61,8 @@ async function resync(app: App): Promise<void> {
   app.libraries.invalidate();
   const watched = app.sessions.watched();
   if (!watched.length) return;
-  const { rows } = await app.pool
-    .query<{ id: string }>('SELECT id FROM session WHERE id = ANY($1::uuid[]) AND (revoked_at IS NOT NULL OR expires_at <= $2)', [watched, app.clock.now()])
-    .catch(() => ({ rows: [] }));
-  for (const { id } of rows) app.sessions.ended(id);
+  const ended = await endedSessions(app.db, watched, app.clock.now()).catch(() => []);
+  for (const id of ended) app.sessions.ended(id);
 }
 
 export async function createApp(options: { config: Config; databaseUrl: string; clock?: Clock; schedules?: ScheduledJob[] }): Promise<App> {
@@ -72,14 +75,16 @@ export async function createApp(options: { config: Config; databaseUrl: string; 
     scheduledJobs: SCHEDULED_JOBS.map((job) => job.name),
   });
   const settings = await loadSettings(prisma);
+  const db = poolDb(pool);
   const metrics = createMetrics();
-  registerStateMetrics(metrics, { pools: [{ name: 'numos', pool }], state: () => readServiceState(pool, clock.now(), settings.licenceCapacity) });
+  registerStateMetrics(metrics, { pools: [{ name: 'numos', pool }], state: () => readServiceState(db, clock.now(), settings.licenceCapacity) });
   const app = {
     metrics,
     config,
     clock,
     settings,
     pool,
+    db,
     prisma,
     boss,
     outbox: new Outbox({ boss, config, clock, metrics }),
@@ -89,7 +94,7 @@ export async function createApp(options: { config: Config; databaseUrl: string; 
     schedules: options.schedules ?? SCHEDULED_JOBS,
     deliverer: createDeliverer({ prisma, boss, config, clock, metrics }),
     sessions: new SessionWatch(clock),
-    providerKeys: new ProviderKeys(pool),
+    providerKeys: new ProviderKeys(db),
     documents: config.documents && new DocumentStore(config.documents),
   } as App;
   app.events.onControl((message) => {

@@ -2,7 +2,7 @@
 // DLPB agents see every library's; a patron sees their own. `granted` holds what one operation may
 // show whoever the caller is: the account that just logged in, the request just made from a link.
 import { forbidden } from '../domain/errors.js';
-import { idOf } from '../graphql/ids.js';
+import { NO_MATCH } from '../domain/ids.js';
 import type { Caller } from './caller.js';
 
 export interface Viewing {
@@ -40,17 +40,14 @@ export function canSeeStaff({ caller, granted }: Viewing, staff: { id: string; l
   return caller.staffId === staff.id || caller.role === 'DLPB_AGENT' || (staff.libraryId !== null && caller.libraryId === staff.libraryId);
 }
 
-/** Matches no row: what a filter on an ID that names nothing (or nothing of the right type) uses. */
-export const NO_MATCH = '00000000-0000-0000-0000-000000000000';
-
 /**
- * The libraries a staff list or statistic covers, from the library (global ID) the caller asked
- * for: a library admin their own (asking for another is FORBIDDEN), the DLPB the one asked for, or
+ * The libraries a staff list or statistic covers, from the library the caller asked for (a UUID,
+ * NO_MATCH when the ID named nothing): a library admin their own (asking for another is FORBIDDEN), the DLPB the one asked for, or
  * every library (null). Anyone else is FORBIDDEN.
  */
 export function libraryScope(caller: Caller, askedLibraryId: string | null | undefined): string | null {
   if (caller.kind !== 'staff') throw forbidden();
-  const asked = askedLibraryId ? (idOf('Library', askedLibraryId) ?? NO_MATCH) : null;
+  const asked = askedLibraryId ?? null;
   if (caller.role === 'LIBRARY_ADMIN') {
     if (asked && asked !== caller.libraryId) throw forbidden();
     return caller.libraryId ?? NO_MATCH;

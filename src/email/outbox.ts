@@ -6,10 +6,11 @@ import type { ReactElement } from 'react';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import type { Tx } from '../db/prisma.js';
-import { prismaSql } from '../db/sql.js';
+import { prismaSql, type Sql } from '../db/sql.js';
 import { bossDb, type PgBoss } from '../jobs/boss.js';
 import { EMAIL_QUEUE } from '../jobs/queues.js';
 import type { Metrics } from '../observability/metrics.js';
+import { insertEmail } from './store.js';
 
 export interface OutgoingEmail {
   /** Template name, for the mailbox and statistics. */
@@ -50,37 +51,46 @@ export async function renderEmail(body: ReactElement): Promise<{ html: string; t
   return { html, text: toPlainText(html) };
 }
 
+/**
+ * The rules every outbox row follows, written one by one (Outbox.queue) or by a bulk run's own
+ * statement: the sender, and, without RESEND_API_KEY, the development mailbox (LOCAL, never sent,
+ * no secret to redact since none leaves).
+ */
+export function envelope(config: Pick<Config, 'emailFrom' | 'resendApiKey'>, now: Date, fromName?: string) {
+  const delivered = config.resendApiKey !== undefined;
+  return {
+    fromAddress: formatSender(config.emailFrom, fromName),
+    status: delivered ? ('PENDING' as const) : ('LOCAL' as const),
+    keepSecrets: delivered,
+    createdAt: now,
+  };
+}
+
 export class Outbox {
   constructor(private readonly deps: { boss: PgBoss; config: Config; clock: Clock; metrics: Metrics }) {}
 
-  async queue(tx: Tx, email: OutgoingEmail): Promise<string> {
+  /** Writes the e-mail, and its delivery job, in the caller's transaction (a Prisma one or the port). */
+  async queue(db: Tx | Sql, email: OutgoingEmail): Promise<string> {
+    const sql = 'query' in db ? db : prismaSql(db);
     const { html, text } = await renderEmail(email.body);
-    const delivered = this.deps.config.resendApiKey !== undefined;
-    const row = await tx.emailOutbox.create({
-      data: {
-        template: email.template,
-        fromAddress: formatSender(this.deps.config.emailFrom, email.fromName),
-        toAddresses: email.to,
-        ccAddresses: email.cc ?? [],
-        replyTo: email.replyTo ?? null,
-        subject: email.subject,
-        html,
-        text,
-        secrets: delivered ? (email.secrets ?? []) : [],
-        status: delivered ? 'PENDING' : 'LOCAL',
-        patronId: email.patronId ?? null,
-        forget: email.forget ?? false,
-        createdAt: this.deps.clock.now(),
-      },
-      select: { id: true },
+    const { keepSecrets, ...rules } = envelope(this.deps.config, this.deps.clock.now(), email.fromName);
+    const id = await insertEmail(sql, {
+      ...rules,
+      template: email.template,
+      to: email.to,
+      cc: email.cc ?? [],
+      replyTo: email.replyTo ?? null,
+      subject: email.subject,
+      html,
+      text,
+      secrets: keepSecrets ? (email.secrets ?? []) : [],
+      patronId: email.patronId ?? null,
+      forget: email.forget ?? false,
     });
     this.deps.metrics.emails.inc({ outcome: 'queued' });
-    if (delivered) {
-      await this.deps.boss.send(EMAIL_QUEUE, { outboxIds: [row.id] } satisfies EmailDeliveryJob, {
-        db: bossDb(prismaSql(tx)),
-        singletonKey: row.id,
-      });
+    if (rules.status === 'PENDING') {
+      await this.deps.boss.send(EMAIL_QUEUE, { outboxIds: [id] } satisfies EmailDeliveryJob, { db: bossDb(sql), singletonKey: id });
     }
-    return row.id;
+    return id;
   }
 }

@@ -7,7 +7,7 @@ import { usePrometheus } from '@graphql-yoga/plugin-prometheus';
 import type { Plugin } from 'graphql-yoga';
 import type pg from 'pg';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { ServiceState } from './state.js';
+import type { ServiceState } from './store.js';
 
 export interface Metrics {
   registry: Registry;

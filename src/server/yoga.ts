@@ -18,7 +18,7 @@ import { requestRefused, refineError, shapeError } from './errors.js';
 import { noteCaller, noteOperation } from './request-log.js';
 import { isDatabaseUnavailable, reportDatabaseError } from '../db/availability.js';
 import { log } from '../lib/logger.js';
-import { readServiceState } from '../observability/state.js';
+import { readServiceState } from '../observability/store.js';
 import { tracingEnabled, tracingPlugin } from '../observability/tracing.js';
 
 export type ServerContext = { req?: IncomingMessage };
@@ -78,7 +78,7 @@ async function readiness(app: App, Response: typeof globalThis.Response): Promis
   const json = (status: number, body: object) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
   const unavailable = () => json(503, { status: 'unavailable', reason: 'database unavailable' });
   try {
-    const [state, installed] = await Promise.all([readServiceState(app.pool, app.clock.now(), app.settings.licenceCapacity), app.boss.isInstalled()]);
+    const [state, installed] = await Promise.all([readServiceState(app.db, app.clock.now(), app.settings.licenceCapacity), app.boss.isInstalled()]);
     if (!installed || !app.events.listening) return unavailable();
     const limits = app.config.readiness;
     const reasons = [

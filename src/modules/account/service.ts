@@ -9,6 +9,7 @@ import { PasswordChanged } from '../../../emails/PasswordChanged.js';
 import type { App } from '../../app.js';
 import type { Caller } from '../../auth/caller.js';
 import { prismaSql } from '../../db/sql.js';
+import { lockPatron, lockRequestsOf } from '../patrons/store.js';
 import { publishInTransaction } from '../../events/bus.js';
 import type { Patron } from '../../generated/prisma/client.js';
 import { forbidden } from '../../domain/errors.js';
@@ -18,7 +19,7 @@ import { hashPassword, verifyPassword } from '../../lib/password.js';
 import { THROTTLE_RULES } from '../../lib/throttle.js';
 import { links } from '../../links.js';
 import { audit } from '../audit/service.js';
-import { erasePatrons } from '../lifecycle/erase.js';
+import { erasePatrons } from '../lifecycle/store.js';
 import { checkLicenceAlert, lockLicencePool } from '../licences/service.js';
 import { passwordErrors } from '../passwords/policy.js';
 import { patronSearchText } from '../registration/service.js';
@@ -260,9 +261,8 @@ export async function deleteMyAccount(app: App, caller: Caller, input: { current
     // The locks in the order `decide` takes them (licences, requests, patron): a decision on the
     // same person's request waits for the erasure or the erasure for it, never both at once.
     const pool = await lockLicencePool(tx, app.settings.licenceCapacity);
-    await tx.$queryRaw`SELECT id FROM registration_request WHERE patron_id = ${patronId}::uuid FOR UPDATE`;
-    const [patron] = await tx.$queryRaw<{ first_name: string; last_name: string; email: string; library_id: string }[]>`
-      SELECT first_name, last_name, email, library_id FROM patron WHERE id = ${patronId}::uuid FOR UPDATE`;
+    await lockRequestsOf(prismaSql(tx), patronId);
+    const patron = await lockPatron(prismaSql(tx), patronId);
     if (!patron) return; // Erased a moment ago by a twin request.
     const closed = await tx.registrationRequest.updateManyAndReturn({
       where: { patronId, state: { in: ['AWAITING_CONFIRMATION', 'AWAITING_DECISION'] } },

@@ -1,10 +1,10 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import type { Prisma } from '../../generated/prisma/client.js';
 import type { Caller } from '../../auth/caller.js';
-import { grantKey, libraryScope, NO_MATCH } from '../../auth/visibility.js';
+import { grantKey, libraryScope } from '../../auth/visibility.js';
 import { builder } from '../../graphql/builder.js';
 import { connectionOptions, edgeOptions } from '../../graphql/connections.js';
-import { idOf } from '../../graphql/ids.js';
+import { decodeId } from '../../graphql/ids.js';
 import { maxChars } from '../../graphql/input-guard.js';
 import { LibraryType } from '../libraries/types.js';
 import { StaffAccountType } from '../staff/types.js';
@@ -72,11 +72,11 @@ const AuditLogFilter = builder.inputType('AuditLogFilter', {
 type AuditFilter = { libraryId?: string | null; action?: string | null; actorId?: string | null; from?: Date | null; to?: Date | null };
 
 function auditWhere(caller: Caller, filter: AuditFilter | null | undefined): Prisma.AuditLogWhereInput {
-  const libraryId = libraryScope(caller, filter?.libraryId);
+  const libraryId = libraryScope(caller, decodeId('Library', filter?.libraryId));
   return {
     ...(libraryId ? { libraryId } : {}),
     ...(filter?.action ? { action: filter.action } : {}),
-    ...(filter?.actorId ? { actorId: idOf('StaffAccount', filter.actorId) ?? NO_MATCH } : {}),
+    ...(filter?.actorId ? { actorId: decodeId('StaffAccount', filter.actorId) } : {}),
     ...(filter?.from || filter?.to ? { occurredAt: { ...(filter.from ? { gte: filter.from } : {}), ...(filter.to ? { lt: filter.to } : {}) } } : {}),
   };
 }

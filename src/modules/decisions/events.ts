@@ -3,7 +3,7 @@
 import { filter, pipe } from 'graphql-yoga';
 import { whileSessionLives } from '../../auth/session-watch.js';
 import { builder, forbidden, unauthenticated } from '../../graphql/builder.js';
-import { idOf } from '../../graphql/ids.js';
+import { decodeId } from '../../graphql/ids.js';
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { REGISTRATION_TOPIC, type RegistrationEventPayload, type RegistrationEventType } from '../../events/bus.js';
 
@@ -71,7 +71,7 @@ builder.subscriptionField('registrationEvents', (t) =>
       // Checked here: the scope check does not guard `subscribe` itself.
       if (caller.kind === 'visitor') throw unauthenticated();
       if (caller.kind !== 'staff') throw forbidden();
-      const asked = libraryId ? (idOf('Library', libraryId) ?? 'none') : null;
+      const asked = decodeId('Library', libraryId) ?? null;
       if (caller.role === 'LIBRARY_ADMIN' && asked && asked !== caller.libraryId) throw forbidden();
       const only = caller.role === 'LIBRARY_ADMIN' ? caller.libraryId : asked;
       // Ends with the session (logout, password change, disabled account, expiry), on every instance.

@@ -6,17 +6,21 @@ import type { App } from '../../app.js';
 import type { Caller } from '../../auth/caller.js';
 import { libraryScope } from '../../auth/visibility.js';
 import type { Tx } from '../../db/prisma.js';
+import { prismaSql } from '../../db/sql.js';
 import type { Decision, Library } from '../../generated/prisma/client.js';
 import { forbidden } from '../../domain/errors.js';
 import { userError, type UserError } from '../../domain/errors.js';
-import { idOf } from '../../graphql/ids.js';
 import { monthPeriod } from '../../lib/calendar.js';
 import { audit } from '../audit/service.js';
-import { policyInForce } from '../quotas/policy.js';
+import { policyInForce } from '../quotas/service.js';
+import { saveResponseTemplate } from './store.js';
 import { acceptanceTemplate, PLACEHOLDERS, refusalTemplate, sanitizeResponse, type TemplateLinks } from './templates.js';
 
 export const TEMPLATE_MAX = 20_000;
 export const DECISIONS: Decision[] = ['ACCEPT', 'REFUSE'];
+
+/** Where texts are read: Prisma, or the transaction of a decision. */
+type TemplateDb = Pick<Tx, 'responseTemplate' | '$queryRawUnsafe' | '$executeRawUnsafe'>;
 
 export interface ResponseTemplateView {
   decision: Decision;
@@ -39,14 +43,14 @@ export function templateLinks(app: App): TemplateLinks {
 }
 
 /** The seed's text: the acceptance quotes the limits in force this month. */
-async function seedText(app: App, db: Pick<Tx, 'quotaPolicy'>, decision: Decision): Promise<string> {
+async function seedText(app: App, db: TemplateDb, decision: Decision): Promise<string> {
   if (decision === 'REFUSE') return refusalTemplate(templateLinks(app));
-  const { limits } = await policyInForce(db as App['prisma'], monthPeriod(app.clock.now()));
+  const { limits } = await policyInForce(prismaSql(db), monthPeriod(app.clock.now()));
   return acceptanceTemplate(limits, templateLinks(app));
 }
 
 /** The département-wide default of a decision: the DLPB's text, else the seed's. */
-async function defaultTemplate(app: App, db: Pick<Tx, 'responseTemplate' | 'quotaPolicy'>, decision: Decision): Promise<ResponseTemplateView> {
+async function defaultTemplate(app: App, db: TemplateDb, decision: Decision): Promise<ResponseTemplateView> {
   const row = await db.responseTemplate.findFirst({ where: { decision, libraryId: null } });
   return row
     ? { decision, library: null, body: row.body, updatedAt: row.updatedAt }
@@ -54,12 +58,7 @@ async function defaultTemplate(app: App, db: Pick<Tx, 'responseTemplate' | 'quot
 }
 
 /** The text in force for a library and a decision (placeholders not yet filled). */
-export async function templateInForce(
-  app: App,
-  db: Pick<Tx, 'responseTemplate' | 'quotaPolicy'>,
-  library: Library,
-  decision: Decision,
-): Promise<ResponseTemplateView> {
+export async function templateInForce(app: App, db: TemplateDb, library: Library, decision: Decision): Promise<ResponseTemplateView> {
   const own = await db.responseTemplate.findFirst({ where: { decision, libraryId: library.id } });
   return own ? { decision, library, body: own.body, updatedAt: own.updatedAt } : defaultTemplate(app, db, decision);
 }
@@ -106,8 +105,7 @@ export async function setResponseTemplate(
   const fail = (error: UserError) => ({ template: null, errors: [error] });
   let library: Library | null = null;
   if (input.libraryId) {
-    const id = idOf('Library', input.libraryId);
-    library = id ? await app.prisma.library.findUnique({ where: { id } }) : null;
+    library = await app.prisma.library.findUnique({ where: { id: input.libraryId } });
     if (!library) return fail(userError('NOT_FOUND', 'Bibliothèque introuvable.', 'libraryId'));
     if (caller.role === 'LIBRARY_ADMIN' && library.id !== caller.libraryId) throw forbidden();
   } else if (caller.role !== 'DLPB_AGENT') {
@@ -126,11 +124,7 @@ export async function setResponseTemplate(
       await tx.responseTemplate.deleteMany({ where: { decision: input.decision, libraryId } });
     } else {
       // One statement: two simultaneous saves end with one row, the last one's text.
-      await tx.$executeRaw`
-        INSERT INTO response_template (decision, library_id, body, updated_at, updated_by_id)
-        VALUES (${input.decision}::"Decision", ${libraryId}::uuid, ${body}, ${now}, ${caller.staffId}::uuid)
-        ON CONFLICT (decision, library_id) DO UPDATE
-          SET body = EXCLUDED.body, updated_at = EXCLUDED.updated_at, updated_by_id = EXCLUDED.updated_by_id`;
+      await saveResponseTemplate(prismaSql(tx), { decision: input.decision, libraryId, body, now, staffId: caller.staffId });
     }
     await audit(tx, caller, now, {
       action: body ? 'SET_RESPONSE_TEMPLATE' : 'RESET_RESPONSE_TEMPLATE',

@@ -9,7 +9,6 @@ import { publishInTransaction } from '../../events/bus.js';
 import type { Decision, Patron, RegistrationKind, RegistrationRequest } from '../../generated/prisma/client.js';
 import { forbidden } from '../../domain/errors.js';
 import { Refusal, userError, type UserError } from '../../domain/errors.js';
-import { idOf } from '../../graphql/ids.js';
 import { addParisYears, formatFrenchDate } from '../../lib/calendar.js';
 import { audit } from '../audit/service.js';
 import { checkLicenceAlert, lockLicencePool } from '../licences/service.js';
@@ -56,7 +55,7 @@ export async function responseDraft(app: App, caller: Caller, request: Registrat
 export async function decide(app: App, caller: Caller, input: DecideInput): Promise<DecideResult> {
   if (caller.kind !== 'staff') throw forbidden();
   const fail = (error: UserError): DecideResult => ({ request: null, errors: [error] });
-  const id = idOf('RegistrationRequest', input.requestId);
+  const id = input.requestId;
   const found = id ? await app.prisma.registrationRequest.findUnique({ where: { id }, select: { libraryId: true, patronId: true } }) : null;
   if (!found?.patronId) return fail(userError('NOT_FOUND', 'Demande introuvable.', 'requestId'));
   if (!canSeeLibraryData(caller, found.libraryId)) throw forbidden();

@@ -1,7 +1,7 @@
 import { builder } from '../../graphql/builder.js';
 import { connectionOptions, edgeOptions, SortDirectionEnum } from '../../graphql/connections.js';
 import { payloadType, type UserError } from '../../graphql/errors.js';
-import { idOf } from '../../graphql/ids.js';
+import { decodeId, decodeIds, idOf } from '../../graphql/ids.js';
 import type { RegistrationRequest } from '../../generated/prisma/client.js';
 import { DecisionEnum, RegistrationRequestType } from '../registration/types.js';
 import { decide, MESSAGE_MAX, responseDraft } from './service.js';
@@ -62,8 +62,13 @@ builder.queryField('pendingRegistrations', (t) =>
         orderBy: t.arg({ type: RegistrationOrder, required: false, description: 'Sort; SUBMITTED_AT ASC when null.' }),
       },
       resolve: (query, _root, { filter, orderBy }, { prisma, caller }) =>
-        prisma.registrationRequest.findMany({ ...query, where: pendingWhere(caller, filter), orderBy: pendingOrderBy(orderBy) }),
-      totalCount: (_connection, { filter }, { prisma, caller }) => prisma.registrationRequest.count({ where: pendingWhere(caller, filter) }),
+        prisma.registrationRequest.findMany({
+          ...query,
+          where: pendingWhere(caller, decodeIds(filter, { libraryId: 'Library' })),
+          orderBy: pendingOrderBy(orderBy),
+        }),
+      totalCount: (_connection, { filter }, { prisma, caller }) =>
+        prisma.registrationRequest.count({ where: pendingWhere(caller, decodeIds(filter, { libraryId: 'Library' })) }),
     },
     connectionOptions('RegistrationRequestConnection', 'requests'),
     edgeOptions('RegistrationRequestEdge', 'A request'),
@@ -107,7 +112,7 @@ builder.mutationField('decide', (t) =>
     description: 'Accepts or refuses a request awaiting a decision; the patron receives the response e-mail.',
     authScopes: { staff: true },
     args: { input: t.arg({ type: DecideInput, required: true, description: 'The decision.' }) },
-    resolve: (_root, { input }, { app, caller }) => decide(app, caller, input),
+    resolve: (_root, { input }, { app, caller }) => decide(app, caller, decodeIds(input, { requestId: 'RegistrationRequest' })),
   }),
 );
 
@@ -136,7 +141,7 @@ builder.queryField('responseTemplates', (t) =>
       'Staff only: the texts in force for a library (its own, else the default), both decisions. A library admin reads their own library’s; the DLPB a library’s, or the defaults when `libraryId` is null.',
     authScopes: { staff: true },
     args: { libraryId: t.arg.id({ required: false, description: 'The library; a library admin’s own when null (the DLPB: the defaults).' }) },
-    resolve: (_root, { libraryId }, { app, caller }) => responseTemplates(app, caller, libraryId),
+    resolve: (_root, { libraryId }, { app, caller }) => responseTemplates(app, caller, decodeId('Library', libraryId)),
   }),
 );
 
@@ -174,6 +179,6 @@ builder.mutationField('setResponseTemplate', (t) =>
     description: 'The DLPB sets a default or any library’s text; a library admin their own library’s (another library: FORBIDDEN). Audited.',
     authScopes: { staff: true },
     args: { input: t.arg({ type: SetResponseTemplateInput, required: true, description: 'The text.' }) },
-    resolve: (_root, { input }, { app, caller }) => setResponseTemplate(app, caller, input),
+    resolve: (_root, { input }, { app, caller }) => setResponseTemplate(app, caller, decodeIds(input, { libraryId: 'Library' })),
   }),
 );

@@ -10,6 +10,8 @@ import type { Caller } from '../../auth/caller.js';
 import { userError, type UserError } from '../../domain/errors.js';
 import { audit } from '../audit/service.js';
 import { normalizeForSearch, searchTerms } from '../../lib/text.js';
+import { prismaSql } from '../../db/sql.js';
+import { lockLibraries } from './store.js';
 
 export const LIBRARY_CODE = /^52\d{5}$/;
 const POSTAL_CODE = /^\d{5}$/;
@@ -162,7 +164,7 @@ export async function loadDemoLibraries(prisma: PrismaClient, file = DEMO_LIBRAR
   });
   // Only into an empty table, decided inside the transaction (two instances may start together).
   return prisma.$transaction(async (tx) => {
-    await tx.$executeRaw`LOCK TABLE library IN SHARE ROW EXCLUSIVE MODE`;
+    await lockLibraries(prismaSql(tx));
     if ((await tx.library.count()) > 0) return 0;
     await controlInTransaction(tx, [{ kind: 'libraries-changed' }]);
     return (await tx.library.createMany({ data })).count;

@@ -4,6 +4,8 @@ import { LicenceAlert } from '../../../emails/LicenceAlert.js';
 import type { App } from '../../app.js';
 import type { Caller } from '../../auth/caller.js';
 import type { Tx } from '../../db/prisma.js';
+import { prismaSql } from '../../db/sql.js';
+import { lockedUse, lockPool, readPool } from './store.js';
 import { userError, type UserError } from '../../domain/errors.js';
 import { audit } from '../audit/service.js';
 
@@ -13,15 +15,8 @@ export interface LicencePoolState {
   available: number;
 }
 
-const ACTIVE_COUNT = `(SELECT count(*) FROM patron WHERE status = 'ACTIVE')::int`;
-
-export async function licencePool(app: Pick<App, 'pool' | 'settings'>): Promise<LicencePoolState> {
-  // One statement: capacity (the row, or the default before the DLPB ever set one) and use.
-  const { rows } = await app.pool.query<{ capacity: number; used: number }>(
-    `SELECT coalesce((SELECT capacity FROM licence_pool WHERE id = 1), $1)::int AS capacity, ${ACTIVE_COUNT} AS used`,
-    [app.settings.licenceCapacity],
-  );
-  return withAvailable(rows[0]!);
+export async function licencePool(app: Pick<App, 'db' | 'settings'>): Promise<LicencePoolState> {
+  return withAvailable(await readPool(app.db, app.settings.licenceCapacity));
 }
 
 const withAvailable = ({ capacity, used }: { capacity: number; used: number }): LicencePoolState => ({
@@ -35,12 +30,8 @@ const withAvailable = ({ capacity, used }: { capacity: number; used: number }): 
  * so two of them cannot both take the last licence.
  */
 export async function lockLicencePool(tx: Tx, defaultCapacity: number): Promise<LicencePoolState & { alertLevel: number }> {
-  await tx.$executeRaw`INSERT INTO licence_pool (id, capacity, alert_level, updated_at) VALUES (1, ${defaultCapacity}, 0, now()) ON CONFLICT (id) DO NOTHING`;
-  const [pool] = await tx.$queryRaw<{ capacity: number; alert_level: number }[]>`SELECT capacity, alert_level FROM licence_pool WHERE id = 1 FOR UPDATE`;
-  // Counted in a statement of its own, after the lock is ours: a statement that waited for the
-  // lock still reads with the snapshot it started with, and would miss the acceptance that held it.
-  const [{ used }] = (await tx.$queryRawUnsafe<{ used: number }[]>(`SELECT ${ACTIVE_COUNT} AS used`)) as [{ used: number }];
-  return { ...withAvailable({ capacity: pool!.capacity, used }), alertLevel: pool!.alert_level };
+  const pool = await lockPool(prismaSql(tx), defaultCapacity);
+  return { ...withAvailable(pool), alertLevel: pool.alert_level };
 }
 
 const levelOf = (used: number, capacity: number) => (used >= capacity ? 100 : used * 10 >= capacity * 9 ? 90 : 0);
@@ -51,8 +42,7 @@ const levelOf = (used: number, capacity: number) => (used >= capacity ? 100 : us
  * the pool locked.
  */
 export async function checkLicenceAlert(app: App, tx: Tx, previousLevel: number): Promise<void> {
-  const [row] = await tx.$queryRawUnsafe<{ capacity: number; used: number }[]>(`SELECT capacity, ${ACTIVE_COUNT} AS used FROM licence_pool WHERE id = 1`);
-  const { capacity, used } = row!;
+  const { capacity, used } = await lockedUse(prismaSql(tx));
   const level = levelOf(used, capacity);
   if (level === previousLevel) return;
   await tx.licencePool.update({ where: { id: 1 }, data: { alertLevel: level } });

@@ -6,6 +6,7 @@ import { userError, type UserError } from '../../graphql/errors.js';
 import { formatFrenchDateTime } from '../../lib/calendar.js';
 import { runScheduledJob } from '../../jobs/run.js';
 import { SCHEDULE_TIME_ZONE } from '../../jobs/schedules.js';
+import { lockKey, prismaSql } from '../../db/sql.js';
 
 export const TEST_CLOCK_SETTING = 'testClock.offsetMs';
 
@@ -26,7 +27,7 @@ export async function advanceTestClock(app: App, to: Date): Promise<AdvanceResul
   // One advance at a time across instances; the lock is held while the due jobs run.
   return app.prisma.$transaction(
     async (tx) => {
-      await tx.$executeRaw`SELECT pg_advisory_xact_lock(72707003)`;
+      await lockKey(prismaSql(tx), 72_707_003);
       await syncTestClock(app);
       const from = clock.now();
       if (to.getTime() <= from.getTime()) {

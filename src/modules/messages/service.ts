@@ -5,7 +5,6 @@ import { MessageForward } from '../../../emails/MessageForward.js';
 import type { App } from '../../app.js';
 import type { Caller } from '../../auth/caller.js';
 import { userError, type UserError } from '../../domain/errors.js';
-import { idOf } from '../../graphql/ids.js';
 import { THROTTLE_RULES } from '../../lib/throttle.js';
 
 export interface SendMessageInput {
@@ -31,7 +30,7 @@ export async function sendMessage(app: App, caller: Caller, clientIp: string, in
   let library = null;
   if (input.to === 'LIBRARY') {
     // Patrons write to their own library unless they name another; visitors must name one.
-    const id = input.libraryId ? idOf('Library', input.libraryId) : patron?.libraryId;
+    const id = input.libraryId ?? patron?.libraryId;
     library = id ? await app.prisma.library.findUnique({ where: { id } }) : null;
     if (!library) errors.push(userError('UNKNOWN_LIBRARY', 'Choisissez la bibliothèque à qui écrire.', 'libraryId'));
   }

@@ -2,6 +2,7 @@ import { builder } from '../../graphql/builder.js';
 import { OkPayload } from '../../graphql/errors.js';
 import { maxChars } from '../../graphql/input-guard.js';
 import { BODY_MAX, sendMessage, SUBJECT_MAX } from './service.js';
+import { decodeIds } from '../../graphql/ids.js';
 
 const MessageRecipientEnum = builder.enumType('MessageRecipient', {
   description: 'Who a message goes to.',
@@ -28,7 +29,7 @@ builder.mutationField('sendMessage', (t) =>
     description: 'A patron or a visitor writes to a library or to technical support.',
     args: { input: t.arg({ type: SendMessageInput, required: true, description: 'The message.' }) },
     resolve: async (_root, { input }, { app, caller, clientIp }) => {
-      const errors = await sendMessage(app, caller, clientIp, input);
+      const errors = await sendMessage(app, caller, clientIp, decodeIds(input, { libraryId: 'Library' }));
       return { ok: errors.length === 0, errors };
     },
   }),

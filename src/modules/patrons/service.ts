@@ -12,14 +12,14 @@ import type { Patron, Prisma } from '../../generated/prisma/client.js';
 import type { AccountStatus } from '../../generated/prisma/enums.js';
 import { forbidden } from '../../domain/errors.js';
 import { Refusal, userError, type UserError } from '../../domain/errors.js';
-import { idOf } from '../../graphql/ids.js';
 import { addParisYears, parisDate } from '../../lib/calendar.js';
 import { escapeLike, searchTerms } from '../../lib/text.js';
 import { audit } from '../audit/service.js';
 import { checkLicenceAlert, lockLicencePool } from '../licences/service.js';
 import { cleanName, identityKeyOf, patronSearchText } from '../registration/service.js';
 import { revokeSessions } from '../sessions/service.js';
-import { searchedPatronPage } from './store.js';
+import { lockPatron, searchedPatronPage } from './store.js';
+import { prismaSql } from '../../db/sql.js';
 
 export interface PatronsFilter {
   libraryId?: string | null;
@@ -82,7 +82,7 @@ export async function patronsPage(
   const terms = searchTerms(filter?.search);
   if (!terms.length) return app.prisma.patron.findMany({ ...query, where: patronsWhere(libraryId, filter), orderBy: patronsOrderBy(order) });
   const { cursor, skip, take, ...rest } = query;
-  const { ids, total } = await searchedPatronPage(app.pool, {
+  const { ids, total } = await searchedPatronPage(app.db, {
     terms,
     libraryId,
     statuses: filter?.statuses ?? null,
@@ -115,7 +115,7 @@ const refused = (error: UserError): PatronResult => ({ patron: null, errors: [er
 /** The patron named by a global ID, if the caller (staff) may manage them; FORBIDDEN otherwise. */
 async function managedPatron(app: App, caller: Caller, patronId: string): Promise<Patron | null> {
   if (caller.kind !== 'staff') throw forbidden();
-  const id = idOf('Patron', patronId);
+  const id = patronId;
   const patron = id ? await app.prisma.patron.findUnique({ where: { id } }) : null;
   if (patron && !canSeeLibraryData(caller, patron.libraryId)) throw forbidden();
   return patron;
@@ -220,8 +220,7 @@ export async function endAccess(app: App, caller: Caller, input: { patronId: str
       const now = app.clock.now();
       const pool = await lockLicencePool(tx, app.settings.licenceCapacity);
       // Conditional: of two simultaneous ends (or an end and the expiry job), one changes the row.
-      const [row] = await tx.$queryRaw<{ status: AccountStatus; active_until: Date | null }[]>`
-        SELECT status, active_until FROM patron WHERE id = ${patron.id}::uuid FOR UPDATE`;
+      const row = await lockPatron(prismaSql(tx), patron.id);
       if (!row || (row.status !== 'ACTIVE' && row.status !== 'TEMPORARY')) {
         throw new Refusal(userError('INVALID_STATE', "Ce compte n'est pas ouvert : il n'y a pas d'accès à arrêter.", 'patronId'));
       }

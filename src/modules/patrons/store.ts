@@ -59,3 +59,30 @@ export async function searchedPatronPage(sql: Sql, page: SearchPage): Promise<{ 
   const ids = rows.flatMap((r) => (r.id ? [r.id] : []));
   return { ids: backwards ? ids.reverse() : ids, total: rows[0]?.total ?? 0 };
 }
+
+export interface LockedPatron {
+  status: AccountStatus;
+  active_until: Date | null;
+  first_name: string;
+  last_name: string;
+  email: string;
+  library_id: string;
+}
+
+/**
+ * Locks a patron's row for the rest of the transaction and reads it as it is once the lock is
+ * ours (undefined: erased meanwhile). Changes to one account (renewal, end of access, erasure)
+ * queue on it.
+ */
+export async function lockPatron(sql: Sql, patronId: string): Promise<LockedPatron | undefined> {
+  const { rows } = await sql.query<LockedPatron>(
+    'SELECT status, active_until, first_name, last_name, email, library_id FROM patron WHERE id = $1::uuid FOR UPDATE',
+    [patronId],
+  );
+  return rows[0];
+}
+
+/** Locks a patron's requests (taken before the patron's row, in `decide`'s order). */
+export async function lockRequestsOf(sql: Sql, patronId: string): Promise<void> {
+  await sql.query('SELECT id FROM registration_request WHERE patron_id = $1::uuid FOR UPDATE', [patronId]);
+}

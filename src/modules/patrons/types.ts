@@ -10,6 +10,7 @@ import { maxChars, SEARCH_MAX } from '../../graphql/input-guard.js';
 import { SEARCH_WORDS_MAX } from '../../lib/text.js';
 import { NAME_MAX } from '../registration/service.js';
 import { correctPatron, endAccess, patronsCount, patronsPage, REASON_MAX } from './service.js';
+import { decodeIds } from '../../graphql/ids.js';
 
 export const AccountStatusEnum = builder.enumType('AccountStatus', {
   description: "Where a patron's access stands.",
@@ -146,8 +147,9 @@ builder.queryField('patrons', (t) =>
         filter: t.arg({ type: PatronsFilterInput, required: false, description: 'Which patrons; all when null.' }),
         orderBy: t.arg({ type: PatronOrderInput, required: false, description: 'Sort; LAST_NAME ASC when null.' }),
       },
-      resolve: (query, _root, { filter, orderBy }, { app, caller, counts }) => patronsPage(app, caller, query, filter, orderBy, counts),
-      totalCount: (_connection, { filter }, { app, caller, counts }) => patronsCount(app, caller, filter, counts),
+      resolve: (query, _root, { filter, orderBy }, { app, caller, counts }) =>
+        patronsPage(app, caller, query, decodeIds(filter, { libraryId: 'Library' }), orderBy, counts),
+      totalCount: (_connection, { filter }, { app, caller, counts }) => patronsCount(app, caller, decodeIds(filter, { libraryId: 'Library' }), counts),
     },
     connectionOptions('PatronConnection', 'patrons'),
     edgeOptions('PatronEdge', 'A patron'),
@@ -175,7 +177,7 @@ builder.mutationField('correctPatron', (t) =>
     description: "Staff of the patron's library, or the DLPB. Audited with the reason.",
     authScopes: { staff: true },
     args: { input: t.arg({ type: CorrectPatronInput, required: true, description: 'The correction.' }) },
-    resolve: (_root, { input }, { app, caller }) => correctPatron(app, caller, input),
+    resolve: (_root, { input }, { app, caller }) => correctPatron(app, caller, decodeIds(input, { patronId: 'Patron' })),
   }),
 );
 
@@ -194,6 +196,6 @@ builder.mutationField('endAccess', (t) =>
       "Staff of the patron's library, or the DLPB: the account ends now (EXPIRED), its sessions end, a pending request is closed, the patron is e-mailed, the licence is freed.",
     authScopes: { staff: true },
     args: { input: t.arg({ type: EndAccessInput, required: true, description: 'Whose access, and why.' }) },
-    resolve: (_root, { input }, { app, caller }) => endAccess(app, caller, input),
+    resolve: (_root, { input }, { app, caller }) => endAccess(app, caller, decodeIds(input, { patronId: 'Patron' })),
   }),
 );

@@ -4,8 +4,9 @@ import type { App } from '../../app.js';
 import { API_KEY_PREFIX, type Caller } from '../../auth/caller.js';
 import type { ContentCategory, ResourceProvider } from '../../generated/prisma/client.js';
 import type { Tx } from '../../db/prisma.js';
+import { prismaSql } from '../../db/sql.js';
+import { lockProvider } from './store.js';
 import { Refusal, userError, type UserError } from '../../domain/errors.js';
-import { idOf } from '../../graphql/ids.js';
 import { hashSecret, newSecret } from '../../lib/secrets.js';
 import { audit } from '../audit/service.js';
 
@@ -47,22 +48,21 @@ type ProviderResult = { provider: ResourceProvider | null; apiKey: string | null
 async function changeKeys(
   app: App,
   caller: Caller,
-  providerId: string,
+  providerId: string | undefined,
   change: (
     tx: Tx,
     provider: ResourceProvider,
     now: Date,
   ) => Promise<{ provider: ResourceProvider; apiKey: string | null; action: string; after: Record<string, unknown> }>,
 ): Promise<ProviderResult> {
-  const id = idOf('ResourceProvider', providerId);
+  const id = providerId;
   const notFound: ProviderResult = { provider: null, apiKey: null, errors: [userError('NOT_FOUND', 'Fournisseur introuvable.', 'providerId')] };
   if (!id) return notFound;
   try {
     const result = await app.prisma.$transaction(async (tx) => {
       const now = app.clock.now();
       // The row lock orders concurrent rotations and revocations of one provider.
-      const [locked] = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM resource_provider WHERE id = ${id}::uuid FOR UPDATE`;
-      if (!locked) return null;
+      if (!(await lockProvider(prismaSql(tx), id))) return null;
       const provider = await tx.resourceProvider.findUniqueOrThrow({ where: { id } });
       if (provider.revokedAt) throw new Refusal(userError('INVALID_STATE', 'Ce fournisseur est révoqué : ses clés ne peuvent plus changer.', 'providerId'));
       const changed = await change(tx, provider, now);
@@ -78,7 +78,7 @@ async function changeKeys(
 }
 
 /** DLPB: a new key, shown once; the previous one keeps working for 24 hours, then is refused. */
-export function rotateProviderKey(app: App, caller: Caller, providerId: string): Promise<ProviderResult> {
+export function rotateProviderKey(app: App, caller: Caller, providerId: string | undefined): Promise<ProviderResult> {
   return changeKeys(app, caller, providerId, async (tx, provider, now) => {
     const apiKey = newSecret(API_KEY_PREFIX);
     const updated = await tx.resourceProvider.update({
@@ -100,7 +100,7 @@ export function rotateProviderKey(app: App, caller: Caller, providerId: string):
 }
 
 /** DLPB: every key of the provider is refused from the next request on, on every instance. */
-export function revokeProvider(app: App, caller: Caller, providerId: string): Promise<ProviderResult> {
+export function revokeProvider(app: App, caller: Caller, providerId: string | undefined): Promise<ProviderResult> {
   return changeKeys(app, caller, providerId, async (tx, provider, now) => {
     const updated = await tx.resourceProvider.update({
       where: { id: provider.id },

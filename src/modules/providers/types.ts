@@ -4,6 +4,7 @@ import { payloadType, type UserError } from '../../graphql/errors.js';
 import { ContentCategoryEnum } from '../quotas/types.js';
 import { maxChars } from '../../graphql/input-guard.js';
 import { createResourceProvider, PROVIDER_NAME_MAX, revokeProvider, rotateProviderKey } from './service.js';
+import { decodeId } from '../../graphql/ids.js';
 
 export const ResourceProviderType = builder.prismaNode('ResourceProvider', {
   description: 'A platform (films, e-books, press) that checks and consumes quotas with its API key. Visible to the DLPB and to itself.',
@@ -71,7 +72,7 @@ builder.mutationField('rotateProviderKey', (t) =>
     description: 'DLPB only. A new key, shown once in this answer; the previous key keeps working for 24 hours, then is refused. Audited.',
     authScopes: { dlpb: true },
     args: { input: t.arg({ type: ProviderInput, required: true, description: 'Which provider.' }) },
-    resolve: (_root, { input }, { app, caller }) => rotateProviderKey(app, caller, input.providerId),
+    resolve: (_root, { input }, { app, caller }) => rotateProviderKey(app, caller, decodeId('ResourceProvider', input.providerId)),
   }),
 );
 
@@ -81,6 +82,6 @@ builder.mutationField('revokeProvider', (t) =>
     description: 'DLPB only. Every key of the provider is refused from the next request on, on every instance. Audited.',
     authScopes: { dlpb: true },
     args: { input: t.arg({ type: ProviderInput, required: true, description: 'Which provider.' }) },
-    resolve: (_root, { input }, { app, caller }) => revokeProvider(app, caller, input.providerId),
+    resolve: (_root, { input }, { app, caller }) => revokeProvider(app, caller, decodeId('ResourceProvider', input.providerId)),
   }),
 );

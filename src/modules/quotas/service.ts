@@ -2,19 +2,30 @@
 // The limit is enforced by one conditional statement (an upsert that only increments below the
 // limit), in the same transaction that records the call under its idempotency key: any number of
 // concurrent calls never grant more than the limit, and a replayed key counts once. The writes
-// live in a database function (consume_quota), so that a call costs one round trip.
+// live in a database function (consume_quota, called from store.ts), so that a call costs one
+// round trip; the rules about who may have what stay here and arrive as its arguments.
 import { createHash } from 'node:crypto';
-import { encodeGlobalID } from '@pothos/plugin-relay';
-import type { PoolClient } from 'pg';
 import type { App } from '../../app.js';
 import type { Caller } from '../../auth/caller.js';
-import { sqlTransaction } from '../../db/sql.js';
+import type { Sql } from '../../db/sql.js';
 import type { ContentCategory } from '../../generated/prisma/client.js';
+import { NO_MATCH } from '../../domain/ids.js';
 import { userError, type UserError } from '../../domain/errors.js';
-import { idOf } from '../../graphql/ids.js';
 import { ageAt, ageGroupOf, monthPeriod, nextPeriod, periodStart } from '../../lib/calendar.js';
 import { audit } from '../audit/service.js';
-import { DEFAULT_LIMITS, METERED_CATEGORIES, policyInForce, type MeteredCategory, type PolicyInForce } from './policy.js';
+import { prismaSql } from '../../db/sql.js';
+import {
+  balanceRows,
+  consumer,
+  consumptionOf,
+  giveUnitBack,
+  limitsInForce,
+  lockPolicies,
+  METERED_CATEGORIES,
+  takeUnit,
+  type MeteredCategory,
+  type QuotaRow,
+} from './store.js';
 
 export interface QuotaLine {
   category: MeteredCategory;
@@ -30,18 +41,16 @@ export interface QuotaBalance {
   lines: QuotaLine[];
 }
 
-const DEFAULT_LIMITS_JSON = JSON.stringify(DEFAULT_LIMITS);
+export interface PolicyInForce {
+  effectiveFrom: string;
+  limits: Record<MeteredCategory, number>;
+}
 
-/**
- * The limit in force for (period, category), as SQL: the latest policy started at or before the
- * period, else the seed's limit (a database function, shared with consume_quota).
- */
-export const LIMIT_SQL = (period: string, category: string) => `quota_limit_in_force(${period}, ${category}, '${DEFAULT_LIMITS_JSON}'::jsonb)`;
-
-interface QuotaRow {
-  category: MeteredCategory;
-  limit: number;
-  used: number;
+/** The limits in force for a period (quota_limits_in_force: the latest policy, else the seed's). */
+export async function policyInForce(sql: Sql, period: string): Promise<PolicyInForce> {
+  const rows = await limitsInForce(sql, period);
+  // Every category comes from the same policy (or from the seed, before the first one).
+  return { effectiveFrom: rows[0]!.effective_from, limits: Object.fromEntries(rows.map((r) => [r.category, r.limit])) as PolicyInForce['limits'] };
 }
 
 function balanceOf(patronId: string, period: string, rows: QuotaRow[]): QuotaBalance {
@@ -58,15 +67,9 @@ function balanceOf(patronId: string, period: string, rows: QuotaRow[]): QuotaBal
 }
 
 /** Balance of a patron for the period holding `at`: one query for usage and limits. */
-export async function quotaBalance(db: { query: PoolClient['query'] }, patronId: string, at: Date): Promise<QuotaBalance> {
+export async function quotaBalance(sql: Sql, patronId: string, at: Date): Promise<QuotaBalance> {
   const period = monthPeriod(at);
-  const { rows } = await db.query<QuotaRow>(
-    `SELECT c.category, ${LIMIT_SQL('$2', 'c.category')}::int AS limit, coalesce(u.used, 0)::int AS used
-       FROM unnest($3::"ContentCategory"[]) AS c(category)
-       LEFT JOIN quota_usage u ON u.patron_id = $1 AND u.period = $2 AND u.category = c.category`,
-    [patronId, period, METERED_CATEGORIES],
-  );
-  return balanceOf(patronId, period, rows);
+  return balanceOf(patronId, period, await balanceRows(sql, patronId, period));
 }
 
 /** What a provider may read of a balance: the lines of its own categories only. */
@@ -76,7 +79,10 @@ export function balanceFor(caller: Caller, balance: QuotaBalance): QuotaBalance 
 }
 
 export interface ConsumeInput {
+  /** The patron's id (NO_MATCH when the reference named no patron). */
   patronId: string;
+  /** The patron as the provider named them: what the request hash holds when it named nobody. */
+  patronRef: string;
   category: ContentCategory;
   resourceId: string;
   minimumAge?: number | null;
@@ -109,8 +115,6 @@ const errorOf = (code: string | null, field?: string): UserError[] => (code ? [u
 export async function consumeQuota(app: App, caller: Caller, input: ConsumeInput): Promise<ConsumeResult> {
   if (caller.kind !== 'provider') throw new Error('consumeQuota: provider only');
   const now = app.clock.now();
-  const period = monthPeriod(now);
-  const patronId = idOf('Patron', input.patronId) ?? null;
   const key = input.idempotencyKey.trim();
   if (!key) {
     return {
@@ -121,19 +125,12 @@ export async function consumeQuota(app: App, caller: Caller, input: ConsumeInput
       errors: [userError('INVALID_INPUT', "La clé d'idempotence est obligatoire.", 'idempotencyKey')],
     };
   }
+  const named = input.patronId !== NO_MATCH;
   const requestHash = createHash('sha256')
-    .update(JSON.stringify([patronId ?? input.patronId, input.category, input.resourceId, input.minimumAge ?? null]))
+    .update(JSON.stringify([named ? input.patronId : input.patronRef, input.category, input.resourceId, input.minimumAge ?? null]))
     .digest('hex');
 
-  const patron = patronId
-    ? (
-        await app.pool.query<{ status: string; birth_date: Date; library_id: string }>({
-          name: 'consume-patron',
-          text: 'SELECT status, birth_date, library_id FROM patron WHERE id = $1',
-          values: [patronId],
-        })
-      ).rows[0]
-    : undefined;
+  const patron = named ? await consumer(app.db, input.patronId) : undefined;
   const age = patron ? ageAt(patron.birth_date.toISOString().slice(0, 10), now) : null;
   // Open access needs a TEMPORARY or ACTIVE account, metered content an ACTIVE one.
   const statuses = input.category === 'UNLIMITED' ? ['ACTIVE', 'TEMPORARY'] : ['ACTIVE'];
@@ -148,40 +145,22 @@ export async function consumeQuota(app: App, caller: Caller, input: ConsumeInput
           : null;
 
   // One round trip, one transaction: the unit taken below the limit, the balance after it, the call
-  // and its answer recorded under its key, a replay counted once and answered as the first call
-  // (prisma/migrations/*_consumption_answer).
-  const { rows } = await app.pool.query<{
-    id: string;
-    granted: boolean;
-    error_code: string | null;
-    request_hash: string;
-    balance: QuotaRow[] | null;
-    period: string;
-    replayed: boolean;
-  }>({
-    name: 'consume-quota',
-    text: `SELECT id, granted, error_code, request_hash, balance, period, replayed FROM consume_quota(
-             p_patron_id => $1, p_period => $2, p_category => $3, p_metered => $4, p_defaults => $5, p_provider_id => $6,
-             p_key => $7, p_request_hash => $8, p_library_id => $9, p_age_group => $10, p_resource_id => $11,
-             p_minimum_age => $12, p_refusal => $13, p_now => $14)`,
-    values: [
-      patron ? patronId : null,
-      period,
-      input.category,
-      !refusal && input.category !== 'UNLIMITED',
-      DEFAULT_LIMITS_JSON,
-      caller.providerId,
-      key,
-      requestHash,
-      patron?.library_id ?? null,
-      age === null ? null : ageGroupOf(age),
-      input.resourceId,
-      input.minimumAge ?? null,
-      refusal,
-      now,
-    ],
+  // and its answer recorded under its key, a replay counted once and answered as the first call.
+  const outcome = await takeUnit(app.db, {
+    patronId: patron ? input.patronId : null,
+    period: monthPeriod(now),
+    category: input.category,
+    metered: !refusal && input.category !== 'UNLIMITED',
+    providerId: caller.providerId,
+    key,
+    requestHash,
+    libraryId: patron?.library_id ?? null,
+    ageGroup: age === null ? null : ageGroupOf(age),
+    resourceId: input.resourceId,
+    minimumAge: input.minimumAge ?? null,
+    refusal,
+    now,
   });
-  const outcome = rows[0]!;
   if (outcome.request_hash !== requestHash) {
     return {
       granted: false,
@@ -198,26 +177,23 @@ export async function consumeQuota(app: App, caller: Caller, input: ConsumeInput
   const field = outcome.error_code === 'CATEGORY_NOT_ALLOWED' ? 'category' : outcome.error_code === 'NOT_FOUND' ? 'patronId' : undefined;
   return {
     granted: outcome.granted,
-    consumptionId: encodeGlobalID('Consumption', outcome.id),
-    balance: outcome.balance && patronId ? balanceOf(patronId, outcome.period, outcome.balance) : null,
+    consumptionId: outcome.id,
+    balance: outcome.balance && named ? balanceOf(input.patronId, outcome.period, outcome.balance) : null,
     replayed: outcome.replayed,
     errors: errorOf(outcome.error_code, field),
   };
 }
 
-export async function cancelConsumption(app: App, caller: Caller, consumptionGlobalId: string): Promise<{ balance: QuotaBalance | null; errors: UserError[] }> {
+/** `consumptionId`: as decoded by the GraphQL layer (NO_MATCH names nothing). */
+export async function cancelConsumption(
+  app: App,
+  caller: Caller,
+  consumptionId: string | undefined,
+): Promise<{ balance: QuotaBalance | null; errors: UserError[] }> {
   if (caller.kind !== 'provider') throw new Error('cancelConsumption: provider only');
   const now = app.clock.now();
-  const id = idOf('Consumption', consumptionGlobalId);
-  const found = id
-    ? (
-        await app.pool.query<{ patron_id: string | null; granted: boolean; cancelled_at: Date | null; occurred_at: Date; period: string; category: string }>(
-          'SELECT patron_id, granted, cancelled_at, occurred_at, period, category FROM consumption WHERE id = $1 AND provider_id = $2',
-          [id, caller.providerId],
-        )
-      ).rows[0]
-    : undefined;
-  if (!found) return { balance: null, errors: [userError('NOT_FOUND', 'Consommation introuvable.', 'consumptionId')] };
+  const found = consumptionId ? await consumptionOf(app.db, consumptionId, caller.providerId) : undefined;
+  if (!consumptionId || !found) return { balance: null, errors: [userError('NOT_FOUND', 'Consommation introuvable.', 'consumptionId')] };
   const windowEnd = new Date(found.occurred_at.getTime() + app.settings.cancellationHours * 3_600_000);
   if (now >= windowEnd) {
     return {
@@ -231,21 +207,11 @@ export async function cancelConsumption(app: App, caller: Caller, consumptionGlo
       ],
     };
   }
-  const cancelled = await sqlTransaction(app.pool, async (sql) => {
-    const { rowCount } = await sql.query('UPDATE consumption SET cancelled_at = $2 WHERE id = $1 AND granted AND cancelled_at IS NULL', [id, now]);
-    if (rowCount === 1 && found.category !== 'UNLIMITED') {
-      await sql.query('UPDATE quota_usage SET used = used - 1 WHERE patron_id = $1 AND period = $2 AND category = $3 AND used > 0', [
-        found.patron_id,
-        found.period,
-        found.category,
-      ]);
-    }
-    return rowCount === 1;
-  });
+  const cancelled = await app.db.transaction((sql) => giveUnitBack(sql, consumptionId, found, now));
   if (!cancelled) {
     return { balance: null, errors: [userError('INVALID_STATE', "Cette consommation n'a pas été accordée ou est déjà annulée.", 'consumptionId')] };
   }
-  return { balance: found.patron_id ? await quotaBalance(app.pool, found.patron_id, now) : null, errors: [] };
+  return { balance: found.patron_id ? await quotaBalance(app.db, found.patron_id, now) : null, errors: [] };
 }
 
 const PERIOD = /^(\d{4})-(0[1-9]|1[0-2])$/;
@@ -273,8 +239,9 @@ export async function setQuotaLimits(
   }
   if (errors.length) return { policy: null, errors };
   const policy = await app.prisma.$transaction(async (tx) => {
-    await tx.$executeRaw`SELECT pg_advisory_xact_lock(72707004)`;
-    const before = await policyInForce(tx, input.effectiveFrom);
+    const sql = prismaSql(tx);
+    await lockPolicies(sql);
+    const before = await policyInForce(sql, input.effectiveFrom);
     const limits = { ...before.limits };
     for (const { category, limit } of input.limits) limits[category as MeteredCategory] = limit;
     const saved = await tx.quotaPolicy.upsert({

@@ -2,19 +2,22 @@ import { encodeGlobalID } from '@pothos/plugin-relay';
 import { canSeePatron } from '../../auth/visibility.js';
 import { builder, forbidden } from '../../graphql/builder.js';
 import { payloadType, type UserError } from '../../graphql/errors.js';
-import { idOf } from '../../graphql/ids.js';
+import { decodeId } from '../../graphql/ids.js';
+import { NO_MATCH } from '../../domain/ids.js';
 import { maxChars } from '../../graphql/input-guard.js';
 import { monthPeriod } from '../../lib/calendar.js';
-import { policyInForce, METERED_CATEGORIES, type PolicyInForce } from './policy.js';
+import { METERED_CATEGORIES } from './store.js';
 import {
   balanceFor,
   cancelConsumption,
   consumeQuota,
   IDEMPOTENCY_KEY_MAX,
+  policyInForce,
   quotaBalance,
   RESOURCE_ID_MAX,
   setQuotaLimits,
   type ConsumeResult,
+  type PolicyInForce,
   type QuotaBalance,
 } from './service.js';
 
@@ -80,7 +83,7 @@ builder.prismaObjectField('Patron', 'quotaBalance', (t) =>
   t.field({
     type: QuotaBalanceType,
     description: "The patron's balance this month.",
-    resolve: (patron, _args, { app }) => quotaBalance(app.pool, patron.id, app.clock.now()),
+    resolve: (patron, _args, { app }) => quotaBalance(app.db, patron.id, app.clock.now()),
   }),
 );
 
@@ -91,11 +94,11 @@ builder.queryField('quotaBalance', (t) =>
     authScopes: { patron: true, staff: true, provider: true },
     args: { patronId: t.arg.id({ required: true, description: 'The patron (a provider gets it from the NuMos sign-in).' }) },
     resolve: async (_root, { patronId }, { app, caller, granted }) => {
-      const id = idOf('Patron', patronId);
+      const id = decodeId('Patron', patronId);
       const patron = id ? await app.prisma.patron.findUnique({ where: { id }, select: { id: true, libraryId: true } }) : null;
       // A provider learns no more than the balance; others only for patrons they may see.
       if (!patron || (caller.kind !== 'provider' && !canSeePatron({ caller, granted }, patron))) throw forbidden();
-      return balanceFor(caller, await quotaBalance(app.pool, patron.id, app.clock.now()));
+      return balanceFor(caller, await quotaBalance(app.db, patron.id, app.clock.now()));
     },
   }),
 );
@@ -104,7 +107,7 @@ builder.queryField('quotaPolicy', (t) =>
   t.field({
     type: QuotaPolicyType,
     description: 'The monthly limits in force this month.',
-    resolve: (_root, _args, { app }) => policyInForce(app.prisma, monthPeriod(app.clock.now())),
+    resolve: (_root, _args, { app }) => policyInForce(app.db, monthPeriod(app.clock.now())),
   }),
 );
 
@@ -124,8 +127,9 @@ const ConsumeQuotaPayload = payloadType<ConsumeResult>(
   'The answer to a consumption.',
   (t) => ({
     granted: t.exposeBoolean('granted', { description: 'True when the patron may open the resource (the unit is counted).' }),
-    consumptionId: t.exposeID('consumptionId', {
+    consumptionId: t.id({
       nullable: true,
+      resolve: (p) => p.consumptionId && encodeGlobalID('Consumption', p.consumptionId),
       description: 'The call, granted or not, for `cancelConsumption`; null when refused before it was recorded (key reused, bad input).',
     }),
     balance: t.field({
@@ -149,7 +153,8 @@ builder.mutationField('consumeQuota', (t) =>
       "Providers only. Grants one unit if the patron may have it. Idempotent per key (kept at least 24 hours): a retry with the same key and parameters returns the first call's answer and counts nothing; the same key with other parameters is IDEMPOTENCY_KEY_REUSED.",
     authScopes: { provider: true },
     args: { input: t.arg({ type: ConsumeQuotaInput, required: true, description: 'The consumption.' }) },
-    resolve: (_root, { input }, { app, caller }) => consumeQuota(app, caller, input),
+    resolve: (_root, { input }, { app, caller }) =>
+      consumeQuota(app, caller, { ...input, patronId: decodeId('Patron', input.patronId) ?? NO_MATCH, patronRef: input.patronId }),
   }),
 );
 
@@ -177,7 +182,7 @@ builder.mutationField('cancelConsumption', (t) =>
     description: 'Providers only, within 24 hours of the consumption they made: the unit is given back.',
     authScopes: { provider: true },
     args: { input: t.arg({ type: CancelConsumptionInput, required: true, description: 'The consumption.' }) },
-    resolve: (_root, { input }, { app, caller }) => cancelConsumption(app, caller, input.consumptionId),
+    resolve: (_root, { input }, { app, caller }) => cancelConsumption(app, caller, decodeId('Consumption', input.consumptionId)),
   }),
 );
 

@@ -9,7 +9,6 @@ import type { Tx } from '../../db/prisma.js';
 import { publishInTransaction } from '../../events/bus.js';
 import type { Library, Patron, RegistrationRequest } from '../../generated/prisma/client.js';
 import { userError, type UserError } from '../../domain/errors.js';
-import { idOf } from '../../graphql/ids.js';
 import { addParisDays, addParisMonths, addParisYears, ageAt, ageGroupOf, formatFrenchDate, formatFrenchDateTime, parisDate } from '../../lib/calendar.js';
 import { hashPassword } from '../../lib/password.js';
 import { normalizeForSearch } from '../../lib/text.js';
@@ -17,6 +16,8 @@ import { THROTTLE_RULES } from '../../lib/throttle.js';
 import { links } from '../../links.js';
 import { passwordErrors } from '../passwords/policy.js';
 import { issueToken, findToken } from '../tokens/service.js';
+import { prismaSql } from '../../db/sql.js';
+import { lockIdentity } from './store.js';
 
 export const LOGIN_PATTERN = /^[A-Za-z0-9._-]{3,32}$/;
 export const NAME_MAX = 100;
@@ -88,7 +89,7 @@ export async function register(app: App, input: RegisterInput, clientIp: string)
   const fields = { lastName: cleanName(input.lastName), firstName: cleanName(input.firstName), login: input.login.trim() };
   const email = input.email.trim();
   const errors = formErrors(app, input, fields);
-  const libraryId = idOf('Library', input.libraryId);
+  const libraryId = input.libraryId;
   const library = libraryId ? await app.prisma.library.findUnique({ where: { id: libraryId } }) : null;
   if (!library) {
     errors.push(userError('UNKNOWN_LIBRARY', 'Bibliothèque inconnue : choisissez votre bibliothèque dans la liste.', 'libraryId'));
@@ -115,7 +116,7 @@ export async function register(app: App, input: RegisterInput, clientIp: string)
   try {
     return await app.prisma.$transaction(async (tx): Promise<RegisterResult> => {
       // Two submissions for one person at once: the second waits and sees the first.
-      await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${identityKey}))`;
+      await lockIdentity(prismaSql(tx), identityKey);
       const existing = await tx.patron.findFirst({ where: { identityKey, status: { not: 'REFUSED' } }, include: { library: true } });
       if (existing) {
         const replayOf = await tellExistingPerson(app, tx, existing, { loginKey, email });

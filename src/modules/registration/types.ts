@@ -11,6 +11,7 @@ import { ID_MAX, LOGIN_MAX, maxChars } from '../../graphql/input-guard.js';
 import { THROTTLE_RULES } from '../../lib/throttle.js';
 import { PASSWORD_MAX } from '../passwords/policy.js';
 import { confirm, NAME_MAX, register, type ConfirmResult, type RegisterResult } from './service.js';
+import { decodeIds } from '../../graphql/ids.js';
 
 export const RegistrationKindEnum = builder.enumType('RegistrationKind', {
   description: 'What a request asks for.',
@@ -132,7 +133,7 @@ builder.mutationField('register', (t) =>
     type: RegisterPayload,
     description: 'Step 1: the registration form. Every problem of the form is reported at once; nothing is stored then.',
     args: { input: t.arg({ type: RegisterInput, required: true, description: 'The form.' }) },
-    resolve: (_root, { input }, { app, clientIp }) => register(app, input, clientIp),
+    resolve: (_root, { input }, { app, clientIp }) => register(app, decodeIds(input, { libraryId: 'Library' }), clientIp),
   }),
 );
 

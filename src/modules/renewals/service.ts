@@ -9,6 +9,8 @@ import { addParisDays, addParisYears, ageAt, ageGroupOf, formatFrenchDate } from
 import { birthDateOf, notifyLibrary } from '../registration/service.js';
 import { findToken } from '../tokens/service.js';
 import { unauthenticated } from '../../domain/errors.js';
+import { prismaSql } from '../../db/sql.js';
+import { lockPatron } from '../patrons/store.js';
 
 export interface RenewalResult {
   request: RegistrationRequest | null;
@@ -32,7 +34,7 @@ export async function requestRenewal(app: App, caller: Caller, rawToken: string 
         throw unauthenticated();
       }
       // One renewal at a time: the patron's row is the lock two simultaneous requests queue on.
-      await tx.$queryRaw`SELECT id FROM patron WHERE id = ${patronId}::uuid FOR UPDATE`;
+      await lockPatron(prismaSql(tx), patronId);
       const patron = await tx.patron.findUniqueOrThrow({ where: { id: patronId }, include: { library: true } });
       const opensAt = patron.activeUntil ? addParisDays(patron.activeUntil, -app.settings.renewalNoticeDays) : null;
       const purgeAt = patron.activeUntil ? addParisYears(patron.activeUntil, app.settings.purgeAfterYears) : null;

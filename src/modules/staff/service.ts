@@ -1,5 +1,4 @@
 // Staff accounts: library admins (login = their library's Moselia code) and DLPB agents.
-import { NO_MATCH } from '../../auth/visibility.js';
 import type { App } from '../../app.js';
 import type { Caller } from '../../auth/caller.js';
 import type { Config } from '../../config.js';
@@ -7,7 +6,8 @@ import type { Prisma, StaffAccount } from '../../generated/prisma/client.js';
 import type { StaffRole } from '../../generated/prisma/enums.js';
 import { forbidden } from '../../domain/errors.js';
 import { Refusal, userError, type UserError } from '../../domain/errors.js';
-import { idOf } from '../../graphql/ids.js';
+import { lockKey, prismaSql } from '../../db/sql.js';
+import { lockDlpbAgents } from './store.js';
 import { audit } from '../audit/service.js';
 import { sendPasswordLink } from '../passwords/service.js';
 import type { PrismaClient } from '../../db/prisma.js';
@@ -24,7 +24,7 @@ export async function bootstrapDlpbAgent(prisma: PrismaClient, config: Config): 
   if (!bootstrap) return 'unset';
   const passwordHash = await hashPassword(bootstrap.password);
   return prisma.$transaction(async (tx) => {
-    await tx.$executeRaw`SELECT pg_advisory_xact_lock(72707002)`;
+    await lockKey(prismaSql(tx), 72_707_002);
     if (await tx.staffAccount.findFirst({ where: { role: 'DLPB_AGENT' }, select: { id: true } })) return 'exists';
     await tx.staffAccount.create({
       data: {
@@ -61,7 +61,7 @@ export async function createStaffAccount(app: App, caller: Caller, input: Create
   if (!displayName) errors.push(userError('INVALID_INPUT', 'Le nom affiché est obligatoire.', 'displayName'));
   let libraryId: string | null = null;
   if (input.role === 'LIBRARY_ADMIN') {
-    const id = idOf('Library', input.libraryId);
+    const id = input.libraryId;
     const library = id ? await app.prisma.library.findUnique({ where: { id } }) : null;
     if (!library) {
       errors.push(userError('UNKNOWN_LIBRARY', 'Un administrateur de bibliothèque doit être rattaché à une bibliothèque existante.', 'libraryId'));
@@ -116,7 +116,7 @@ export interface StaffAccountsFilter {
 export function staffAccountsWhere(filter: StaffAccountsFilter | null | undefined): Prisma.StaffAccountWhereInput {
   const terms = (filter?.search ?? '').split(/\s+/).filter(Boolean).slice(0, SEARCH_WORDS_MAX);
   return {
-    ...(filter?.libraryId ? { libraryId: idOf('Library', filter.libraryId) ?? NO_MATCH } : {}),
+    ...(filter?.libraryId ? { libraryId: filter.libraryId } : {}),
     ...(filter?.role ? { role: filter.role } : {}),
     ...(filter?.disabled != null ? { disabledAt: filter.disabled ? { not: null } : null } : {}),
     ...(terms.length
@@ -141,10 +141,10 @@ export function staffAccountsWhere(filter: StaffAccountsFilter | null | undefine
 export async function setStaffAccountDisabled(
   app: App,
   caller: Caller,
-  input: { staffAccountId: string; disabled: boolean },
+  input: { staffAccountId: string | undefined; disabled: boolean },
 ): Promise<{ staffAccount: StaffAccount | null; errors: UserError[] }> {
   if (caller.kind !== 'staff' || caller.role !== 'DLPB_AGENT') throw forbidden();
-  const id = idOf('StaffAccount', input.staffAccountId);
+  const id = input.staffAccountId;
   if (!id || !(await app.prisma.staffAccount.findUnique({ where: { id }, select: { id: true } }))) {
     return { staffAccount: null, errors: [userError('NOT_FOUND', 'Compte introuvable.', 'staffAccountId')] };
   }
@@ -154,7 +154,7 @@ export async function setStaffAccountDisabled(
   try {
     const staffAccount = await app.prisma.$transaction(async (tx) => {
       const now = app.clock.now();
-      await tx.$queryRaw`SELECT id FROM staff_account WHERE role = 'DLPB_AGENT' ORDER BY id FOR UPDATE`;
+      await lockDlpbAgents(prismaSql(tx));
       const target = await tx.staffAccount.findUniqueOrThrow({ where: { id } });
       if (input.disabled && target.role === 'DLPB_AGENT') {
         const others = await tx.staffAccount.count({ where: { role: 'DLPB_AGENT', disabledAt: null, NOT: { id } } });

@@ -7,6 +7,7 @@ import { connectionOptions, edgeOptions } from '../../graphql/connections.js';
 import { SEARCH_MAX } from '../../graphql/input-guard.js';
 import { SEARCH_WORDS_MAX } from '../../lib/text.js';
 import { createStaffAccount, DISPLAY_NAME_MAX, setStaffAccountDisabled, staffAccountsWhere } from './service.js';
+import { decodeIds } from '../../graphql/ids.js';
 
 export const StaffRoleEnum = builder.enumType('StaffRole', {
   description: 'What a staff account may do.',
@@ -64,7 +65,7 @@ builder.mutationField('createStaffAccount', (t) =>
     description: 'DLPB only. The new staff member receives an e-mail to choose their password.',
     authScopes: { dlpb: true },
     args: { input: t.arg({ type: CreateStaffAccountInput, required: true, description: 'The account.' }) },
-    resolve: (_root, { input }, { app, caller }) => createStaffAccount(app, caller, input),
+    resolve: (_root, { input }, { app, caller }) => createStaffAccount(app, caller, decodeIds(input, { libraryId: 'Library' })),
   }),
 );
 
@@ -89,8 +90,13 @@ builder.queryField('staffAccounts', (t) =>
       authScopes: { dlpb: true },
       args: { filter: t.arg({ type: StaffAccountsFilter, required: false, description: 'Which accounts; all when null.' }) },
       resolve: (query, _root, { filter }, { prisma }) =>
-        prisma.staffAccount.findMany({ ...query, where: staffAccountsWhere(filter), orderBy: [{ login: 'asc' }, { id: 'asc' }] }),
-      totalCount: (_connection, { filter }, { prisma }) => prisma.staffAccount.count({ where: staffAccountsWhere(filter) }),
+        prisma.staffAccount.findMany({
+          ...query,
+          where: staffAccountsWhere(decodeIds(filter, { libraryId: 'Library' })),
+          orderBy: [{ login: 'asc' }, { id: 'asc' }],
+        }),
+      totalCount: (_connection, { filter }, { prisma }) =>
+        prisma.staffAccount.count({ where: staffAccountsWhere(decodeIds(filter, { libraryId: 'Library' })) }),
     },
     connectionOptions('StaffAccountConnection', 'staff accounts'),
     edgeOptions('StaffAccountEdge', 'A staff account'),
@@ -112,6 +118,6 @@ builder.mutationField('setStaffAccountDisabled', (t) =>
       'DLPB only. A disabled account cannot log in (ACCOUNT_DISABLED). An agent cannot disable themself, nor the last enabled DLPB agent (INVALID_STATE). Audited.',
     authScopes: { dlpb: true },
     args: { input: t.arg({ type: SetStaffAccountDisabledInput, required: true, description: 'Which account, and whether disabled.' }) },
-    resolve: (_root, { input }, { app, caller }) => setStaffAccountDisabled(app, caller, input),
+    resolve: (_root, { input }, { app, caller }) => setStaffAccountDisabled(app, caller, decodeIds(input, { staffAccountId: 'StaffAccount' })),
   }),
 );

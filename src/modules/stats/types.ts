@@ -3,6 +3,7 @@ import { builder } from '../../graphql/builder.js';
 import { LicencePoolType } from '../licences/types.js';
 import { ContentCategoryEnum } from '../quotas/types.js';
 import { stats, type Stats } from './service.js';
+import { decodeIds } from '../../graphql/ids.js';
 
 const StatsFilter = builder.inputType('StatsFilter', {
   description: 'Which dates and which library.',
@@ -70,6 +71,6 @@ builder.queryField('stats', (t) =>
     description: 'Staff only: their own library; the DLPB one library or all.',
     authScopes: { staff: true },
     args: { filter: t.arg({ type: StatsFilter, required: true, description: 'The dates and the library.' }) },
-    resolve: (_root, { filter }, { app, caller }) => stats(app, caller, filter),
+    resolve: (_root, { filter }, { app, caller }) => stats(app, caller, decodeIds(filter, { libraryId: 'Library' })),
   }),
 );

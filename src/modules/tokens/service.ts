@@ -1,22 +1,25 @@
-// One-time secrets sent in links (confirmation, password reset, renewal): 256 random bits, stored
-// as a SHA-256 hash, dead once used, replaced by a newer one, or expired.
+// One-time secrets sent in links (confirmation, password reset, renewal, e-mail change): minted by
+// the database (tokens/store.ts), stored as a SHA-256 hash, dead once used, replaced by a newer
+// one, or expired.
 import type { Tx } from '../../db/prisma.js';
 import type { OneTimeToken, TokenPurpose } from '../../generated/prisma/client.js';
 import { userError, type UserError } from '../../domain/errors.js';
-import { hashSecret, newSecret } from '../../lib/secrets.js';
+import { prismaSql } from '../../db/sql.js';
+import { hashSecret } from '../../lib/secrets.js';
+import { mintToken } from './store.js';
 
 export type TokenOwner = { patronId: string; requestId?: string } | { staffId: string };
 
 /** Issues a token, replacing the owner's live tokens of the same purpose. */
-export async function issueToken(tx: Tx, purpose: TokenPurpose, owner: TokenOwner, now: Date, expiresAt: Date): Promise<string> {
-  const ownerFilter = 'staffId' in owner ? { staffId: owner.staffId } : { patronId: owner.patronId };
-  await tx.oneTimeToken.updateMany({
-    where: { purpose, ...ownerFilter, usedAt: null, replacedAt: null },
-    data: { replacedAt: now },
+export function issueToken(tx: Tx, purpose: TokenPurpose, owner: TokenOwner, now: Date, expiresAt: Date): Promise<string> {
+  return mintToken(prismaSql(tx), {
+    purpose,
+    patronId: 'patronId' in owner ? owner.patronId : null,
+    staffId: 'staffId' in owner ? owner.staffId : null,
+    requestId: ('requestId' in owner && owner.requestId) || null,
+    now,
+    expiresAt,
   });
-  const token = newSecret();
-  await tx.oneTimeToken.create({ data: { purpose, ...owner, tokenHash: hashSecret(token), createdAt: now, expiresAt } });
-  return token;
 }
 
 export type TokenLookup = { token: OneTimeToken; error: null } | { token: null; error: UserError };

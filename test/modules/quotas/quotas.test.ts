@@ -1,6 +1,7 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashSecret } from '../../../src/lib/secrets.js';
+import { METERED_CATEGORIES } from '../../../src/modules/quotas/store.js';
 import { rollUpFinishedMonth } from '../../../src/modules/stats/service.js';
 import { login, seedLibrary, seedStaff, startTestApp, type TestApp } from '../../support/harness.js';
 import { hashPassword } from '../../../src/lib/password.js';
@@ -194,6 +195,15 @@ describe('cancelConsumption', () => {
 });
 
 describe('quotaBalance and quota limits', () => {
+  it('knows the metered categories and seed limits as the database defines them (quota_seed_limits)', async () => {
+    const { rows } = await t.app.db.query<{ category: string; limit: number; effective_from: string }>(
+      'SELECT category, "limit", effective_from FROM quota_seed_limits()',
+    );
+    expect(rows.map((r) => r.category)).toEqual([...METERED_CATEGORIES]);
+    expect(Object.fromEntries(rows.map((r) => [r.category, r.limit]))).toEqual({ FILM: 4, BOOK: 7, MAGAZINE: 15, NEWSPAPER: 31 });
+    expect(new Set(rows.map((r) => r.effective_from))).toEqual(new Set(['2023-05']));
+  });
+
   it('shows a balance to the patron, providers, their library and the DLPB only', async () => {
     const p = await patron();
     const q = await patron({ libraryId: other.id });

@@ -1,7 +1,7 @@
 // The state an operator watches, in one query: the e-mail outbox (backlog and its oldest e-mail),
 // requests waiting for a person, the licence pool, jobs that gave up. Read by /metrics (gauges)
 // and /ready (degraded beyond thresholds).
-import type pg from 'pg';
+import type { Sql } from '../db/sql.js';
 
 export interface ServiceState {
   outboxPending: number;
@@ -11,8 +11,8 @@ export interface ServiceState {
   failedJobs: number;
 }
 
-export async function readServiceState(pool: pg.Pool, now: Date, defaultCapacity: number): Promise<ServiceState> {
-  const { rows } = await pool.query<{
+export async function readServiceState(sql: Sql, now: Date, defaultCapacity: number): Promise<ServiceState> {
+  const { rows } = await sql.query<{
     outbox_pending: number;
     outbox_oldest: Date | null;
     pending: { state: string; count: number }[];

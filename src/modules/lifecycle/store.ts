@@ -1,0 +1,154 @@
+// The SQL of an account's time-driven steps: claiming what is due (one conditional statement
+// each, so a row changes only while it is still due), and the erasure of people.
+//
+// Deleting a person's data everywhere it was copied (lapse, GDPR purge, own request). What stays is anonymous:
+// requests keep their library, kind, states, dates and age group; consumptions keep library, age
+// group and category. Sessions, tokens, quota counters, e-mails and messages go with the patron
+// row (foreign keys cascade); renewal reminders (no foreign key) and job payloads that carried an
+// address or a login are deleted here.
+// Every statement joins the id list as a relation (unnest), so the cost grows with the number of
+// patrons, not with its square.
+import type { Sql } from '../../db/sql.js';
+import { PASSWORD_RESET_QUEUE, RESEND_CONFIRMATION_QUEUE } from '../../jobs/queues.js';
+import { TIME_ZONE } from '../../lib/calendar.js';
+
+const GONE = `(SELECT p.email, p.login_key FROM unnest($1::uuid[]) AS g(id) JOIN patron p ON p.id = g.id)`;
+
+export async function erasePatrons(sql: Sql, patronIds: string[]): Promise<number> {
+  if (!patronIds.length) return 0;
+  await sql.query(`DELETE FROM pgboss.job WHERE name = $2 AND lower(data->>'email') IN (SELECT lower(email) FROM ${GONE} gone)`, [
+    patronIds,
+    RESEND_CONFIRMATION_QUEUE,
+  ]);
+  await sql.query(`DELETE FROM pgboss.job WHERE name = $2 AND lower(data->>'login') IN (SELECT login_key FROM ${GONE} gone)`, [
+    patronIds,
+    PASSWORD_RESET_QUEUE,
+  ]);
+  // Messages a visitor sent with the same address before registering.
+  await sql.query(`DELETE FROM message WHERE lower(sender_email) IN (SELECT lower(email) FROM ${GONE} gone)`, [patronIds]);
+  // Detached here in one pass, so that the patrons' deletion finds no request to update row by row.
+  await sql.query(
+    `UPDATE registration_request r SET patron_id = NULL, response_message = NULL, search_text = NULL FROM unnest($1::uuid[]) AS g(id)
+      WHERE r.patron_id = g.id`,
+    [patronIds],
+  );
+  await sql.query(`DELETE FROM renewal_reminder r USING unnest($1::uuid[]) AS g(id) WHERE r.patron_id = g.id`, [patronIds]);
+  const { rowCount } = await sql.query(`DELETE FROM patron p USING unnest($1::uuid[]) AS g(id) WHERE p.id = g.id`, [patronIds]);
+  return rowCount ?? 0;
+}
+
+/** Requests unconfirmed at their due date: lapsed, and detached from the person, in one pass. */
+export async function lapseDueRequests(sql: Sql, at: Date): Promise<{ patron_id: string; id: string; library_id: string; lapsed_at: Date }[]> {
+  const { rows } = await sql.query<{ patron_id: string; id: string; library_id: string; lapsed_at: Date }>(
+    `WITH due AS (
+       SELECT id, patron_id FROM registration_request
+        WHERE state = 'AWAITING_CONFIRMATION' AND confirmation_due_at <= $1
+        FOR UPDATE SKIP LOCKED
+     )
+     UPDATE registration_request r
+        SET state = 'LAPSED', lapsed_at = r.confirmation_due_at, patron_id = NULL, search_text = NULL
+       FROM due WHERE r.id = due.id
+     RETURNING due.patron_id, r.id, r.library_id, r.lapsed_at`,
+    [at],
+  );
+  return rows;
+}
+
+export interface ReminderRun {
+  at: Date;
+  noticeDays: number;
+  /** The renewal link lives until the purge date: the end of access plus these years. */
+  purgeAfterYears: number;
+  /** The run's shared body, with the markers __FIRST__, __LAST__, __UNTIL__ and __LINK__. */
+  body: { html: string; text: string };
+  /** The outbox's rules for every row (src/email/outbox.ts, envelope). */
+  envelope: { fromAddress: string; status: 'PENDING' | 'LOCAL'; keepSecrets: boolean; createdAt: Date };
+  subject: string;
+  /** The renewal link, to which the token is appended. */
+  linkPrefix: string;
+  /** Paris date (YYYY-MM-DD) → French date, for every day of the notice window. */
+  frenchDates: Record<string, string>;
+}
+
+/**
+ * One statement claims the accounts due for a reminder, mints their tokens (mint_token) and writes
+ * their e-mails. Claimed: the key conflict leaves out the accounts already reminded, and those
+ * another instance claims at the same moment (it waits for that one to commit). The token is
+ * minted in a materialised CTE so that both inserts see the same one; the batch row exists only
+ * if someone is due. Returns the outbox rows written.
+ */
+export async function claimDueReminders(sql: Sql, run: ReminderRun): Promise<string[]> {
+  const { rows } = await sql.query<{ id: string }>(
+    `WITH candidates AS MATERIALIZED (
+       SELECT id, email, first_name, last_name, active_until FROM patron
+        WHERE status = 'ACTIVE' AND active_until > $1 AND active_until <= $1 + make_interval(days => $2)
+     ), claimed AS (
+       INSERT INTO renewal_reminder (patron_id, active_until, created_at)
+       SELECT id, active_until, $1 FROM candidates
+       ON CONFLICT DO NOTHING
+       RETURNING patron_id
+     ), due AS MATERIALIZED (
+       SELECT c.id, c.email, c.first_name, c.last_name, c.active_until, mint_token() AS token
+         FROM claimed JOIN candidates c ON c.id = claimed.patron_id
+     ), tokens AS (
+       INSERT INTO one_time_token (purpose, token_hash, patron_id, created_at, expires_at)
+       SELECT 'RENEWAL', secret_hash(token), id, $1,
+              ((active_until AT TIME ZONE '${TIME_ZONE}') + make_interval(years => $3)) AT TIME ZONE '${TIME_ZONE}'
+         FROM due
+     ), batch AS (
+       INSERT INTO email_batch (html, text, created_at) SELECT $4, $5, $6 WHERE EXISTS (SELECT FROM due) RETURNING id
+     )
+     INSERT INTO email_outbox (template, from_address, to_addresses, cc_addresses, subject,
+                               batch_id, values, secrets, status, patron_id, created_at)
+     SELECT 'RenewalReminder', $7, ARRAY[email], '{}', $8, batch.id,
+            jsonb_build_object('__FIRST__', first_name, '__LAST__', last_name, '__LINK__', $9 || token,
+                               '__UNTIL__', $10::jsonb ->> to_char(active_until AT TIME ZONE '${TIME_ZONE}', 'YYYY-MM-DD')),
+            CASE WHEN $11 THEN ARRAY[token] ELSE '{}' END, $12::"EmailStatus", due.id, $6
+       FROM due, batch
+     RETURNING id`,
+    [
+      run.at,
+      run.noticeDays,
+      run.purgeAfterYears,
+      run.body.html,
+      run.body.text,
+      run.envelope.createdAt,
+      run.envelope.fromAddress,
+      run.subject,
+      run.linkPrefix,
+      JSON.stringify(run.frenchDates),
+      run.envelope.keepSecrets,
+      run.envelope.status,
+    ],
+  );
+  return rows.map((r) => r.id);
+}
+
+/** At `activeUntil` the account becomes EXPIRED (recorded at that moment, not the job's). */
+export async function expireDueAccounts(sql: Sql, at: Date): Promise<number> {
+  const { rowCount } = await sql.query(
+    `UPDATE patron SET status = 'EXPIRED', status_changed_at = active_until, updated_at = now()
+      WHERE status = 'ACTIVE' AND active_until <= $1`,
+    [at],
+  );
+  return rowCount ?? 0;
+}
+
+/** Accounts expired or refused before the cutoff, with no renewal waiting: locked for erasure. */
+export async function claimPurgeable(sql: Sql, cutoff: Date): Promise<string[]> {
+  const { rows } = await sql.query<{ id: string }>(
+    `SELECT p.id FROM patron p
+      WHERE p.status IN ('EXPIRED', 'REFUSED') AND p.status_changed_at <= $1
+        AND NOT EXISTS (SELECT 1 FROM registration_request r WHERE r.patron_id = p.id AND r.state = 'AWAITING_DECISION')
+      FOR UPDATE SKIP LOCKED`,
+    [cutoff],
+  );
+  return rows.map((p) => p.id);
+}
+
+/** E-mails handled before the cutoff, and bulk bodies no e-mail uses any more (purged patrons' too). */
+export async function pruneHandledEmails(sql: Sql, cutoff: Date): Promise<number> {
+  const { rowCount } = await sql.query(`DELETE FROM email_outbox WHERE status <> 'PENDING' AND created_at < $1`, [cutoff]);
+  await sql.query(`DELETE FROM email_batch b WHERE created_at < $1 AND NOT EXISTS (SELECT FROM email_outbox o WHERE o.batch_id = b.id)`, [cutoff]);
+  return rowCount ?? 0;
+}
