@@ -1,6 +1,6 @@
 // A resource provider for the load benchmark, made through the service (its key is what the HTTP
 // clients send).
-import type { App } from '../src/app.js';
+import type { App } from '../src/instance.js';
 import type { Caller } from '../src/auth/caller.js';
 import { createResourceProvider } from '../src/modules/providers/service.js';
 

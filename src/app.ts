@@ -1,54 +1,31 @@
 // One application instance: database pool, Prisma, pg-boss, outbox, GraphQL server. Tests build
-// several on one database to prove what holds across instances.
-import type pg from 'pg';
+// several on one database to prove what holds across instances. What modules see of it is `App`
+// (src/instance.ts).
 import { OffsetClock, systemClock, type Clock } from './clock.js';
+import type { App, ScheduledJob } from './instance.js';
 import type { Config } from './config.js';
-import { createPool, createPrisma, type PrismaClient } from './db/prisma.js';
-import { poolDb, type Db } from './db/sql.js';
-import { createDeliverer, type Deliverer } from './email/delivery.js';
+import { createPool, createPrisma } from './db/prisma.js';
+import { poolDb } from './db/sql.js';
+import { createDeliverer } from './email/delivery.js';
 import { Outbox } from './email/outbox.js';
-import { startEventBus, type EventBus } from './events/bus.js';
-import { startBoss, type PgBoss } from './jobs/boss.js';
-import { SCHEDULED_JOBS, type ScheduledJob } from './jobs/schedules.js';
+import { startEventBus } from './events/bus.js';
+import { startBoss } from './jobs/boss.js';
+import { SCHEDULED_JOBS } from './jobs/schedules.js';
 import { startWorkers } from './jobs/workers.js';
 import { createYogaServer, type Yoga } from './server/yoga.js';
 import { Throttle } from './lib/throttle.js';
-import { loadSettings, type Settings } from './settings.js';
+import { loadSettings } from './settings.js';
 import { syncTestClock } from './modules/lifecycle/test-clock.js';
-import { LibraryDirectory } from './modules/libraries/service.js';
+import { LibraryDirectory } from './modules/libraries/directory.js';
 import { SessionWatch } from './auth/session-watch.js';
 import { ProviderKeys } from './auth/caller.js';
 import { DocumentStore } from './server/persisted-documents.js';
-import { createMetrics, registerStateMetrics, type Metrics } from './observability/metrics.js';
+import { createMetrics, registerStateMetrics } from './observability/metrics.js';
 import { readServiceState } from './observability/store.js';
 import { endedSessions } from './modules/sessions/store.js';
 
-export interface App {
-  config: Config;
-  clock: Clock;
-  settings: Settings;
-  /** The pool, for what manages connections (metrics, throttle, event bus); modules use `db`. */
-  pool: pg.Pool;
-  /** The SQL port on the pool (src/db/sql.ts): what stores run their statements on. */
-  db: Db;
-  prisma: PrismaClient;
-  boss: PgBoss;
-  outbox: Outbox;
-  throttle: Throttle;
-  events: EventBus;
-  /** Prometheus metrics of this instance (src/observability/metrics.ts). */
-  metrics: Metrics;
-  /** Ends live subscriptions with their session, on every instance (src/auth/session-watch.ts). */
-  sessions: SessionWatch;
-  /** Providers' API keys, looked up at each call (src/auth/caller.ts). */
-  providerKeys: ProviderKeys;
-  /** Persisted (trusted) documents, when configured. */
-  documents: DocumentStore | undefined;
-  /** The network's libraries, searched in memory (src/modules/libraries/service.ts). */
-  libraries: LibraryDirectory;
-  /** The scheduled jobs and their cron expressions (src/jobs/schedules.ts). */
-  schedules: ScheduledJob[];
-  deliverer: Deliverer;
+/** The instance as src/index.ts and the tests run it: the services, the server and its jobs. */
+export interface RunningApp extends App {
   yoga: Yoga;
   /** Starts the job workers (src/jobs/workers.ts). */
   startWorkers(): Promise<void>;
@@ -65,7 +42,7 @@ async function resync(app: App): Promise<void> {
   for (const id of ended) app.sessions.ended(id);
 }
 
-export async function createApp(options: { config: Config; databaseUrl: string; clock?: Clock; schedules?: ScheduledJob[] }): Promise<App> {
+export async function createApp(options: { config: Config; databaseUrl: string; clock?: Clock; schedules?: ScheduledJob[] }): Promise<RunningApp> {
   const { config, databaseUrl } = options;
   const clock = options.clock ?? (config.testClock ? new OffsetClock() : systemClock);
   const pool = createPool(databaseUrl);
@@ -96,7 +73,7 @@ export async function createApp(options: { config: Config; databaseUrl: string; 
     sessions: new SessionWatch(clock),
     providerKeys: new ProviderKeys(db),
     documents: config.documents && new DocumentStore(config.documents),
-  } as App;
+  } as RunningApp;
   app.events.onControl((message) => {
     if (message.kind === 'session-ended') app.sessions.ended(message.sessionId);
     else if (message.kind === 'libraries-changed') app.libraries.invalidate();

@@ -3,11 +3,12 @@
 // recipient and the markers' values (both written by the job's own set-based SQL), and the
 // deliverer fills the body when it sends. A run then writes a few hundred bytes per person
 // instead of a whole e-mail, and one delivery job carries several e-mails.
-import type { App } from '../app.js';
+import type { Config } from '../config.js';
 import type { Sql } from '../db/sql.js';
-import { bossDb } from '../jobs/boss.js';
+import { bossDb, type PgBoss } from '../jobs/boss.js';
 import { EMAIL_QUEUE } from '../jobs/queues.js';
 import { escapeHtml } from '../lib/text.js';
+import type { Metrics } from '../observability/metrics.js';
 import type { EmailDeliveryJob } from './outbox.js';
 
 /**
@@ -17,7 +18,11 @@ import type { EmailDeliveryJob } from './outbox.js';
 export const DELIVERY_CHUNK = 50;
 
 /** Delivery jobs for outbox rows written in the caller's transaction (none without Resend). */
-export async function queueDeliveries(app: App, sql: Sql, outboxIds: string[]): Promise<void> {
+export async function queueDeliveries(
+  app: { config: Pick<Config, 'resendApiKey'>; boss: PgBoss; metrics: Metrics },
+  sql: Sql,
+  outboxIds: string[],
+): Promise<void> {
   app.metrics.emails.inc({ outcome: 'queued' }, outboxIds.length);
   if (app.config.resendApiKey === undefined || !outboxIds.length) return;
   const jobs = [];

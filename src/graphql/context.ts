@@ -1,5 +1,5 @@
 // What every resolver receives: the application's services and who is calling.
-import type { App } from '../app.js';
+import type { App } from '../instance.js';
 import type { Caller } from '../auth/caller.js';
 
 export interface Context {

@@ -3,17 +3,12 @@
 // that is idempotent, so a retry or an overlap with the next run changes nothing twice. The list
 // is in pipeline order: the test clock runs due jobs in this order, so that one step's output
 // (an expiry) is there for the next (the purge).
-import type { App } from '../app.js';
+import type { ScheduledJob } from '../instance.js';
 import { escalateOverdueRequests, expireTemporaryAccounts } from '../modules/decisions/jobs.js';
 import { expireAccounts, lapseUnconfirmedRequests, pruneOutbox, purgePersonalData, sendRenewalReminders } from '../modules/lifecycle/jobs.js';
 import { rollUpFinishedMonth } from '../modules/stats/service.js';
 
-export interface ScheduledJob {
-  name: string;
-  cron: string;
-  /** Runs the step for everything due at `at` (the application clock); returns rows changed. */
-  run(app: App, at: Date): Promise<number>;
-}
+export type { ScheduledJob } from '../instance.js';
 
 export const SCHEDULED_JOBS: ScheduledJob[] = [
   { name: 'registration.lapse', cron: '*/10 * * * *', run: lapseUnconfirmedRequests },

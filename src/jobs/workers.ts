@@ -1,5 +1,5 @@
 // Every job handler of the application, started with the server.
-import type { App } from '../app.js';
+import type { App } from '../instance.js';
 import { workEmailQueues } from '../email/delivery.js';
 import { sendPasswordReset } from '../modules/passwords/service.js';
 import { resendConfirmationTo } from '../modules/registration/service.js';

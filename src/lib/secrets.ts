@@ -1,5 +1,6 @@
-// Opaque secrets (session tokens, link tokens, API keys): 256 random bits, stored only as a
-// SHA-256 hash. A plain hash is enough here because the secret has full entropy; Argon2 is kept
+// Opaque secrets (session tokens, API keys): 256 random bits, stored only as a SHA-256 hash. Link
+// tokens are minted by the database (mint_token, 244 random bits) and stored with the same hash
+// (secret_hash), so that a job can mint thousands in one statement. A plain hash is enough here because the secret has full entropy; Argon2 is kept
 // for passwords, which do not.
 import { createHash, randomBytes } from 'node:crypto';
 

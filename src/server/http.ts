@@ -7,7 +7,7 @@ import type { Context } from '../graphql/context.js';
 import { shapeError } from './errors.js';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
-import type { App } from '../app.js';
+import type { RunningApp as App } from '../app.js';
 import { REQUEST_BODY_MAX } from './yoga.js';
 import { serveMailbox } from './mailbox.js';
 import { serveMetrics } from './metrics.js';

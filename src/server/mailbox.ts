@@ -2,7 +2,7 @@
 // outbox, newest first; /dev/mailbox/<id> shows one as HTML (its links work: in the development
 // mailbox they keep their tokens), /dev/mailbox/<id>.txt as text.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { App } from '../app.js';
+import type { App } from '../instance.js';
 import { emailBody, recentEmails } from '../email/mailbox.js';
 import { escapeHtml } from '../lib/text.js';
 

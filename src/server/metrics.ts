@@ -3,7 +3,7 @@
 // API's port without a token only outside production.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
-import type { App } from '../app.js';
+import type { App } from '../instance.js';
 
 async function send(app: App, response: ServerResponse): Promise<void> {
   const body = await app.metrics.registry.metrics();

@@ -8,7 +8,7 @@ import { GraphQLError } from 'graphql';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { createYoga, useReadinessCheck, type Plugin, type YogaServerInstance } from 'graphql-yoga';
-import type { App } from '../app.js';
+import type { App } from '../instance.js';
 import { bearerToken, resolveCaller } from '../auth/caller.js';
 import type { Context } from '../graphql/context.js';
 import { getSchema } from '../graphql/schema.js';

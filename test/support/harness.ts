@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { inject } from 'vitest';
-import { createApp, type App } from '../../src/app.js';
+import { createApp, type RunningApp as App } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import type { ScheduledJob } from '../../src/jobs/schedules.js';
 import { librarySearchText } from '../../src/modules/libraries/service.js';

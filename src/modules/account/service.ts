@@ -6,7 +6,7 @@ import { AccountDeleted } from '../../../emails/AccountDeleted.js';
 import { ConfirmEmailChange } from '../../../emails/ConfirmEmailChange.js';
 import { EmailChangeRequested } from '../../../emails/EmailChangeRequested.js';
 import { PasswordChanged } from '../../../emails/PasswordChanged.js';
-import type { App } from '../../app.js';
+import type { App } from '../../instance.js';
 import type { Caller } from '../../auth/caller.js';
 import { prismaSql } from '../../db/sql.js';
 import { lockPatron, lockRequestsOf } from '../patrons/store.js';

@@ -3,7 +3,7 @@
 // idempotent (a row is changed only while it is still due), safe when runs overlap or repeat.
 import { createElement } from 'react';
 import { EscalatedRequests, type EscalatedRequestLine } from '../../../emails/EscalatedRequests.js';
-import type { App } from '../../app.js';
+import type { App } from '../../instance.js';
 import { publish } from '../../events/bus.js';
 import { escalateDue, expireDueTemporaryAccounts, type EscalatedRow } from './store.js';
 import { formatFrenchDateTime } from '../../lib/calendar.js';

@@ -2,7 +2,7 @@
 // defaults; the DLPB may replace a default, a library admin set their own library's text. `decide`
 // sends the library's text, else the default. Texts are sanitised as in `decide` and may use only
 // the four placeholders.
-import type { App } from '../../app.js';
+import type { App } from '../../instance.js';
 import type { Caller } from '../../auth/caller.js';
 import { libraryScope } from '../../auth/visibility.js';
 import type { Tx } from '../../db/prisma.js';

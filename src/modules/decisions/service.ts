@@ -2,7 +2,7 @@
 // decide for their own library, DLPB agents for any (on the library's behalf).
 import { createElement } from 'react';
 import { DecisionResponse } from '../../../emails/DecisionResponse.js';
-import type { App } from '../../app.js';
+import type { App } from '../../instance.js';
 import type { Caller } from '../../auth/caller.js';
 import { canSeeLibraryData } from '../../auth/visibility.js';
 import { publishInTransaction } from '../../events/bus.js';

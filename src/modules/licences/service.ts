@@ -1,7 +1,7 @@
 // The département's licence pool: how many accounts may be ACTIVE at once.
 import { createElement } from 'react';
 import { LicenceAlert } from '../../../emails/LicenceAlert.js';
-import type { App } from '../../app.js';
+import type { App } from '../../instance.js';
 import type { Caller } from '../../auth/caller.js';
 import type { Tx } from '../../db/prisma.js';
 import { prismaSql } from '../../db/sql.js';

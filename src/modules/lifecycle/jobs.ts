@@ -4,7 +4,7 @@
 // by the test clock — chain as they would have in time.
 import { createElement } from 'react';
 import { RenewalReminder } from '../../../emails/RenewalReminder.js';
-import type { App } from '../../app.js';
+import type { App } from '../../instance.js';
 import { queueDeliveries } from '../../email/bulk.js';
 import { envelope, renderEmail } from '../../email/outbox.js';
 import { publish } from '../../events/bus.js';

@@ -1,6 +1,6 @@
 // The test clock (NUMOS_TEST_CLOCK=1 only): "now" moves forward, for every instance
 // and the job runner, and the jobs that became due in between run before the answer.
-import type { App } from '../../app.js';
+import type { App } from '../../instance.js';
 import { OffsetClock } from '../../clock.js';
 import { userError, type UserError } from '../../graphql/errors.js';
 import { formatFrenchDateTime } from '../../lib/calendar.js';

@@ -2,7 +2,7 @@
 // with the sender as reply-to.
 import { createElement } from 'react';
 import { MessageForward } from '../../../emails/MessageForward.js';
-import type { App } from '../../app.js';
+import type { App } from '../../instance.js';
 import type { Caller } from '../../auth/caller.js';
 import { userError, type UserError } from '../../domain/errors.js';
 import { THROTTLE_RULES } from '../../lib/throttle.js';

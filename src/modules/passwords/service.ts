@@ -1,7 +1,7 @@
 // "Mot de passe oublié" for both realms, and the first password of new staff members.
 import { createElement } from 'react';
 import { PasswordReset } from '../../../emails/PasswordReset.js';
-import type { App } from '../../app.js';
+import type { App } from '../../instance.js';
 import type { Tx } from '../../db/prisma.js';
 import { userError, type UserError } from '../../domain/errors.js';
 import { formatFrenchDateTime } from '../../lib/calendar.js';

@@ -4,7 +4,7 @@
 import { createElement } from 'react';
 import sanitizeHtml from 'sanitize-html';
 import { AccessEnded } from '../../../emails/AccessEnded.js';
-import type { App } from '../../app.js';
+import type { App } from '../../instance.js';
 import type { Caller } from '../../auth/caller.js';
 import { canSeeLibraryData, libraryScope } from '../../auth/visibility.js';
 import { publishInTransaction } from '../../events/bus.js';

@@ -1,6 +1,6 @@
 // Resource providers (film, e-book, press platforms) act server-to-server with an API key shown
 // once at creation; only its SHA-256 is stored, with a short prefix to recognise it.
-import type { App } from '../../app.js';
+import type { App } from '../../instance.js';
 import { API_KEY_PREFIX, type Caller } from '../../auth/caller.js';
 import type { ContentCategory, ResourceProvider } from '../../generated/prisma/client.js';
 import type { Tx } from '../../db/prisma.js';

@@ -5,7 +5,7 @@
 // live in a database function (consume_quota, called from store.ts), so that a call costs one
 // round trip; the rules about who may have what stay here and arrive as its arguments.
 import { createHash } from 'node:crypto';
-import type { App } from '../../app.js';
+import type { App } from '../../instance.js';
 import type { Caller } from '../../auth/caller.js';
 import type { Sql } from '../../db/sql.js';
 import type { ContentCategory } from '../../generated/prisma/client.js';

@@ -4,7 +4,7 @@ import { createElement } from 'react';
 import { AccountAlreadyExists } from '../../../emails/AccountAlreadyExists.js';
 import { ConfirmRegistration } from '../../../emails/ConfirmRegistration.js';
 import { NewRegistrationRequest } from '../../../emails/NewRegistrationRequest.js';
-import type { App } from '../../app.js';
+import type { App } from '../../instance.js';
 import type { Tx } from '../../db/prisma.js';
 import { publishInTransaction } from '../../events/bus.js';
 import type { Library, Patron, RegistrationRequest } from '../../generated/prisma/client.js';

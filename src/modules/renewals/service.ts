@@ -1,6 +1,6 @@
 // Yearly renewal: from the reminder's link or a patron session, from 15 days before
 // the end of access until the purge. A RENEWAL request goes straight to the library's decision.
-import type { App } from '../../app.js';
+import type { App } from '../../instance.js';
 import type { Caller } from '../../auth/caller.js';
 import { publishInTransaction } from '../../events/bus.js';
 import type { RegistrationRequest } from '../../generated/prisma/client.js';

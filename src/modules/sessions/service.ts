@@ -1,5 +1,5 @@
 // Login sessions: opaque random tokens, stored hashed, one per login, revoked by logout.
-import type { App } from '../../app.js';
+import type { App } from '../../instance.js';
 import type { Tx } from '../../db/prisma.js';
 import { controlInTransaction } from '../../events/bus.js';
 import { SESSION_PREFIX } from '../../auth/caller.js';

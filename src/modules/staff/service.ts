@@ -1,5 +1,5 @@
 // Staff accounts: library admins (login = their library's Moselia code) and DLPB agents.
-import type { App } from '../../app.js';
+import type { App } from '../../instance.js';
 import type { Caller } from '../../auth/caller.js';
 import type { Config } from '../../config.js';
 import type { Prisma, StaffAccount } from '../../generated/prisma/client.js';

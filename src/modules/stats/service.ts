@@ -1,13 +1,13 @@
 // Statistics for the DLPB and the libraries: registrations over a date range (Paris calendar
 // dates, inclusive), accounts, licence pool, consumption and quota saturation per month and
 // category. Finished months come from the monthly roll-ups, the others from the live tables.
-import type { App } from '../../app.js';
+import type { App } from '../../instance.js';
 import type { Caller } from '../../auth/caller.js';
 import { badArgument } from '../../domain/errors.js';
 import { libraryScope } from '../../auth/visibility.js';
 import { addParisDays, addParisMonths, monthPeriod, nextPeriod, parisStartOfDay } from '../../lib/calendar.js';
 import { licencePool, type LicencePoolState } from '../licences/service.js';
-import { accountFigures, consumptionByMonth, registrationFigures, rollUpMonth, saturationByMonth } from './store.js';
+import { accountFigures, consumptionByMonth, registrationFigures, rollUpMonth, saturationByMonth, type RegistrationFigures } from './store.js';
 
 export interface StatsFilter {
   from: string;
@@ -18,16 +18,7 @@ export interface StatsFilter {
 export interface Stats {
   /** What was asked: the dates and the library (null: all). */
   filter: { from: string; to: string; libraryId: string | null };
-  registrations: {
-    submitted: number;
-    confirmed: number;
-    accepted: number;
-    refused: number;
-    lapsed: number;
-    escalated: number;
-    renewalsRequested: number;
-    medianHoursToDecision: number | null;
-  };
+  registrations: RegistrationFigures;
   activeAccounts: number;
   temporaryAccounts: number;
   licencePool: LicencePoolState;
