@@ -1,6 +1,7 @@
 // Builds an application instance for a test file on its own database (cloned from the template),
 // with a hand-set clock and, when asked, a fake Resend server. Tests talk to it through GraphQL
 // (`gql`, in-process yoga.fetch) as a front end would.
+import { encodeGlobalID } from '@pothos/plugin-relay';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { inject } from 'vitest';
@@ -148,4 +149,31 @@ export async function login(t: TestApp, realm: 'STAFF' | 'PATRON', loginName: st
   const token = data?.login?.token;
   if (!token) throw new Error(`connexion impossible : ${JSON.stringify(errors ?? data?.login?.errors)}`);
   return token;
+}
+
+export interface TwoLibraries {
+  libA: { id: string; gid: string };
+  libB: { id: string; gid: string };
+  /** Session tokens of each library's admin (login: its code) and of a DLPB agent. */
+  adminA: string;
+  adminB: string;
+  dlpb: string;
+}
+
+/** The usual staff scene: two libraries, an admin for each, a DLPB agent, all logged in. */
+export async function seedTwoLibraries(
+  t: TestApp,
+  libraries: [{ code: string; name: string; email?: string }, { code: string; name: string; email?: string }],
+): Promise<TwoLibraries> {
+  const [a, b] = [await seedLibrary(t.app, libraries[0]), await seedLibrary(t.app, libraries[1])];
+  await seedStaff(t.app, { login: libraries[0].code, password: 'mot de passe A', role: 'LIBRARY_ADMIN', libraryId: a.id });
+  await seedStaff(t.app, { login: libraries[1].code, password: 'mot de passe B', role: 'LIBRARY_ADMIN', libraryId: b.id });
+  await seedStaff(t.app, { login: 'dlpb', password: 'mot de passe DLPB', role: 'DLPB_AGENT' });
+  return {
+    libA: { id: a.id, gid: encodeGlobalID('Library', a.id) },
+    libB: { id: b.id, gid: encodeGlobalID('Library', b.id) },
+    adminA: await login(t, 'STAFF', libraries[0].code, 'mot de passe A'),
+    adminB: await login(t, 'STAFF', libraries[1].code, 'mot de passe B'),
+    dlpb: await login(t, 'STAFF', 'dlpb', 'mot de passe DLPB'),
+  };
 }

@@ -1,7 +1,7 @@
 // Library staff on patrons: the list, corrections, the end of an account, response texts.
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { login, seedLibrary, seedStaff, startTestApp, type TestApp } from '../../support/harness.js';
+import { login, seedTwoLibraries, startTestApp, type TestApp } from '../../support/harness.js';
 import { registerAndConfirm, waitForEmail } from '../../support/patrons.js';
 
 const PATRONS = `query($filter: PatronsFilter, $orderBy: PatronOrder, $first: Int, $after: String) {
@@ -38,16 +38,10 @@ async function accept(requestGid: string, token = adminA) {
 
 beforeAll(async () => {
   t = await startTestApp({ resend: true, workers: true, env: { NUMOS_THROTTLE: '0' } });
-  const a = await seedLibrary(t.app, { code: '5214001', name: 'Médiathèque de Thionville' });
-  const b = await seedLibrary(t.app, { code: '5214002', name: 'Bibliothèque de Sarreguemines' });
-  libA = { id: a.id, gid: encodeGlobalID('Library', a.id) };
-  libB = { id: b.id, gid: encodeGlobalID('Library', b.id) };
-  await seedStaff(t.app, { login: '5214001', password: 'mot de passe A', role: 'LIBRARY_ADMIN', libraryId: a.id });
-  await seedStaff(t.app, { login: '5214002', password: 'mot de passe B', role: 'LIBRARY_ADMIN', libraryId: b.id });
-  await seedStaff(t.app, { login: 'dlpb', password: 'mot de passe DLPB', role: 'DLPB_AGENT' });
-  adminA = await login(t, 'STAFF', '5214001', 'mot de passe A');
-  adminB = await login(t, 'STAFF', '5214002', 'mot de passe B');
-  dlpb = await login(t, 'STAFF', 'dlpb', 'mot de passe DLPB');
+  ({ libA, libB, adminA, adminB, dlpb } = await seedTwoLibraries(t, [
+    { code: '5214001', name: 'Médiathèque de Thionville' },
+    { code: '5214002', name: 'Bibliothèque de Sarreguemines' },
+  ]));
 });
 afterAll(() => t.close());
 

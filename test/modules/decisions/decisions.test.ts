@@ -2,7 +2,7 @@ import { encodeGlobalID } from '@pothos/plugin-relay';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { escalateOverdueRequests, expireTemporaryAccounts } from '../../../src/modules/decisions/jobs.js';
-import { login, seedLibrary, seedStaff, startTestApp, type TestApp } from '../../support/harness.js';
+import { login, seedLibrary, seedStaff, seedTwoLibraries, startTestApp, type TestApp } from '../../support/harness.js';
 import { allDelivered, registerAndConfirm, waitForEmail } from '../../support/patrons.js';
 
 const DECIDE = `mutation($input: DecideInput!) {
@@ -28,16 +28,10 @@ async function pendingRequest(library: { gid: string }, overrides: Record<string
 
 beforeAll(async () => {
   t = await startTestApp({ resend: true, workers: true, now: '2026-11-28T09:00:00Z', env: { NUMOS_THROTTLE: '0', DLPB_EMAIL: 'dlpb@moselle.example' } });
-  const a = await seedLibrary(t.app, { code: '5212345', name: 'Médiathèque de Nilvange', email: 'bib@nilvange.example' });
-  const b = await seedLibrary(t.app, { code: '5212346', name: 'Bibliothèque de Metz', email: 'bib@metz.example' });
-  libA = { id: a.id, gid: encodeGlobalID('Library', a.id) };
-  libB = { id: b.id, gid: encodeGlobalID('Library', b.id) };
-  await seedStaff(t.app, { login: '5212345', password: 'mot de passe A', role: 'LIBRARY_ADMIN', libraryId: a.id });
-  await seedStaff(t.app, { login: '5212346', password: 'mot de passe B', role: 'LIBRARY_ADMIN', libraryId: b.id });
-  await seedStaff(t.app, { login: 'dlpb', password: 'mot de passe DLPB', role: 'DLPB_AGENT' });
-  adminA = await login(t, 'STAFF', '5212345', 'mot de passe A');
-  adminB = await login(t, 'STAFF', '5212346', 'mot de passe B');
-  dlpb = await login(t, 'STAFF', 'dlpb', 'mot de passe DLPB');
+  ({ libA, libB, adminA, adminB, dlpb } = await seedTwoLibraries(t, [
+    { code: '5212345', name: 'Médiathèque de Nilvange', email: 'bib@nilvange.example' },
+    { code: '5212346', name: 'Bibliothèque de Metz', email: 'bib@metz.example' },
+  ]));
 });
 afterAll(() => t.close());
 
