@@ -6,6 +6,9 @@ import type { App } from '../instance.js';
 import { emailBody, recentEmails } from '../email/mailbox.js';
 import { escapeHtml } from '../lib/text.js';
 
+/** What this module uses of the application instance. */
+type Services = Pick<App, 'config' | 'prisma'>;
+
 export const MAILBOX_PATH = '/dev/mailbox';
 const LIST_SIZE = 200;
 
@@ -20,7 +23,7 @@ function html(response: ServerResponse, status: number, content: string, type = 
   response.end(content);
 }
 
-async function list(app: App, response: ServerResponse) {
+async function list(app: Services, response: ServerResponse) {
   const emails = await recentEmails(app.prisma, LIST_SIZE);
   const rows = emails
     .map(
@@ -42,7 +45,7 @@ async function list(app: App, response: ServerResponse) {
 }
 
 /** Answers the mailbox's pages; false when the request is not for them (or in production). */
-export function serveMailbox(app: App, request: IncomingMessage, response: ServerResponse): boolean {
+export function serveMailbox(app: Services, request: IncomingMessage, response: ServerResponse): boolean {
   const path = request.url?.split('?')[0] ?? '';
   if (!app.config.mailbox || request.method !== 'GET' || !(path === MAILBOX_PATH || path.startsWith(`${MAILBOX_PATH}/`))) return false;
   const id = path.slice(MAILBOX_PATH.length + 1);

@@ -5,7 +5,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { timingSafeEqual } from 'node:crypto';
 import type { App } from '../instance.js';
 
-async function send(app: App, response: ServerResponse): Promise<void> {
+/** What this module uses of the application instance. */
+type Services = Pick<App, 'config' | 'metrics'>;
+
+async function send(app: Services, response: ServerResponse): Promise<void> {
   const body = await app.metrics.registry.metrics();
   response.writeHead(200, { 'content-type': app.metrics.registry.contentType });
   response.end(body);
@@ -14,7 +17,7 @@ async function send(app: App, response: ServerResponse): Promise<void> {
 const sameSecret = (given: string, expected: string) => given.length === expected.length && timingSafeEqual(Buffer.from(given), Buffer.from(expected));
 
 /** Answers /metrics on the API's port if it is served there; false when the request is not for it. */
-export function serveMetrics(app: App, request: IncomingMessage, response: ServerResponse): boolean {
+export function serveMetrics(app: Services, request: IncomingMessage, response: ServerResponse): boolean {
   if (request.url?.split('?')[0] !== '/metrics' || app.config.metrics.port !== undefined) return false;
   const { token } = app.config.metrics;
   const given = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1] ?? '';
@@ -28,7 +31,7 @@ export function serveMetrics(app: App, request: IncomingMessage, response: Serve
 }
 
 /** The server of METRICS_PORT: /metrics and nothing else. */
-export function createMetricsServer(app: App): Server {
+export function createMetricsServer(app: Services): Server {
   return createServer((request, response) => {
     if (request.method === 'GET' && request.url?.split('?')[0] === '/metrics') return void send(app, response);
     response.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' });

@@ -26,6 +26,9 @@ import { patronSearchText } from '../registration/service.js';
 import { revokeSessions } from '../sessions/service.js';
 import { findToken, issueToken, useToken } from '../tokens/service.js';
 
+/** What this module uses of the application instance. */
+type Services = Pick<App, 'clock' | 'config' | 'db' | 'outbox' | 'prisma' | 'settings' | 'throttle'>;
+
 type Ok = { ok: boolean; errors: UserError[] };
 const refused = (...errors: UserError[]): Ok => ({ ok: false, errors });
 
@@ -35,7 +38,7 @@ const EMAIL_CHANGE_HOURS = 24;
 const wrongPassword = () => userError('WRONG_PASSWORD', 'Le mot de passe actuel est incorrect.', 'currentPassword');
 
 /** The account behind a patron or staff session, with what a password check needs. */
-async function sessionAccount(app: App, caller: Caller) {
+async function sessionAccount(app: Services, caller: Caller) {
   if (caller.kind === 'patron') {
     const patron = await app.prisma.patron.findUniqueOrThrow({ where: { id: caller.patronId } });
     return { realm: 'PATRON', key: patron.loginKey, passwordHash: patron.passwordHash, owner: { patronId: patron.id }, patron } as const;
@@ -52,7 +55,7 @@ async function sessionAccount(app: App, caller: Caller) {
  * (same rule and key as `login`): guessing through these mutations is no faster than logging in.
  */
 async function checkCurrentPassword(
-  app: App,
+  app: Services,
   account: { realm: string; key: string; passwordHash: string | null },
   password: string,
 ): Promise<UserError | null> {
@@ -72,7 +75,7 @@ export interface ChangePasswordInput {
 }
 
 /** Patron or staff: a new password; every other session of the account ends; an e-mail says so. */
-export async function changePassword(app: App, caller: Caller, input: ChangePasswordInput): Promise<Ok> {
+export async function changePassword(app: Services, caller: Caller, input: ChangePasswordInput): Promise<Ok> {
   const account = await sessionAccount(app, caller);
   const errors = passwordErrors(input.password, input.passwordConfirmation);
   if (errors.length) return refused(...errors);
@@ -104,7 +107,11 @@ export async function changePassword(app: App, caller: Caller, input: ChangePass
 }
 
 /** Patron: the newsletter choice (names and birth date are the library's, the address has its own flow). */
-export async function updateProfile(app: App, caller: Caller, input: { newsletter?: boolean | null }): Promise<{ patron: Patron | null; errors: UserError[] }> {
+export async function updateProfile(
+  app: Services,
+  caller: Caller,
+  input: { newsletter?: boolean | null },
+): Promise<{ patron: Patron | null; errors: UserError[] }> {
   if (caller.kind !== 'patron') throw forbidden();
   const patron = await app.prisma.patron.update({
     where: { id: caller.patronId },
@@ -117,7 +124,7 @@ export async function updateProfile(app: App, caller: Caller, input: { newslette
  * Patron: a link to the new address (24 hours, single use), a notice to the current one. The
  * current address stays in force until the link is followed; a newer request replaces the link.
  */
-export async function requestEmailChange(app: App, caller: Caller, input: { email: string; currentPassword: string }): Promise<Ok> {
+export async function requestEmailChange(app: Services, caller: Caller, input: { email: string; currentPassword: string }): Promise<Ok> {
   if (caller.kind !== 'patron') throw forbidden();
   const account = await sessionAccount(app, caller);
   const patron = account.patron!;
@@ -159,7 +166,7 @@ export async function requestEmailChange(app: App, caller: Caller, input: { emai
 }
 
 /** From the link sent to the new address: it becomes the account's. No session needed. */
-export async function confirmEmailChange(app: App, rawToken: string): Promise<{ patron: Patron | null; errors: UserError[] }> {
+export async function confirmEmailChange(app: Services, rawToken: string): Promise<{ patron: Patron | null; errors: UserError[] }> {
   const now = app.clock.now();
   const { token, error } = await findToken(app.prisma, 'EMAIL_CHANGE', rawToken, now);
   if (error) return { patron: null, errors: [error] };
@@ -187,7 +194,7 @@ const iso = (date: Date | null) => date?.toISOString() ?? null;
  * Patron: everything stored about the caller, as one JSON document (GDPR articles 15 and 20). Built
  * field by field, never from whole rows: no hash, token or key can slip in. Audited, throttled.
  */
-export async function personalDataExport(app: App, caller: Caller): Promise<{ document: string } | { error: UserError }> {
+export async function personalDataExport(app: Services, caller: Caller): Promise<{ document: string } | { error: UserError }> {
   if (caller.kind !== 'patron') throw forbidden();
   const throttled = await app.throttle.hit(THROTTLE_RULES.exportsPerAccount, caller.patronId);
   if (throttled) return { error: throttled };
@@ -250,7 +257,7 @@ export async function personalDataExport(app: App, caller: Caller): Promise<{ do
  * pending requests are closed and the sessions ended. A last e-mail confirms it; its outbox row
  * goes once Resend has it. Anonymous statistics stay.
  */
-export async function deleteMyAccount(app: App, caller: Caller, input: { currentPassword: string }): Promise<Ok> {
+export async function deleteMyAccount(app: Services, caller: Caller, input: { currentPassword: string }): Promise<Ok> {
   if (caller.kind !== 'patron') throw forbidden();
   const account = await sessionAccount(app, caller);
   const wrong = await checkCurrentPassword(app, account, input.currentPassword);

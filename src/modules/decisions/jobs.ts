@@ -9,10 +9,13 @@ import { escalateDue, expireDueTemporaryAccounts, type EscalatedRow } from './st
 import { formatFrenchDateTime } from '../../lib/calendar.js';
 import { links } from '../../links.js';
 
+/** What this module uses of the application instance. */
+type Services = Pick<App, 'config' | 'db' | 'metrics' | 'outbox'>;
+
 /** How many requests an escalation e-mail lists; the rest are counted. */
 const LIST_CAP = 200;
 
-export async function escalateOverdueRequests(app: App, at: Date): Promise<number> {
+export async function escalateOverdueRequests(app: Services, at: Date): Promise<number> {
   return app.db.transaction(async (tx) => {
     const rows = await escalateDue(tx, at);
     if (!rows.length) return 0;
@@ -53,6 +56,6 @@ export async function escalateOverdueRequests(app: App, at: Date): Promise<numbe
 }
 
 /** TEMPORARY accounts past their month stop (EXPIRED); their request stays open for a late acceptance. */
-export async function expireTemporaryAccounts(app: App, at: Date): Promise<number> {
+export async function expireTemporaryAccounts(app: Services, at: Date): Promise<number> {
   return expireDueTemporaryAccounts(app.db, at);
 }

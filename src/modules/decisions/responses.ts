@@ -16,6 +16,9 @@ import { policyInForce } from '../quotas/service.js';
 import { saveResponseTemplate } from './store.js';
 import { acceptanceTemplate, PLACEHOLDERS, refusalTemplate, sanitizeResponse, type TemplateLinks } from './templates.js';
 
+/** What this module uses of the application instance. */
+type Services = Pick<App, 'clock' | 'config' | 'prisma'>;
+
 export const TEMPLATE_MAX = 20_000;
 export const DECISIONS: Decision[] = ['ACCEPT', 'REFUSE'];
 
@@ -31,7 +34,7 @@ export interface ResponseTemplateView {
   updatedAt: Date | null;
 }
 
-export function templateLinks(app: App): TemplateLinks {
+export function templateLinks(app: Services): TemplateLinks {
   const base = app.config.publicAppUrl;
   return {
     resetPassword: `${base}/mot-de-passe-oublie`,
@@ -43,14 +46,14 @@ export function templateLinks(app: App): TemplateLinks {
 }
 
 /** The seed's text: the acceptance quotes the limits in force this month. */
-async function seedText(app: App, db: TemplateDb, decision: Decision): Promise<string> {
+async function seedText(app: Services, db: TemplateDb, decision: Decision): Promise<string> {
   if (decision === 'REFUSE') return refusalTemplate(templateLinks(app));
   const { limits } = await policyInForce(prismaSql(db), monthPeriod(app.clock.now()));
   return acceptanceTemplate(limits, templateLinks(app));
 }
 
 /** The département-wide default of a decision: the DLPB's text, else the seed's. */
-async function defaultTemplate(app: App, db: TemplateDb, decision: Decision): Promise<ResponseTemplateView> {
+async function defaultTemplate(app: Services, db: TemplateDb, decision: Decision): Promise<ResponseTemplateView> {
   const row = await db.responseTemplate.findFirst({ where: { decision, libraryId: null } });
   return row
     ? { decision, library: null, body: row.body, updatedAt: row.updatedAt }
@@ -58,13 +61,13 @@ async function defaultTemplate(app: App, db: TemplateDb, decision: Decision): Pr
 }
 
 /** The text in force for a library and a decision (placeholders not yet filled). */
-export async function templateInForce(app: App, db: TemplateDb, library: Library, decision: Decision): Promise<ResponseTemplateView> {
+export async function templateInForce(app: Services, db: TemplateDb, library: Library, decision: Decision): Promise<ResponseTemplateView> {
   const own = await db.responseTemplate.findFirst({ where: { decision, libraryId: library.id } });
   return own ? { decision, library, body: own.body, updatedAt: own.updatedAt } : defaultTemplate(app, db, decision);
 }
 
 /** Staff: the texts in force for a library (a library admin: their own), or the defaults (DLPB, no library). */
-export async function responseTemplates(app: App, caller: Caller, libraryId: string | null | undefined): Promise<ResponseTemplateView[]> {
+export async function responseTemplates(app: Services, caller: Caller, libraryId: string | null | undefined): Promise<ResponseTemplateView[]> {
   const scope = libraryScope(caller, libraryId);
   const library = scope ? await app.prisma.library.findUnique({ where: { id: scope } }) : null;
   if (scope && !library) return [];
@@ -97,7 +100,7 @@ export interface SetResponseTemplateInput {
  * An empty body goes back to the default.
  */
 export async function setResponseTemplate(
-  app: App,
+  app: Services,
   caller: Caller,
   input: SetResponseTemplateInput,
 ): Promise<{ template: ResponseTemplateView | null; errors: UserError[] }> {

@@ -15,6 +15,9 @@ import { checkLicenceAlert, lockLicencePool } from '../licences/service.js';
 import { templateInForce } from './responses.js';
 import { renderResponse, type PlaceholderValues } from './templates.js';
 
+/** What this module uses of the application instance. */
+type Services = Pick<App, 'clock' | 'config' | 'db' | 'metrics' | 'outbox' | 'prisma' | 'settings'>;
+
 export interface DecideInput {
   requestId: string;
   decision: Decision;
@@ -29,7 +32,7 @@ export interface DecideResult {
 export const MESSAGE_MAX = 20_000;
 
 /** The end of access a decision gives: a renewal runs one year beyond the later of today and the current end. */
-export function activeUntilAfter(app: App, decision: Decision, kind: RegistrationKind, current: Date | null, now: Date): Date | null {
+export function activeUntilAfter(app: Services, decision: Decision, kind: RegistrationKind, current: Date | null, now: Date): Date | null {
   if (decision !== 'ACCEPT') return current;
   const from = kind === 'RENEWAL' && current && current > now ? current : now;
   return addParisYears(from, app.settings.activeYears);
@@ -43,7 +46,7 @@ export const placeholderValues = (patron: Patron, activeUntil: Date | null): Pla
 });
 
 /** Staff: the response `decide` would send now for this request and decision, placeholders filled. */
-export async function responseDraft(app: App, caller: Caller, request: RegistrationRequest, decision: Decision): Promise<string> {
+export async function responseDraft(app: Services, caller: Caller, request: RegistrationRequest, decision: Decision): Promise<string> {
   if (caller.kind !== 'staff' || !canSeeLibraryData(caller, request.libraryId)) throw forbidden();
   const current = await app.prisma.registrationRequest.findUnique({ where: { id: request.id }, include: { patron: true, library: true } });
   if (!current?.patron) return '';
@@ -52,7 +55,7 @@ export async function responseDraft(app: App, caller: Caller, request: Registrat
   return renderResponse(template.body, placeholderValues(current.patron, activeUntil));
 }
 
-export async function decide(app: App, caller: Caller, input: DecideInput): Promise<DecideResult> {
+export async function decide(app: Services, caller: Caller, input: DecideInput): Promise<DecideResult> {
   if (caller.kind !== 'staff') throw forbidden();
   const fail = (error: UserError): DecideResult => ({ request: null, errors: [error] });
   const id = input.requestId;

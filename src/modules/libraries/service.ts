@@ -13,6 +13,9 @@ import { normalizeForSearch } from '../../lib/text.js';
 import { prismaSql } from '../../db/sql.js';
 import { lockLibraries } from './store.js';
 
+/** What this module uses of the application instance. */
+type Services = Pick<App, 'clock' | 'libraries' | 'prisma'>;
+
 export const LIBRARY_CODE = /^52\d{5}$/;
 const POSTAL_CODE = /^\d{5}$/;
 // Deliberately simple: the import checks shape, the library's mail server decides the rest.
@@ -144,7 +147,7 @@ export interface SaveLibraryInput {
  * DLPB: creates or updates a library by its Moselia code. Closing one keeps its patrons and staff;
  * every instance reads its directory again once the change commits.
  */
-export async function saveLibrary(app: App, caller: Caller, input: SaveLibraryInput): Promise<{ library: Library | null; errors: UserError[] }> {
+export async function saveLibrary(app: Services, caller: Caller, input: SaveLibraryInput): Promise<{ library: Library | null; errors: UserError[] }> {
   const code = input.code.trim();
   const name = input.name.replace(/\s+/g, ' ').trim();
   const town = input.town?.replace(/\s+/g, ' ').trim() || null;

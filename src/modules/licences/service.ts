@@ -9,6 +9,9 @@ import { lockedUse, lockPool, readPool } from './store.js';
 import { userError, type UserError } from '../../domain/errors.js';
 import { audit } from '../audit/service.js';
 
+/** What this module uses of the application instance. */
+type Services = Pick<App, 'clock' | 'config' | 'db' | 'outbox' | 'prisma' | 'settings'>;
+
 export interface LicencePoolState {
   capacity: number;
   used: number;
@@ -41,7 +44,7 @@ const levelOf = (used: number, capacity: number) => (used >= capacity ? 100 : us
  * when use does (capacity raised, accounts expired), so a later crossing alerts again. Call with
  * the pool locked.
  */
-export async function checkLicenceAlert(app: App, tx: Tx, previousLevel: number): Promise<void> {
+export async function checkLicenceAlert(app: Services, tx: Tx, previousLevel: number): Promise<void> {
   const { capacity, used } = await lockedUse(prismaSql(tx));
   const level = levelOf(used, capacity);
   if (level === previousLevel) return;
@@ -56,7 +59,11 @@ export async function checkLicenceAlert(app: App, tx: Tx, previousLevel: number)
   }
 }
 
-export async function setLicenceCapacity(app: App, caller: Caller, capacity: number): Promise<{ licencePool: LicencePoolState | null; errors: UserError[] }> {
+export async function setLicenceCapacity(
+  app: Services,
+  caller: Caller,
+  capacity: number,
+): Promise<{ licencePool: LicencePoolState | null; errors: UserError[] }> {
   if (!Number.isInteger(capacity) || capacity < 0 || capacity > 10_000_000) {
     return { licencePool: null, errors: [userError('INVALID_INPUT', 'La capacité doit être un nombre entier de licences, positif ou nul.', 'capacity')] };
   }

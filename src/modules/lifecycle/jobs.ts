@@ -12,8 +12,11 @@ import { addParisDays, addParisYears, formatFrenchDate, parisDate } from '../../
 import { links } from '../../links.js';
 import { claimDueReminders, claimPurgeable, erasePatrons, expireDueAccounts, lapseDueRequests, pruneHandledEmails } from './store.js';
 
+/** What this module uses of the application instance. */
+type Services = Pick<App, 'boss' | 'clock' | 'config' | 'db' | 'metrics' | 'settings'>;
+
 /** Requests not confirmed in 15 days lapse; the person's data is deleted at once. */
-export async function lapseUnconfirmedRequests(app: App, at: Date): Promise<number> {
+export async function lapseUnconfirmedRequests(app: Services, at: Date): Promise<number> {
   return app.db.transaction(async (sql) => {
     const rows = await lapseDueRequests(sql, at);
     if (!rows.length) return 0;
@@ -34,7 +37,7 @@ export async function lapseUnconfirmedRequests(app: App, at: Date): Promise<numb
  * statement claims the accounts, mints their tokens and writes their e-mails, so nothing per
  * person travels between the database and the application.
  */
-export async function sendRenewalReminders(app: App, at: Date): Promise<number> {
+export async function sendRenewalReminders(app: Services, at: Date): Promise<number> {
   const noticeDays = app.settings.renewalNoticeDays;
   // The French dates the reminders may show: every Paris day of the notice window.
   const frenchDates: Record<string, string> = {};
@@ -60,12 +63,12 @@ export async function sendRenewalReminders(app: App, at: Date): Promise<number> 
 }
 
 /** At `activeUntil` the account becomes EXPIRED; its sessions only serve to ask for a renewal. */
-export async function expireAccounts(app: App, at: Date): Promise<number> {
+export async function expireAccounts(app: Services, at: Date): Promise<number> {
   return expireDueAccounts(app.db, at);
 }
 
 /** Accounts expired or refused for more than a year, with no renewal waiting: data deleted. */
-export async function purgePersonalData(app: App, at: Date): Promise<number> {
+export async function purgePersonalData(app: Services, at: Date): Promise<number> {
   const cutoff = addParisYears(at, -app.settings.purgeAfterYears);
   return app.db.transaction(async (sql) => erasePatrons(sql, await claimPurgeable(sql, cutoff)));
 }
@@ -74,6 +77,6 @@ export async function purgePersonalData(app: App, at: Date): Promise<number> {
  * The outbox is not an archive: e-mails handled more than 30 days ago are deleted, so no copy of
  * a person's data outlives its use (lists sent to the DLPB name several people at once).
  */
-export async function pruneOutbox(app: App, at: Date): Promise<number> {
+export async function pruneOutbox(app: Services, at: Date): Promise<number> {
   return app.db.transaction((sql) => pruneHandledEmails(sql, addParisDays(at, -30)));
 }

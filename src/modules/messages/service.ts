@@ -7,6 +7,9 @@ import type { Caller } from '../../auth/caller.js';
 import { userError, type UserError } from '../../domain/errors.js';
 import { THROTTLE_RULES } from '../../lib/throttle.js';
 
+/** What this module uses of the application instance. */
+type Services = Pick<App, 'clock' | 'config' | 'outbox' | 'prisma' | 'throttle'>;
+
 export interface SendMessageInput {
   to: 'LIBRARY' | 'SUPPORT';
   libraryId?: string | null;
@@ -18,7 +21,7 @@ export interface SendMessageInput {
 export const SUBJECT_MAX = 200;
 export const BODY_MAX = 5_000;
 
-export async function sendMessage(app: App, caller: Caller, clientIp: string, input: SendMessageInput): Promise<UserError[]> {
+export async function sendMessage(app: Services, caller: Caller, clientIp: string, input: SendMessageInput): Promise<UserError[]> {
   const throttled = await app.throttle.hit(THROTTLE_RULES.messagesPerAddress, clientIp);
   if (throttled) return [throttled];
   const subject = input.subject.replace(/\s+/g, ' ').trim();

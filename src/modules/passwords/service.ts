@@ -12,6 +12,9 @@ import { normalizeLogin } from '../../lib/text.js';
 import { findToken, issueToken, useToken } from '../tokens/service.js';
 import { passwordErrors } from './policy.js';
 
+/** What this module uses of the application instance. */
+type Services = Pick<App, 'clock' | 'config' | 'outbox' | 'prisma' | 'settings'>;
+
 export interface ResetRecipient {
   owner: { patronId: string } | { staffId: string };
   displayName: string;
@@ -20,7 +23,7 @@ export interface ResetRecipient {
 }
 
 /** Issues a reset token and queues its e-mail, in the caller's transaction. */
-export async function sendPasswordLink(app: App, tx: Tx, recipient: ResetRecipient, options: { firstPassword?: boolean } = {}) {
+export async function sendPasswordLink(app: Services, tx: Tx, recipient: ResetRecipient, options: { firstPassword?: boolean } = {}) {
   const now = app.clock.now();
   const expiresAt = options.firstPassword
     ? new Date(now.getTime() + app.settings.staffInvitationDays * 86_400_000)
@@ -46,7 +49,7 @@ export async function sendPasswordLink(app: App, tx: Tx, recipient: ResetRecipie
  * Runs in a job, after `requestPasswordReset` has answered: the answer (and its timing) is the
  * same whether or not the login exists. Patrons must have confirmed their account.
  */
-export async function sendPasswordReset(app: App, realm: Realm, login: string): Promise<boolean> {
+export async function sendPasswordReset(app: Services, realm: Realm, login: string): Promise<boolean> {
   const key = normalizeLogin(login);
   let recipient: ResetRecipient | undefined;
   if (realm === 'STAFF') {
@@ -64,7 +67,7 @@ export async function sendPasswordReset(app: App, realm: Realm, login: string): 
 }
 
 /** Sets a new password from a reset link; the link dies and every session of the account ends. */
-export async function resetPassword(app: App, rawToken: string, password: string, confirmation: string): Promise<UserError[]> {
+export async function resetPassword(app: Services, rawToken: string, password: string, confirmation: string): Promise<UserError[]> {
   const now = app.clock.now();
   const errors = passwordErrors(password, confirmation);
   const { token, error } = await findToken(app.prisma, 'PASSWORD_RESET', rawToken, now);

@@ -21,6 +21,9 @@ import { revokeSessions } from '../sessions/service.js';
 import { lockPatron, searchedPatronPage } from './store.js';
 import { prismaSql } from '../../db/sql.js';
 
+/** What this module uses of the application instance. */
+type Services = Pick<App, 'clock' | 'config' | 'db' | 'outbox' | 'prisma' | 'settings'>;
+
 export interface PatronsFilter {
   libraryId?: string | null;
   statuses?: AccountStatus[] | null;
@@ -71,7 +74,7 @@ export interface PageQuery {
  * store.ts says why), then Prisma loads those rows with what the query asks for.
  */
 export async function patronsPage(
-  app: App,
+  app: Services,
   caller: Caller,
   query: PageQuery,
   filter: PatronsFilter | null | undefined,
@@ -101,7 +104,7 @@ export async function patronsPage(
 const patronsCountKey = (filter: PatronsFilter | null | undefined) => `patrons:${JSON.stringify(filter ?? {})}`;
 
 /** How many patrons match: counted with the page when there is a search, else here. */
-export async function patronsCount(app: App, caller: Caller, filter: PatronsFilter | null | undefined, counts: Map<string, number>): Promise<number> {
+export async function patronsCount(app: Services, caller: Caller, filter: PatronsFilter | null | undefined, counts: Map<string, number>): Promise<number> {
   return counts.get(patronsCountKey(filter)) ?? app.prisma.patron.count({ where: patronsWhere(libraryScope(caller, filter?.libraryId), filter) });
 }
 
@@ -113,7 +116,7 @@ export interface PatronResult {
 const refused = (error: UserError): PatronResult => ({ patron: null, errors: [error] });
 
 /** The patron named by a global ID, if the caller (staff) may manage them; FORBIDDEN otherwise. */
-async function managedPatron(app: App, caller: Caller, patronId: string): Promise<Patron | null> {
+async function managedPatron(app: Services, caller: Caller, patronId: string): Promise<Patron | null> {
   if (caller.kind !== 'staff') throw forbidden();
   const id = patronId;
   const patron = id ? await app.prisma.patron.findUnique({ where: { id } }) : null;
@@ -135,7 +138,7 @@ export interface CorrectPatronInput {
  * Fixes names or birth date (the library checks them against its own records, seed step 3). The
  * search copies follow; the audit entry names the fields changed and the reason, not the values.
  */
-export async function correctPatron(app: App, caller: Caller, input: CorrectPatronInput): Promise<PatronResult> {
+export async function correctPatron(app: Services, caller: Caller, input: CorrectPatronInput): Promise<PatronResult> {
   const patron = await managedPatron(app, caller, input.patronId);
   if (!patron) return refused(notFound());
   const errors: UserError[] = [];
@@ -209,7 +212,7 @@ const plainText = (text: string) =>
  * closed, the licence freed, the patron told why. A renewal may be asked later, as for any
  * expired account.
  */
-export async function endAccess(app: App, caller: Caller, input: { patronId: string; reason: string }): Promise<PatronResult> {
+export async function endAccess(app: Services, caller: Caller, input: { patronId: string; reason: string }): Promise<PatronResult> {
   const patron = await managedPatron(app, caller, input.patronId);
   if (!patron) return refused(notFound());
   const reason = plainText(input.reason);

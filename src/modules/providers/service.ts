@@ -10,10 +10,13 @@ import { Refusal, userError, type UserError } from '../../domain/errors.js';
 import { hashSecret, newSecret } from '../../lib/secrets.js';
 import { audit } from '../audit/service.js';
 
+/** What this module uses of the application instance. */
+type Services = Pick<App, 'clock' | 'prisma'>;
+
 export const PROVIDER_NAME_MAX = 200;
 
 export async function createResourceProvider(
-  app: App,
+  app: Services,
   caller: Caller,
   input: { name: string; categories: ContentCategory[] },
 ): Promise<{ provider: ResourceProvider | null; apiKey: string | null; errors: UserError[] }> {
@@ -46,7 +49,7 @@ type ProviderResult = { provider: ResourceProvider | null; apiKey: string | null
 
 /** Runs a change of a provider's keys, audited; every instance reads keys from the database, so it holds at once. */
 async function changeKeys(
-  app: App,
+  app: Services,
   caller: Caller,
   providerId: string | undefined,
   change: (
@@ -78,7 +81,7 @@ async function changeKeys(
 }
 
 /** DLPB: a new key, shown once; the previous one keeps working for 24 hours, then is refused. */
-export function rotateProviderKey(app: App, caller: Caller, providerId: string | undefined): Promise<ProviderResult> {
+export function rotateProviderKey(app: Services, caller: Caller, providerId: string | undefined): Promise<ProviderResult> {
   return changeKeys(app, caller, providerId, async (tx, provider, now) => {
     const apiKey = newSecret(API_KEY_PREFIX);
     const updated = await tx.resourceProvider.update({
@@ -100,7 +103,7 @@ export function rotateProviderKey(app: App, caller: Caller, providerId: string |
 }
 
 /** DLPB: every key of the provider is refused from the next request on, on every instance. */
-export function revokeProvider(app: App, caller: Caller, providerId: string | undefined): Promise<ProviderResult> {
+export function revokeProvider(app: Services, caller: Caller, providerId: string | undefined): Promise<ProviderResult> {
   return changeKeys(app, caller, providerId, async (tx, provider, now) => {
     const updated = await tx.resourceProvider.update({
       where: { id: provider.id },

@@ -27,6 +27,9 @@ import {
   type QuotaRow,
 } from './store.js';
 
+/** What this module uses of the application instance. */
+type Services = Pick<App, 'clock' | 'db' | 'metrics' | 'prisma' | 'settings'>;
+
 export interface QuotaLine {
   category: MeteredCategory;
   limit: number;
@@ -112,7 +115,7 @@ const MESSAGES: Record<string, string> = {
 
 const errorOf = (code: string | null, field?: string): UserError[] => (code ? [userError(code as UserError['code'], MESSAGES[code] ?? code, field)] : []);
 
-export async function consumeQuota(app: App, caller: Caller, input: ConsumeInput): Promise<ConsumeResult> {
+export async function consumeQuota(app: Services, caller: Caller, input: ConsumeInput): Promise<ConsumeResult> {
   if (caller.kind !== 'provider') throw new Error('consumeQuota: provider only');
   const now = app.clock.now();
   const key = input.idempotencyKey.trim();
@@ -186,7 +189,7 @@ export async function consumeQuota(app: App, caller: Caller, input: ConsumeInput
 
 /** `consumptionId`: as decoded by the GraphQL layer (NO_MATCH names nothing). */
 export async function cancelConsumption(
-  app: App,
+  app: Services,
   caller: Caller,
   consumptionId: string | undefined,
 ): Promise<{ balance: QuotaBalance | null; errors: UserError[] }> {
@@ -217,7 +220,7 @@ export async function cancelConsumption(
 const PERIOD = /^(\d{4})-(0[1-9]|1[0-2])$/;
 
 export async function setQuotaLimits(
-  app: App,
+  app: Services,
   caller: Caller,
   input: { effectiveFrom: string; limits: { category: ContentCategory; limit: number }[] },
 ): Promise<{ policy: PolicyInForce | null; errors: UserError[] }> {

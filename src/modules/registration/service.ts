@@ -19,6 +19,9 @@ import { issueToken, findToken } from '../tokens/service.js';
 import { prismaSql } from '../../db/sql.js';
 import { lockIdentity } from './store.js';
 
+/** What this module uses of the application instance. */
+type Services = Pick<App, 'clock' | 'config' | 'metrics' | 'outbox' | 'prisma' | 'settings' | 'throttle'>;
+
 export const LOGIN_PATTERN = /^[A-Za-z0-9._-]{3,32}$/;
 export const NAME_MAX = 100;
 
@@ -53,7 +56,7 @@ export const patronSearchText = (p: { lastName: string; firstName: string; login
 export const birthDateOf = (patron: Pick<Patron, 'birthDate'>) => patron.birthDate.toISOString().slice(0, 10);
 const frenchNumericDate = (isoDate: string) => isoDate.split('-').reverse().join('/');
 
-function formErrors(app: App, input: RegisterInput, fields: { lastName: string; firstName: string; login: string }): UserError[] {
+function formErrors(app: Services, input: RegisterInput, fields: { lastName: string; firstName: string; login: string }): UserError[] {
   const errors: UserError[] = [];
   const today = parisDate(app.clock.now());
   for (const [field, value, label] of [
@@ -81,7 +84,7 @@ function formErrors(app: App, input: RegisterInput, fields: { lastName: string; 
   return errors;
 }
 
-export async function register(app: App, input: RegisterInput, clientIp: string): Promise<RegisterResult> {
+export async function register(app: Services, input: RegisterInput, clientIp: string): Promise<RegisterResult> {
   const refused = (errors: UserError[]): RegisterResult => ({ ok: false, confirmationExpiresAt: null, errors });
   const throttled = await app.throttle.hit(THROTTLE_RULES.registrationsPerAddress, clientIp);
   if (throttled) return refused([throttled]);
@@ -169,7 +172,7 @@ export async function register(app: App, input: RegisterInput, clientIp: string)
 }
 
 /** The confirmation e-mail, with a new link that replaces any earlier one. */
-async function sendConfirmation(app: App, tx: Tx, patron: Patron, library: Library, request: RegistrationRequest) {
+async function sendConfirmation(app: Services, tx: Tx, patron: Patron, library: Library, request: RegistrationRequest) {
   const expiresAt = request.confirmationDueAt!;
   const token = await issueToken(tx, 'CONFIRMATION', { patronId: patron.id, requestId: request.id }, app.clock.now(), expiresAt);
   await app.outbox.queue(tx, {
@@ -199,7 +202,12 @@ async function sendConfirmation(app: App, tx: Tx, patron: Patron, library: Libra
  * does when the first answer was lost, is a replay: it sends nothing and returns the first answer's
  * confirmation deadline, so the link already sent keeps working.
  */
-async function tellExistingPerson(app: App, tx: Tx, patron: Patron & { library: Library }, asked: { loginKey: string; email: string }): Promise<Date | null> {
+async function tellExistingPerson(
+  app: Services,
+  tx: Tx,
+  patron: Patron & { library: Library },
+  asked: { loginKey: string; email: string },
+): Promise<Date | null> {
   const now = app.clock.now();
   if (patron.status === 'UNCONFIRMED') {
     const request = await tx.registrationRequest.findFirst({
@@ -231,7 +239,7 @@ async function tellExistingPerson(app: App, tx: Tx, patron: Patron & { library: 
 }
 
 /** Tells the home library (copy to the DLPB) that a request awaits its decision. */
-export async function notifyLibrary(app: App, tx: Tx, request: RegistrationRequest, patron: Patron, library: Library) {
+export async function notifyLibrary(app: Services, tx: Tx, request: RegistrationRequest, patron: Patron, library: Library) {
   const birthDate = birthDateOf(patron);
   await app.outbox.queue(tx, {
     template: 'NewRegistrationRequest',
@@ -267,7 +275,7 @@ export interface ConfirmResult {
  * AWAITING_CONFIRMATION → AWAITING_DECISION, the account TEMPORARY for a month, the library told.
  * Confirming again within the link's window answers with the current account.
  */
-export async function confirm(app: App, rawToken: string): Promise<ConfirmResult> {
+export async function confirm(app: Services, rawToken: string): Promise<ConfirmResult> {
   const now = app.clock.now();
   return app.prisma.$transaction(async (tx) => {
     const { token, error } = await findToken(tx, 'CONFIRMATION', rawToken, now, { allowUsed: true });
@@ -307,7 +315,7 @@ export async function confirm(app: App, rawToken: string): Promise<ConfirmResult
 }
 
 /** A new confirmation e-mail for each request of this address still waiting for confirmation. */
-export async function resendConfirmationTo(app: App, email: string): Promise<number> {
+export async function resendConfirmationTo(app: Services, email: string): Promise<number> {
   const now = app.clock.now();
   const requests = await app.prisma.registrationRequest.findMany({
     where: {

@@ -12,12 +12,15 @@ import { unauthenticated } from '../../domain/errors.js';
 import { prismaSql } from '../../db/sql.js';
 import { lockPatron } from '../patrons/store.js';
 
+/** What this module uses of the application instance. */
+type Services = Pick<App, 'clock' | 'config' | 'metrics' | 'outbox' | 'prisma' | 'settings' | 'throttle'>;
+
 export interface RenewalResult {
   request: RegistrationRequest | null;
   errors: UserError[];
 }
 
-export async function requestRenewal(app: App, caller: Caller, rawToken: string | null | undefined): Promise<RenewalResult> {
+export async function requestRenewal(app: Services, caller: Caller, rawToken: string | null | undefined): Promise<RenewalResult> {
   const now = app.clock.now();
   try {
     const request = await app.prisma.$transaction(async (tx) => {

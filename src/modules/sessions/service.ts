@@ -9,6 +9,9 @@ import { hashSecret, newSecret } from '../../lib/secrets.js';
 import { normalizeLogin } from '../../lib/text.js';
 import { THROTTLE_RULES } from '../../lib/throttle.js';
 
+/** What this module uses of the application instance. */
+type Services = Pick<App, 'clock' | 'prisma' | 'settings' | 'throttle'>;
+
 export type Realm = 'PATRON' | 'STAFF';
 
 export type LoginResult = { ok: true; token: string; expiresAt: Date; viewer: { kind: 'patron' | 'staff'; id: string } } | { ok: false; errors: UserError[] };
@@ -22,7 +25,7 @@ const invalidCredentials = (): LoginResult => ({
  * Same answer, and the same Argon2 work, whether the login exists or not: a wrong login cannot be
  * told from a wrong password.
  */
-export async function login(app: App, realm: Realm, loginName: string, password: string, clientIp: string): Promise<LoginResult> {
+export async function login(app: Services, realm: Realm, loginName: string, password: string, clientIp: string): Promise<LoginResult> {
   const key = normalizeLogin(loginName);
   const throttleKey = `${realm}:${key}`;
   // Every attempt is counted before the password is checked, per login and per address, in short
@@ -39,7 +42,7 @@ export async function login(app: App, realm: Realm, loginName: string, password:
   return result;
 }
 
-async function attemptLogin(app: App, realm: Realm, key: string, password: string): Promise<LoginResult> {
+async function attemptLogin(app: Services, realm: Realm, key: string, password: string): Promise<LoginResult> {
   const { prisma, clock, settings } = app;
   if (realm === 'STAFF') {
     const staff = await prisma.staffAccount.findUnique({ where: { login: key } });
@@ -63,7 +66,7 @@ async function attemptLogin(app: App, realm: Realm, key: string, password: strin
   return { ok: true, token, expiresAt, viewer: { kind: 'patron', id: patron.id } };
 }
 
-async function openSession(app: App, owner: { patronId: string } | { staffId: string }, expiresAt: Date) {
+async function openSession(app: Services, owner: { patronId: string } | { staffId: string }, expiresAt: Date) {
   const token = newSecret(SESSION_PREFIX);
   await app.prisma.session.create({
     data: { ...owner, tokenHash: hashSecret(token), createdAt: app.clock.now(), expiresAt },
@@ -71,7 +74,7 @@ async function openSession(app: App, owner: { patronId: string } | { staffId: st
   return token;
 }
 
-export async function logout(app: App, sessionId: string): Promise<void> {
+export async function logout(app: Services, sessionId: string): Promise<void> {
   await app.prisma.$transaction((tx) => revokeSessions(tx, { sessionId }, app.clock.now()));
 }
 

@@ -15,6 +15,9 @@ import { hashPassword } from '../../lib/password.js';
 import { normalizeLogin, SEARCH_WORDS_MAX } from '../../lib/text.js';
 import { revokeSessions } from '../sessions/service.js';
 
+/** What this module uses of the application instance. */
+type Services = Pick<App, 'clock' | 'config' | 'outbox' | 'prisma' | 'settings'>;
+
 /**
  * Creates the first DLPB agent from NUMOS_BOOTSTRAP_DLPB_* when no DLPB agent exists yet.
  * Several instances may start at once: the check and the insert share one advisory lock.
@@ -54,7 +57,7 @@ export const DISPLAY_NAME_MAX = 200;
  * DLPB only. A library admin's login is their library's Moselia code; a DLPB agent has no
  * library. The new staff member receives a "choose your password" link.
  */
-export async function createStaffAccount(app: App, caller: Caller, input: CreateStaffInput) {
+export async function createStaffAccount(app: Services, caller: Caller, input: CreateStaffInput) {
   const errors: UserError[] = [];
   const login = normalizeLogin(input.login);
   const displayName = input.displayName.replace(/\s+/g, ' ').trim();
@@ -139,7 +142,7 @@ export function staffAccountsWhere(filter: StaffAccountsFilter | null | undefine
  * DLPB agents' rows are locked first, so two agents disabling each other cannot both succeed.
  */
 export async function setStaffAccountDisabled(
-  app: App,
+  app: Services,
   caller: Caller,
   input: { staffAccountId: string | undefined; disabled: boolean },
 ): Promise<{ staffAccount: StaffAccount | null; errors: UserError[] }> {

@@ -9,6 +9,9 @@ import { addParisDays, addParisMonths, monthPeriod, nextPeriod, parisStartOfDay 
 import { licencePool, type LicencePoolState } from '../licences/service.js';
 import { accountFigures, consumptionByMonth, registrationFigures, rollUpMonth, saturationByMonth, type RegistrationFigures } from './store.js';
 
+/** What this module uses of the application instance. */
+type Services = Pick<App, 'clock' | 'db' | 'settings'>;
+
 export interface StatsFilter {
   from: string;
   to: string;
@@ -28,7 +31,7 @@ export interface Stats {
 
 const MAX_MONTHS = 120;
 
-export async function stats(app: App, caller: Caller, filter: StatsFilter): Promise<Stats> {
+export async function stats(app: Services, caller: Caller, filter: StatsFilter): Promise<Stats> {
   const library = libraryScope(caller, filter.libraryId);
   if (filter.from > filter.to) {
     throw badArgument('La date de début doit précéder la date de fin.', 'filter');
@@ -63,7 +66,7 @@ export async function stats(app: App, caller: Caller, filter: StatsFilter): Prom
  * monthly tables, then what no longer serves is pruned: consumption rows and counters older than
  * the month before (idempotency keys live far longer than the 24 hours promised).
  */
-export async function rollUpFinishedMonth(app: App, at: Date): Promise<number> {
+export async function rollUpFinishedMonth(app: Services, at: Date): Promise<number> {
   const finished = monthPeriod(addParisMonths(at, -1));
   return app.db.transaction((sql) => rollUpMonth(sql, finished, monthPeriod(addParisMonths(at, -2))));
 }
