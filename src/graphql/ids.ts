@@ -26,14 +26,17 @@ export function decodeId(typename: string, globalId: string | null | undefined):
   return idOf(typename, globalId) ?? NO_MATCH;
 }
 
+/** An input whose global-ID fields are decoded: each a UUID, NO_MATCH, or undefined when absent. */
+export type Decoded<T, K extends keyof T> = Omit<T, K> & { [P in K]?: string };
+
 /** A copy of an input or filter with the named global-ID fields decoded (see decodeId). */
-export function decodeIds<T extends object>(value: T, fields: Partial<Record<keyof T, string>>): T;
-export function decodeIds<T extends object>(value: T | null | undefined, fields: Partial<Record<keyof T, string>>): T | null | undefined;
-export function decodeIds<T extends object>(value: T | null | undefined, fields: Partial<Record<keyof T, string>>): T | null | undefined {
+export function decodeIds<T extends object, K extends keyof T>(value: T, fields: Record<K, string>): Decoded<T, K>;
+export function decodeIds<T extends object, K extends keyof T>(value: T | null | undefined, fields: Record<K, string>): Decoded<T, K> | null | undefined;
+export function decodeIds<T extends object, K extends keyof T>(value: T | null | undefined, fields: Record<K, string>): Decoded<T, K> | null | undefined {
   if (!value) return value;
   const decoded: Record<string, unknown> = { ...(value as Record<string, unknown>) };
   for (const [field, typename] of Object.entries(fields) as [string, string][]) {
     decoded[field] = decodeId(typename, decoded[field] as string | null | undefined);
   }
-  return decoded as T;
+  return decoded as Decoded<T, K>;
 }

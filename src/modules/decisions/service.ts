@@ -19,7 +19,8 @@ import { renderResponse, type PlaceholderValues } from './templates.js';
 type Services = Pick<App, 'clock' | 'config' | 'db' | 'metrics' | 'outbox' | 'prisma' | 'settings'>;
 
 export interface DecideInput {
-  requestId: string;
+  /** As decoded by the GraphQL layer: undefined or NO_MATCH name no request. */
+  requestId?: string;
   decision: Decision;
   message?: string | null;
 }

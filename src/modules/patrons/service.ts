@@ -116,7 +116,7 @@ export interface PatronResult {
 const refused = (error: UserError): PatronResult => ({ patron: null, errors: [error] });
 
 /** The patron named by a global ID, if the caller (staff) may manage them; FORBIDDEN otherwise. */
-async function managedPatron(app: Services, caller: Caller, patronId: string): Promise<Patron | null> {
+async function managedPatron(app: Services, caller: Caller, patronId: string | undefined): Promise<Patron | null> {
   if (caller.kind !== 'staff') throw forbidden();
   const id = patronId;
   const patron = id ? await app.prisma.patron.findUnique({ where: { id } }) : null;
@@ -127,7 +127,7 @@ async function managedPatron(app: Services, caller: Caller, patronId: string): P
 const notFound = () => userError('NOT_FOUND', 'Usager introuvable.', 'patronId');
 
 export interface CorrectPatronInput {
-  patronId: string;
+  patronId?: string;
   lastName?: string | null;
   firstName?: string | null;
   birthDate?: string | null;
@@ -212,7 +212,7 @@ const plainText = (text: string) =>
  * closed, the licence freed, the patron told why. A renewal may be asked later, as for any
  * expired account.
  */
-export async function endAccess(app: Services, caller: Caller, input: { patronId: string; reason: string }): Promise<PatronResult> {
+export async function endAccess(app: Services, caller: Caller, input: { patronId?: string; reason: string }): Promise<PatronResult> {
   const patron = await managedPatron(app, caller, input.patronId);
   if (!patron) return refused(notFound());
   const reason = plainText(input.reason);

@@ -33,7 +33,8 @@ export interface RegisterInput {
   login: string;
   password: string;
   passwordConfirmation: string;
-  libraryId: string;
+  /** As decoded by the GraphQL layer: undefined or NO_MATCH name no library. */
+  libraryId?: string;
   newsletter: boolean;
 }
 

@@ -144,7 +144,7 @@ export function staffAccountsWhere(filter: StaffAccountsFilter | null | undefine
 export async function setStaffAccountDisabled(
   app: Services,
   caller: Caller,
-  input: { staffAccountId: string | undefined; disabled: boolean },
+  input: { staffAccountId?: string; disabled: boolean },
 ): Promise<{ staffAccount: StaffAccount | null; errors: UserError[] }> {
   if (caller.kind !== 'staff' || caller.role !== 'DLPB_AGENT') throw forbidden();
   const id = input.staffAccountId;
