@@ -7,13 +7,12 @@
 import { createHash } from 'node:crypto';
 import type { App } from '../../instance.js';
 import type { Caller } from '../../auth/caller.js';
-import type { Sql } from '../../db/sql.js';
+import { prismaSql, type Sql } from '../../db/sql.js';
 import type { ContentCategory } from '../../generated/prisma/client.js';
 import { NO_MATCH } from '../../domain/ids.js';
 import { userError, type UserError } from '../../domain/errors.js';
 import { ageAt, ageGroupOf, monthPeriod, nextPeriod, periodStart } from '../../lib/calendar.js';
 import { audit } from '../audit/service.js';
-import { prismaSql } from '../../db/sql.js';
 import {
   balanceRows,
   consumer,
