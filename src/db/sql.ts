@@ -53,7 +53,10 @@ export function poolDb(pool: pg.Pool): Db {
  * The same port over a Prisma interactive transaction, so that SQL written for `Sql` (a store's
  * statement, the erasure of a person) runs inside a change made through Prisma.
  */
-export const prismaSql = (tx: Pick<Tx, '$queryRawUnsafe' | '$executeRawUnsafe'>): Sql => ({
+/** What the Prisma adapter needs: the Prisma client or one of its interactive transactions. */
+export type PrismaSqlSource = Pick<Tx, '$queryRawUnsafe' | '$executeRawUnsafe'>;
+
+export const prismaSql = (tx: PrismaSqlSource): Sql => ({
   async query<R extends pg.QueryResultRow>(text: string, values: unknown[] = []) {
     // Rows when the statement gives some, else the count of rows it changed.
     if (/^\s*(SELECT|WITH)\b|\bRETURNING\b/i.test(text)) {

@@ -6,7 +6,7 @@ import type { App } from '../../instance.js';
 import type { Caller } from '../../auth/caller.js';
 import { libraryScope } from '../../auth/visibility.js';
 import type { Tx } from '../../db/prisma.js';
-import { prismaSql } from '../../db/sql.js';
+import { prismaSql, type PrismaSqlSource } from '../../db/sql.js';
 import type { Decision, Library } from '../../generated/prisma/client.js';
 import { forbidden } from '../../domain/errors.js';
 import { userError, type UserError } from '../../domain/errors.js';
@@ -23,7 +23,7 @@ export const TEMPLATE_MAX = 20_000;
 export const DECISIONS: Decision[] = ['ACCEPT', 'REFUSE'];
 
 /** Where texts are read: Prisma, or the transaction of a decision. */
-type TemplateDb = Pick<Tx, 'responseTemplate' | '$queryRawUnsafe' | '$executeRawUnsafe'>;
+type TemplateDb = Pick<Tx, 'responseTemplate'> & PrismaSqlSource;
 
 export interface ResponseTemplateView {
   decision: Decision;
