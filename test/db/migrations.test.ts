@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import { applyMigrations } from '../../src/db/migrate.js';
+import { hashSecret } from '../../src/lib/secrets.js';
 import { databaseUrl } from '../support/global-setup.js';
 
 const adminUrl = inject('adminUrl');
@@ -108,6 +109,23 @@ describe('migrations', () => {
       await client.query(`INSERT INTO audit_log (occurred_at, actor_kind, action, subject_type) VALUES (now(), 'system', 'test', 'test')`);
       await expect(client.query(`UPDATE audit_log SET action = 'changed'`)).rejects.toThrow(/ajout seul/);
       await expect(client.query(`DELETE FROM audit_log`)).rejects.toThrow(/ajout seul/);
+    } finally {
+      await client.end();
+    }
+  });
+
+  it('mint link tokens in the database: 244 random bits in base64url, each new, hashed as hashSecret', async () => {
+    const client = new pg.Client({ connectionString: databaseUrl(adminUrl, names[0]) });
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ token: string; hash: string }>(
+        'SELECT token, secret_hash(token) AS hash FROM (SELECT mint_token() AS token FROM generate_series(1, 1000)) t',
+      );
+      expect(new Set(rows.map((r) => r.token)).size).toBe(1000);
+      for (const { token, hash } of rows) {
+        expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+        expect(hash).toBe(hashSecret(token));
+      }
     } finally {
       await client.end();
     }
