@@ -68,6 +68,9 @@ export const prismaSql = (tx: PrismaSqlSource): Sql => ({
   },
 });
 
+/** The port for a caller holding either: a Prisma client or transaction is adapted, a port kept. */
+export const asSql = (db: PrismaSqlSource | Sql): Sql => ('query' in db ? db : prismaSql(db));
+
 /**
  * A transaction-wide advisory lock: what serialises a check-then-write no row can carry (the first
  * DLPB agent, a quota policy, the test clock). The keys are constants of this code base.

@@ -6,7 +6,7 @@ import type { ReactElement } from 'react';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import type { Tx } from '../db/prisma.js';
-import { prismaSql, type Sql } from '../db/sql.js';
+import { asSql, type Sql } from '../db/sql.js';
 import { bossDb, type PgBoss } from '../jobs/boss.js';
 import { EMAIL_QUEUE } from '../jobs/queues.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -71,7 +71,7 @@ export class Outbox {
 
   /** Writes the e-mail, and its delivery job, in the caller's transaction (a Prisma one or the port). */
   async queue(db: Tx | Sql, email: OutgoingEmail): Promise<string> {
-    const sql = 'query' in db ? db : prismaSql(db);
+    const sql = asSql(db);
     const { html, text } = await renderEmail(email.body);
     const { keepSecrets, ...rules } = envelope(this.deps.config, this.deps.clock.now(), email.fromName);
     const id = await insertEmail(sql, {

@@ -9,7 +9,7 @@ import { createPubSub, type PubSub } from 'graphql-yoga';
 import pg from 'pg';
 import { reportDatabaseError } from '../db/availability.js';
 import { CONNECT_TIMEOUT_MS, type Tx } from '../db/prisma.js';
-import { prismaSql, type Sql } from '../db/sql.js';
+import { asSql, type Sql } from '../db/sql.js';
 
 export const EVENTS_CHANNEL = 'numos_registration_events';
 export const CONTROL_CHANNEL = 'numos_control';
@@ -59,25 +59,19 @@ function notifyStatement(channel: string, messages: unknown[]): { text: string; 
   return { text: 'SELECT pg_notify($1, payload)::text FROM unnest($2::text[]) AS payload', values: [channel, payloads] };
 }
 
-/** Publishes registration events when (and only if) the transaction of `sql` commits. */
-export async function publish(sql: Sql, events: RegistrationEventPayload[]): Promise<void> {
+/** Publishes registration events when (and only if) the transaction of `db` commits. */
+export async function publish(db: Tx | Sql, events: RegistrationEventPayload[]): Promise<void> {
   if (!events.length) return;
   const { text, values } = notifyStatement(EVENTS_CHANNEL, events);
-  await sql.query(text, values);
+  await asSql(db).query(text, values);
 }
 
-/** Tells every instance (this one included) when (and only if) the transaction of `sql` commits. */
-export async function control(sql: Sql, messages: ControlMessage[]): Promise<void> {
+/** Tells every instance (this one included) when (and only if) the transaction of `db` commits. */
+export async function control(db: Tx | Sql, messages: ControlMessage[]): Promise<void> {
   if (!messages.length) return;
   const { text, values } = notifyStatement(CONTROL_CHANNEL, messages);
-  await sql.query(text, values);
+  await asSql(db).query(text, values);
 }
-
-/** `publish` inside a Prisma transaction. */
-export const publishInTransaction = (tx: Tx, events: RegistrationEventPayload[]) => publish(prismaSql(tx), events);
-
-/** `control` inside a Prisma transaction. */
-export const controlInTransaction = (tx: Tx, messages: ControlMessage[]) => control(prismaSql(tx), messages);
 
 /** First and largest pause before the LISTEN connection is opened again (doubled at each failure). */
 const RECONNECT_FIRST_MS = 250;

@@ -10,7 +10,7 @@ import type { App } from '../../instance.js';
 import type { Caller } from '../../auth/caller.js';
 import { prismaSql } from '../../db/sql.js';
 import { lockPatron, lockRequestsOf } from '../patrons/store.js';
-import { publishInTransaction } from '../../events/bus.js';
+import { publish } from '../../events/bus.js';
 import type { Patron } from '../../generated/prisma/client.js';
 import { forbidden } from '../../domain/errors.js';
 import { Refusal, userError, type UserError } from '../../domain/errors.js';
@@ -276,7 +276,7 @@ export async function deleteMyAccount(app: Services, caller: Caller, input: { cu
       data: { state: 'LAPSED', lapsedAt: now },
       select: { id: true, libraryId: true },
     });
-    await publishInTransaction(
+    await publish(
       tx,
       closed.map((r) => ({ type: 'LAPSED' as const, occurredAt: now.toISOString(), requestId: r.id, libraryId: r.libraryId })),
     );

@@ -5,7 +5,7 @@ import { DecisionResponse } from '../../../emails/DecisionResponse.js';
 import type { App } from '../../instance.js';
 import type { Caller } from '../../auth/caller.js';
 import { canSeeLibraryData } from '../../auth/visibility.js';
-import { publishInTransaction } from '../../events/bus.js';
+import { publish } from '../../events/bus.js';
 import type { Decision, Patron, RegistrationKind, RegistrationRequest } from '../../generated/prisma/client.js';
 import { forbidden } from '../../domain/errors.js';
 import { Refusal, userError, type UserError } from '../../domain/errors.js';
@@ -144,7 +144,7 @@ export async function decide(app: Services, caller: Caller, input: DecideInput):
           accountStatus: accepted ? 'ACTIVE' : current.kind === 'REGISTRATION' ? 'REFUSED' : patron.status,
         },
       });
-      await publishInTransaction(tx, [{ type: 'DECIDED', occurredAt: now.toISOString(), requestId: current.id, libraryId: current.libraryId }]);
+      await publish(tx, [{ type: 'DECIDED', occurredAt: now.toISOString(), requestId: current.id, libraryId: current.libraryId }]);
       if (pool) await checkLicenceAlert(app, tx, pool.alertLevel);
       return decided;
     });

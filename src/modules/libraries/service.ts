@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import type { PrismaClient } from '../../db/prisma.js';
-import { controlInTransaction } from '../../events/bus.js';
+import { control } from '../../events/bus.js';
 import type { Library } from '../../generated/prisma/client.js';
 import type { App } from '../../instance.js';
 import type { Caller } from '../../auth/caller.js';
@@ -94,7 +94,7 @@ export async function importLibraries(prisma: PrismaClient, content: string): Pr
       await tx.library.upsert({ where: { code: row.code }, create: data, update: data });
     }
     // Running servers (the CLI is another process) read the directory again.
-    await controlInTransaction(tx, [{ kind: 'libraries-changed' }]);
+    await control(tx, [{ kind: 'libraries-changed' }]);
     return { created: rows.length - existing.size, updated: existing.size, errors: [] };
   });
 }
@@ -127,7 +127,7 @@ export async function loadDemoLibraries(prisma: PrismaClient, file = DEMO_LIBRAR
   return prisma.$transaction(async (tx) => {
     await lockLibraries(prismaSql(tx));
     if ((await tx.library.count()) > 0) return 0;
-    await controlInTransaction(tx, [{ kind: 'libraries-changed' }]);
+    await control(tx, [{ kind: 'libraries-changed' }]);
     return (await tx.library.createMany({ data })).count;
   });
 }
@@ -172,7 +172,7 @@ export async function saveLibrary(app: Services, caller: Caller, input: SaveLibr
       before: before && { name: before.name, town: before.town, postalCode: before.postalCode, closed: before.closedAt !== null },
       after: { code, name, town, postalCode, closed: closedAt !== null, created: !before },
     });
-    await controlInTransaction(tx, [{ kind: 'libraries-changed' }]);
+    await control(tx, [{ kind: 'libraries-changed' }]);
     return saved;
   });
   app.libraries.invalidate();

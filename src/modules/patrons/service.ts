@@ -7,7 +7,7 @@ import { AccessEnded } from '../../../emails/AccessEnded.js';
 import type { App } from '../../instance.js';
 import type { Caller } from '../../auth/caller.js';
 import { canSeeLibraryData, libraryScope } from '../../auth/visibility.js';
-import { publishInTransaction } from '../../events/bus.js';
+import { publish } from '../../events/bus.js';
 import type { Patron, Prisma } from '../../generated/prisma/client.js';
 import type { AccountStatus } from '../../generated/prisma/enums.js';
 import { forbidden } from '../../domain/errors.js';
@@ -254,7 +254,7 @@ export async function endAccess(app: Services, caller: Caller, input: { patronId
         before: { status: row.status, activeUntil: row.active_until },
         after: { status: 'EXPIRED', activeUntil, closedRequests: closed.length },
       });
-      await publishInTransaction(
+      await publish(
         tx,
         closed.map((r) => ({ type: 'DECIDED' as const, occurredAt: now.toISOString(), requestId: r.id, libraryId: r.libraryId })),
       );

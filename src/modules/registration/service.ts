@@ -6,7 +6,7 @@ import { ConfirmRegistration } from '../../../emails/ConfirmRegistration.js';
 import { NewRegistrationRequest } from '../../../emails/NewRegistrationRequest.js';
 import type { App } from '../../instance.js';
 import type { Tx } from '../../db/prisma.js';
-import { publishInTransaction } from '../../events/bus.js';
+import { publish } from '../../events/bus.js';
 import type { Library, Patron, RegistrationRequest } from '../../generated/prisma/client.js';
 import { userError, type UserError } from '../../domain/errors.js';
 import { addParisDays, addParisMonths, addParisYears, ageAt, ageGroupOf, formatFrenchDate, formatFrenchDateTime, parisDate } from '../../lib/calendar.js';
@@ -307,7 +307,7 @@ export async function confirm(app: Services, rawToken: string): Promise<ConfirmR
       });
       const request = await tx.registrationRequest.findUniqueOrThrow({ where: { id: token.requestId } });
       await notifyLibrary(app, tx, request, patron, patron.library);
-      await publishInTransaction(tx, [{ type: 'CONFIRMED', occurredAt: now.toISOString(), requestId: request.id, libraryId: request.libraryId }]);
+      await publish(tx, [{ type: 'CONFIRMED', occurredAt: now.toISOString(), requestId: request.id, libraryId: request.libraryId }]);
       return { account: patron, errors: [] };
     }
     const patron = await tx.patron.findUnique({ where: { id: token.patronId } });

@@ -2,7 +2,7 @@
 // the end of access until the purge. A RENEWAL request goes straight to the library's decision.
 import type { App } from '../../instance.js';
 import type { Caller } from '../../auth/caller.js';
-import { publishInTransaction } from '../../events/bus.js';
+import { publish } from '../../events/bus.js';
 import type { RegistrationRequest } from '../../generated/prisma/client.js';
 import { Refusal, userError, type UserError } from '../../domain/errors.js';
 import { addParisDays, addParisYears, ageAt, ageGroupOf, formatFrenchDate } from '../../lib/calendar.js';
@@ -71,7 +71,7 @@ export async function requestRenewal(app: Services, caller: Caller, rawToken: st
         },
       });
       await notifyLibrary(app, tx, created, patron, patron.library);
-      await publishInTransaction(tx, [{ type: 'RENEWAL_REQUESTED', occurredAt: now.toISOString(), requestId: created.id, libraryId: created.libraryId }]);
+      await publish(tx, [{ type: 'RENEWAL_REQUESTED', occurredAt: now.toISOString(), requestId: created.id, libraryId: created.libraryId }]);
       return created;
     });
     app.metrics.registrations.inc({ step: 'renewal_requested' });

@@ -1,7 +1,7 @@
 // Login sessions: opaque random tokens, stored hashed, one per login, revoked by logout.
 import type { App } from '../../instance.js';
 import type { Tx } from '../../db/prisma.js';
-import { controlInTransaction } from '../../events/bus.js';
+import { control } from '../../events/bus.js';
 import { SESSION_PREFIX } from '../../auth/caller.js';
 import { userError, type UserError } from '../../domain/errors.js';
 import { verifyAgainstDummy, verifyPassword } from '../../lib/password.js';
@@ -94,7 +94,7 @@ export async function revokeSessions(
     data: { revokedAt: now },
     select: { id: true },
   });
-  await controlInTransaction(
+  await control(
     tx,
     revoked.map(({ id }) => ({ kind: 'session-ended', sessionId: id })),
   );
