@@ -66,7 +66,7 @@ export async function createApp(options: { config: Config; databaseUrl: string; 
     boss,
     outbox: new Outbox({ boss, config, clock, metrics }),
     throttle: new Throttle(pool, config.throttle),
-    events: await startEventBus(databaseUrl, pool),
+    events: await startEventBus(databaseUrl, db),
     libraries: new LibraryDirectory(prisma),
     schedules: options.schedules ?? SCHEDULED_JOBS,
     deliverer: createDeliverer({ prisma, boss, config, clock, metrics }),

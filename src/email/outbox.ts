@@ -51,12 +51,20 @@ export async function renderEmail(body: ReactElement): Promise<{ html: string; t
   return { html, text: toPlainText(html) };
 }
 
+export interface Envelope {
+  fromAddress: string;
+  status: 'PENDING' | 'LOCAL';
+  /** Whether the row keeps the secrets its body carries (to redact once Resend has it). */
+  keepSecrets: boolean;
+  createdAt: Date;
+}
+
 /**
  * The rules every outbox row follows, written one by one (Outbox.queue) or by a bulk run's own
  * statement: the sender, and, without RESEND_API_KEY, the development mailbox (LOCAL, never sent,
  * no secret to redact since none leaves).
  */
-export function envelope(config: Pick<Config, 'emailFrom' | 'resendApiKey'>, now: Date, fromName?: string) {
+export function envelope(config: Pick<Config, 'emailFrom' | 'resendApiKey'>, now: Date, fromName?: string): Envelope {
   const delivered = config.resendApiKey !== undefined;
   return {
     fromAddress: formatSender(config.emailFrom, fromName),

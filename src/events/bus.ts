@@ -99,7 +99,8 @@ class PgEventTarget extends EventTarget {
 
   constructor(
     private readonly connectionString: string,
-    private readonly pool: pg.Pool,
+    /** The pool, through the SQL port: where yoga's in-process publishes go out as NOTIFY. */
+    private readonly sql: Sql,
   ) {
     super();
   }
@@ -179,7 +180,7 @@ class PgEventTarget extends EventTarget {
   }
 
   override dispatchEvent(event: Event): boolean {
-    publish(this.pool, [(event as CustomEvent<RegistrationEventPayload>).detail]).catch(reportDatabaseError);
+    publish(this.sql, [(event as CustomEvent<RegistrationEventPayload>).detail]).catch(reportDatabaseError);
     return true;
   }
 
@@ -199,8 +200,8 @@ export interface EventBus {
   close(): Promise<void>;
 }
 
-export async function startEventBus(connectionString: string, pool: pg.Pool): Promise<EventBus> {
-  const target = new PgEventTarget(connectionString, pool);
+export async function startEventBus(connectionString: string, sql: Sql): Promise<EventBus> {
+  const target = new PgEventTarget(connectionString, sql);
   await target.listen();
   return {
     pubSub: createPubSub<Topics>({ eventTarget: target as never }),

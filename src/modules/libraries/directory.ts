@@ -1,4 +1,3 @@
-// The network's libraries, held in memory by each instance (a few hundred rows).
 import type { PrismaClient } from '../../db/prisma.js';
 import type { Library } from '../../generated/prisma/client.js';
 import { searchTerms } from '../../lib/text.js';

@@ -1,14 +1,14 @@
 // The SQL of an account's time-driven steps: claiming what is due (one conditional statement
 // each, so a row changes only while it is still due), and the erasure of people.
 //
-// Deleting a person's data everywhere it was copied (lapse, GDPR purge, own request). What stays is anonymous:
-// requests keep their library, kind, states, dates and age group; consumptions keep library, age
-// group and category. Sessions, tokens, quota counters, e-mails and messages go with the patron
-// row (foreign keys cascade); renewal reminders (no foreign key) and job payloads that carried an
-// address or a login are deleted here.
-// Every statement joins the id list as a relation (unnest), so the cost grows with the number of
-// patrons, not with its square.
+// Erasure deletes a person's data everywhere it was copied (lapse, GDPR purge, own request). What
+// stays is anonymous: requests keep their library, kind, states, dates and age group; consumptions
+// keep library, age group and category. Sessions, tokens, quota counters, e-mails and messages go
+// with the patron row (foreign keys cascade); renewal reminders (no foreign key) and job payloads
+// that carried an address or a login are deleted here. Every statement joins the id list as a
+// relation (unnest), so the cost grows with the number of patrons, not with its square.
 import type { Sql } from '../../db/sql.js';
+import type { Envelope } from '../../email/outbox.js';
 import { PASSWORD_RESET_QUEUE, RESEND_CONFIRMATION_QUEUE } from '../../jobs/queues.js';
 import { TIME_ZONE } from '../../lib/calendar.js';
 
@@ -61,8 +61,8 @@ export interface ReminderRun {
   purgeAfterYears: number;
   /** The run's shared body, with the markers __FIRST__, __LAST__, __UNTIL__ and __LINK__. */
   body: { html: string; text: string };
-  /** The outbox's rules for every row (src/email/outbox.ts, envelope). */
-  envelope: { fromAddress: string; status: 'PENDING' | 'LOCAL'; keepSecrets: boolean; createdAt: Date };
+  /** The outbox's rules for every row (src/email/outbox.ts). */
+  envelope: Envelope;
   subject: string;
   /** The renewal link, to which the token is appended. */
   linkPrefix: string;

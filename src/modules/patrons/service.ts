@@ -115,10 +115,9 @@ export interface PatronResult {
 
 const refused = (error: UserError): PatronResult => ({ patron: null, errors: [error] });
 
-/** The patron named by a global ID, if the caller (staff) may manage them; FORBIDDEN otherwise. */
-async function managedPatron(app: Services, caller: Caller, patronId: string | undefined): Promise<Patron | null> {
+/** The patron of this id (as decoded by the GraphQL layer), if the caller (staff) may manage them; FORBIDDEN otherwise. */
+async function managedPatron(app: Services, caller: Caller, id: string | undefined): Promise<Patron | null> {
   if (caller.kind !== 'staff') throw forbidden();
-  const id = patronId;
   const patron = id ? await app.prisma.patron.findUnique({ where: { id } }) : null;
   if (patron && !canSeeLibraryData(caller, patron.libraryId)) throw forbidden();
   return patron;

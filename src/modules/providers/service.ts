@@ -51,14 +51,13 @@ type ProviderResult = { provider: ResourceProvider | null; apiKey: string | null
 async function changeKeys(
   app: Services,
   caller: Caller,
-  providerId: string | undefined,
+  id: string | undefined,
   change: (
     tx: Tx,
     provider: ResourceProvider,
     now: Date,
   ) => Promise<{ provider: ResourceProvider; apiKey: string | null; action: string; after: Record<string, unknown> }>,
 ): Promise<ProviderResult> {
-  const id = providerId;
   const notFound: ProviderResult = { provider: null, apiKey: null, errors: [userError('NOT_FOUND', 'Fournisseur introuvable.', 'providerId')] };
   if (!id) return notFound;
   try {

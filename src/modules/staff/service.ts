@@ -64,8 +64,7 @@ export async function createStaffAccount(app: Services, caller: Caller, input: C
   if (!displayName) errors.push(userError('INVALID_INPUT', 'Le nom affiché est obligatoire.', 'displayName'));
   let libraryId: string | null = null;
   if (input.role === 'LIBRARY_ADMIN') {
-    const id = input.libraryId;
-    const library = id ? await app.prisma.library.findUnique({ where: { id } }) : null;
+    const library = input.libraryId ? await app.prisma.library.findUnique({ where: { id: input.libraryId } }) : null;
     if (!library) {
       errors.push(userError('UNKNOWN_LIBRARY', 'Un administrateur de bibliothèque doit être rattaché à une bibliothèque existante.', 'libraryId'));
     } else if (login !== library.code) {
