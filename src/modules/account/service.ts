@@ -22,7 +22,7 @@ import { audit } from '../audit/service.js';
 import { erasePatrons } from '../lifecycle/store.js';
 import { checkLicenceAlert, lockLicencePool } from '../licences/service.js';
 import { passwordErrors } from '../passwords/policy.js';
-import { patronSearchText } from '../registration/service.js';
+import { patronSearchText, RECIPIENT_FLOODED } from '../registration/service.js';
 import { revokeSessions } from '../sessions/service.js';
 import { findToken, issueToken, useToken } from '../tokens/service.js';
 
@@ -51,20 +51,21 @@ async function sessionAccount(app: Services, caller: Caller) {
 }
 
 /**
- * Checks the current password given with a change, counted as a login attempt of the account
- * (same rule and key as `login`): guessing through these mutations is no faster than logging in.
+ * Checks the current password given with a change, counted per account: guessing through these
+ * mutations is no faster than logging in, and shares nothing with the login's own counters (a
+ * stranger failing to log in cannot block the owner's change, nor the other way round).
  */
 async function checkCurrentPassword(
   app: Services,
-  account: { realm: string; key: string; passwordHash: string | null },
+  account: { realm: string; owner: { patronId: string } | { staffId: string }; passwordHash: string | null },
   password: string,
 ): Promise<UserError | null> {
-  const throttleKey = `${account.realm}:${account.key}`;
-  const blocked = await app.throttle.hit(THROTTLE_RULES.loginFailuresPerLogin, throttleKey);
+  const throttleKey = `${account.realm}:${'patronId' in account.owner ? account.owner.patronId : account.owner.staffId}`;
+  const blocked = await app.throttle.hit(THROTTLE_RULES.passwordChecksPerAccount, throttleKey);
   if (blocked) return blocked;
   const ok = account.passwordHash ? await verifyPassword(account.passwordHash, password) : false;
   if (!ok) return wrongPassword();
-  await app.throttle.refund(THROTTLE_RULES.loginFailuresPerLogin, throttleKey);
+  await app.throttle.refund(THROTTLE_RULES.passwordChecksPerAccount, throttleKey);
   return null;
 }
 
@@ -136,6 +137,8 @@ export async function requestEmailChange(app: Services, caller: Caller, input: {
   if (throttled) return refused(throttled);
   const wrong = await checkCurrentPassword(app, account, input.currentPassword);
   if (wrong) return refused(wrong);
+  const flooded = await app.throttle.hit(THROTTLE_RULES.emailsPerRecipient, email, RECIPIENT_FLOODED);
+  if (flooded) return refused(flooded);
   await app.prisma.$transaction(async (tx) => {
     const now = app.clock.now();
     const expiresAt = new Date(now.getTime() + EMAIL_CHANGE_HOURS * 3_600_000);

@@ -11,9 +11,10 @@ import { revokeSessions, type Realm } from '../sessions/service.js';
 import { normalizeLogin } from '../../lib/text.js';
 import { findToken, issueToken, useToken } from '../tokens/service.js';
 import { passwordErrors } from './policy.js';
+import { THROTTLE_RULES } from '../../lib/throttle.js';
 
 /** What this module uses of the application instance. */
-type Services = Pick<App, 'clock' | 'config' | 'outbox' | 'prisma' | 'settings'>;
+type Services = Pick<App, 'clock' | 'config' | 'outbox' | 'prisma' | 'settings' | 'throttle'>;
 
 export interface ResetRecipient {
   owner: { patronId: string } | { staffId: string };
@@ -23,7 +24,12 @@ export interface ResetRecipient {
 }
 
 /** Issues a reset token and queues its e-mail, in the caller's transaction. */
-export async function sendPasswordLink(app: Services, tx: Tx, recipient: ResetRecipient, options: { firstPassword?: boolean } = {}) {
+export async function sendPasswordLink(
+  app: Pick<App, 'clock' | 'config' | 'outbox' | 'settings'>,
+  tx: Tx,
+  recipient: ResetRecipient,
+  options: { firstPassword?: boolean } = {},
+) {
   const now = app.clock.now();
   const expiresAt = options.firstPassword
     ? new Date(now.getTime() + app.settings.staffInvitationDays * 86_400_000)
@@ -61,7 +67,8 @@ export async function sendPasswordReset(app: Services, realm: Realm, login: stri
       recipient = { owner: { patronId: patron.id }, displayName: `${patron.firstName} ${patron.lastName}`, login: patron.login, email: patron.email };
     }
   }
-  if (!recipient) return false;
+  // Asked anonymously: the address's own limit decides, silently (the answer was given already).
+  if (!recipient || (await app.throttle.hit(THROTTLE_RULES.emailsPerRecipient, recipient.email))) return false;
   await app.prisma.$transaction((tx) => sendPasswordLink(app, tx, recipient));
   return true;
 }

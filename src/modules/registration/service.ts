@@ -22,6 +22,9 @@ import { lockIdentity } from './store.js';
 /** What this module uses of the application instance. */
 type Services = Pick<App, 'clock' | 'config' | 'metrics' | 'outbox' | 'prisma' | 'settings' | 'throttle'>;
 
+/** How a refusal for too many e-mails to one address reads (RATE_LIMITED on the `email` field). */
+export const RECIPIENT_FLOODED = { field: 'email', what: "Trop d'e-mails ont déjà été envoyés à cette adresse." };
+
 export const LOGIN_PATTERN = /^[A-Za-z0-9._-]{3,32}$/;
 export const NAME_MAX = 100;
 
@@ -87,7 +90,9 @@ function formErrors(app: Services, input: RegisterInput, fields: { lastName: str
 
 export async function register(app: Services, input: RegisterInput, clientIp: string): Promise<RegisterResult> {
   const refused = (errors: UserError[]): RegisterResult => ({ ok: false, confirmationExpiresAt: null, errors });
-  const throttled = await app.throttle.hit(THROTTLE_RULES.registrationsPerAddress, clientIp);
+  const throttled =
+    (await app.throttle.hit(THROTTLE_RULES.registrationsPerAddress, clientIp)) ??
+    (await app.throttle.hit(THROTTLE_RULES.registrationsPerAddressDaily, clientIp));
   if (throttled) return refused([throttled]);
 
   const fields = { lastName: cleanName(input.lastName), firstName: cleanName(input.firstName), login: input.login.trim() };
@@ -111,6 +116,10 @@ export async function register(app: Services, input: RegisterInput, clientIp: st
     }
   }
   if (errors.length || !library || library.closedAt) return refused(errors);
+  // Whoever registers, an e-mail goes to this address (a confirmation, or "you already have an
+  // account"): a mailbox gets a handful an hour, whatever a script sends from however many addresses.
+  const flooded = await app.throttle.hit(THROTTLE_RULES.emailsPerRecipient, email, RECIPIENT_FLOODED);
+  if (flooded) return refused([flooded]);
 
   // Hashed whatever happens next, so that a known person and a new one take the same time.
   const passwordHash = await hashPassword(input.password);
@@ -326,6 +335,8 @@ export async function resendConfirmationTo(app: Services, email: string): Promis
     },
     include: { patron: true, library: true },
   });
+  // Asked anonymously (resendConfirmation): the address's own limit decides, silently.
+  if (!requests.length || (await app.throttle.hit(THROTTLE_RULES.emailsPerRecipient, email))) return 0;
   for (const request of requests) {
     await app.prisma.$transaction((tx) => sendConfirmation(app, tx, request.patron!, request.library, request));
   }

@@ -7,7 +7,8 @@ import { userError, type UserError } from '../../domain/errors.js';
 import { verifyAgainstDummy, verifyPassword } from '../../lib/password.js';
 import { hashSecret, newSecret } from '../../lib/secrets.js';
 import { normalizeLogin } from '../../lib/text.js';
-import { THROTTLE_RULES } from '../../lib/throttle.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { slowDownMs, THROTTLE_RULES } from '../../lib/throttle.js';
 
 /** What this module uses of the application instance. */
 type Services = Pick<App, 'clock' | 'prisma' | 'settings' | 'throttle'>;
@@ -24,19 +25,29 @@ const invalidCredentials = (): LoginResult => ({
 /**
  * Same answer, and the same Argon2 work, whether the login exists or not: a wrong login cannot be
  * told from a wrong password.
+ *
+ * Every attempt is counted before the password is checked, atomically, so that concurrent attempts
+ * cannot pass a limit: per (login, address) and per address, which refuse for a short window
+ * (RATE_LIMITED); and per login from every address, which never refuses but slows each further
+ * attempt down. So failures from elsewhere never close an account to its owner: from an address
+ * that has not failed, the right password gets in, at worst a few seconds later. A success gives
+ * its points back.
  */
 export async function login(app: Services, realm: Realm, loginName: string, password: string, clientIp: string): Promise<LoginResult> {
   const key = normalizeLogin(loginName);
-  const throttleKey = `${realm}:${key}`;
-  // Every attempt is counted before the password is checked, per login and per address, in short
-  // windows: concurrent attempts cannot pass the limit, an attacker is slowed down and the real
-  // person is never locked out for good. A success gives its points back.
+  const account = `${realm}:${key}`;
+  const pair = `${account}|${clientIp}`;
   const blocked =
-    (await app.throttle.hit(THROTTLE_RULES.loginFailuresPerLogin, throttleKey)) ?? (await app.throttle.hit(THROTTLE_RULES.loginFailuresPerAddress, clientIp));
+    (await app.throttle.hit(THROTTLE_RULES.loginFailuresPerLoginAndAddress, pair)) ??
+    (await app.throttle.hit(THROTTLE_RULES.loginFailuresPerAddress, clientIp));
   if (blocked) return { ok: false, errors: [blocked] };
+  const wait = slowDownMs(await app.throttle.count(THROTTLE_RULES.loginAttemptsPerLogin, account));
+  // Real time, not the application clock: this is the attacker's pace.
+  if (wait) await sleep(wait);
   const result = await attemptLogin(app, realm, key, password);
   if (result.ok) {
-    await app.throttle.reset(THROTTLE_RULES.loginFailuresPerLogin, throttleKey);
+    await app.throttle.reset(THROTTLE_RULES.loginFailuresPerLoginAndAddress, pair);
+    await app.throttle.reset(THROTTLE_RULES.loginAttemptsPerLogin, account);
     await app.throttle.refund(THROTTLE_RULES.loginFailuresPerAddress, clientIp);
   }
   return result;
