@@ -1,9 +1,13 @@
 // Prometheus metrics (prom-client), one registry per application instance. Requests (by operation
-// and outcome, with latency histograms) come from yoga's Prometheus plugin; the domain's counters
+// and outcome, with latency histograms) are counted by a plugin of ours whose labels come from
+// closed sets only, whatever a client sends: an operation's name when it is one of the known
+// documents (the persisted-documents manifest, the sample operations), else `other`; the root field
+// of the executed operation (a field of the schema); the method and status; an error's code from
+// the codes this API gives. No URL, variable or client-chosen name is ever a label. The domain's counters
 // are incremented where a change has committed; what is a state of the database (the outbox
 // backlog, pending requests, the licence pool, failed jobs) is read when Prometheus scrapes, so
 // that every instance reports the same value (aggregate it with max, not sum).
-import { usePrometheus } from '@graphql-yoga/plugin-prometheus';
+import { getOperationAST, type DocumentNode, type GraphQLError, type OperationDefinitionNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type pg from 'pg';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
@@ -19,8 +23,50 @@ export interface Metrics {
   emails: Counter<'outcome'>;
   jobRuns: Counter<'job' | 'outcome'>;
   jobDuration: Histogram<'job'>;
-  /** yoga's request metrics, on this registry. */
-  plugin(): Plugin;
+  /** GraphQL operations executed, by known operation (else `other`), root field, type and outcome. */
+  operations: Counter<'operation' | 'field' | 'type' | 'outcome'>;
+  operationDuration: Histogram<'field' | 'type'>;
+  /** Top-level errors by code (one of the API's codes, else `other`). */
+  errors: Counter<'code'>;
+  httpDuration: Histogram<'method' | 'status'>;
+  /** The request metrics plugin; `knownOperations` are the names that may be labels. */
+  plugin(knownOperations: ReadonlySet<string>): Plugin;
+}
+
+/** Codes a top-level error may carry (src/server/errors.ts and the contract); anything else is `other`. */
+const TOP_LEVEL_CODES = new Set([
+  'UNAUTHENTICATED',
+  'FORBIDDEN',
+  'BAD_USER_INPUT',
+  'INVALID_INPUT',
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'QUERY_TOO_COMPLEX',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_ONLY',
+  'REQUEST_ENTITY_TOO_LARGE',
+  'SERVICE_UNAVAILABLE',
+  'RATE_LIMITED',
+  'PERSONAL_DATA_ERASED',
+  'INTERNAL_SERVER_ERROR',
+]);
+const METHODS = new Set(['GET', 'POST', 'OPTIONS', 'HEAD']);
+
+const codeOf = (error: GraphQLError) => {
+  const code = String(error.extensions?.code ?? 'INTERNAL_SERVER_ERROR');
+  return TOP_LEVEL_CODES.has(code) ? code : 'other';
+};
+
+/** The labels of an executed operation: its type, its first root field (a schema field), its name if known. */
+function operationLabels(document: DocumentNode, operationName: string | null | undefined, known: ReadonlySet<string>) {
+  const operation: OperationDefinitionNode | null | undefined = getOperationAST(document, operationName);
+  const first = operation?.selectionSet.selections.find((s) => s.kind === 'Field');
+  const name = operation?.name?.value;
+  return {
+    operation: name && known.has(name) ? name : 'other',
+    field: first?.kind === 'Field' ? first.name.value : 'other',
+    type: operation?.operation ?? 'other',
+  };
 }
 
 /** Reads of the database made when Prometheus scrapes. */
@@ -34,7 +80,7 @@ export function createMetrics(): Metrics {
   const registry = new Registry();
   registry.setDefaultLabels({ service: 'numos' });
   collectDefaultMetrics({ register: registry });
-  return {
+  const metrics: Omit<Metrics, 'plugin'> = {
     registry,
     consumptions: new Counter({
       name: 'numos_quota_consumptions_total',
@@ -62,26 +108,77 @@ export function createMetrics(): Metrics {
       buckets: [0.01, 0.05, 0.1, 0.5, 1, 2, 5, 10, 30, 60, 300],
       registers: [registry],
     }),
-    plugin: () =>
-      usePrometheus({
-        registry,
-        endpoint: false,
-        metrics: {
-          graphql_yoga_http_duration: true,
-          graphql_envelop_request_duration: true,
-          graphql_envelop_request: true,
-          graphql_envelop_error_result: true,
-          graphql_envelop_phase_parse: false,
-          graphql_envelop_phase_validate: false,
-          graphql_envelop_phase_context: false,
-          graphql_envelop_phase_execute: false,
-          graphql_envelop_phase_subscribe: false,
-          graphql_envelop_request_time_summary: false,
-          graphql_envelop_deprecated_field: false,
-          graphql_envelop_schema_change: false,
+    operations: new Counter({
+      name: 'numos_graphql_operations_total',
+      help: 'GraphQL operations executed: operation (a known document name, else other), root field, type (query, mutation, subscription), outcome (ok, error).',
+      labelNames: ['operation', 'field', 'type', 'outcome'],
+      registers: [registry],
+    }),
+    operationDuration: new Histogram({
+      name: 'numos_graphql_operation_duration_seconds',
+      help: 'Execution time of GraphQL operations, by root field and type.',
+      labelNames: ['field', 'type'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    errors: new Counter({
+      name: 'numos_graphql_errors_total',
+      help: 'Top-level GraphQL errors, by code (the codes of the API, else other).',
+      labelNames: ['code'],
+      registers: [registry],
+    }),
+    httpDuration: new Histogram({
+      name: 'numos_http_request_duration_seconds',
+      help: 'GraphQL HTTP requests (POST, GET, SSE streams until they end), by method and status.',
+      labelNames: ['method', 'status'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+  };
+  return { ...metrics, plugin: (known) => requestMetrics(metrics, known) };
+}
+
+/** Counts every operation, over HTTP or WebSocket, and times HTTP requests. */
+function requestMetrics(metrics: Omit<Metrics, 'plugin'>, known: ReadonlySet<string>): Plugin {
+  const countErrors = (errors: readonly GraphQLError[] | undefined) => {
+    for (const error of errors ?? []) metrics.errors.inc({ code: codeOf(error) });
+  };
+  const started = new WeakMap<Request, number>();
+  return {
+    onRequest({ request }) {
+      started.set(request, performance.now());
+    },
+    onResponse({ request, response }) {
+      const start = started.get(request);
+      if (start === undefined) return;
+      const method = METHODS.has(request.method) ? request.method : 'other';
+      metrics.httpDuration.observe({ method, status: String(response.status) }, (performance.now() - start) / 1_000);
+    },
+    onParse:
+      () =>
+      ({ result }) => {
+        if (result instanceof Error) countErrors([result as GraphQLError]);
+      },
+    onValidate:
+      () =>
+      ({ result }) =>
+        countErrors(result as readonly GraphQLError[]),
+    onExecute({ args }) {
+      const labels = operationLabels(args.document, args.operationName, known);
+      const stop = metrics.operationDuration.startTimer({ field: labels.field, type: labels.type });
+      return {
+        onExecuteDone({ result }) {
+          stop();
+          // A stream (@defer) is counted once, as it starts.
+          const errors = 'errors' in result ? result.errors : undefined;
+          metrics.operations.inc({ ...labels, outcome: errors?.length ? 'error' : 'ok' });
+          countErrors(errors);
         },
-        labels: { operationName: true, operationType: true, statusCode: true, method: true },
-      }),
+      };
+    },
+    onSubscribe({ args }) {
+      metrics.operations.inc({ ...operationLabels(args.document, args.operationName, known), outcome: 'ok' });
+    },
   };
 }
 

@@ -63,6 +63,11 @@ export class DocumentStore {
     return this.manifest.get(hash);
   }
 
+  /** The documents of the manifest, as sent by front ends. */
+  documents(): Iterable<string> {
+    return this.manifest.values();
+  }
+
   /** Whether this caller may send a document that is not in the manifest. */
   mayRunAnyDocument(caller: Caller): boolean {
     return !this.config.trusted || (this.config.exempt as string[]).includes(caller.kind);

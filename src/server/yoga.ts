@@ -4,7 +4,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
-import { GraphQLError } from 'graphql';
+import { GraphQLError, parse } from 'graphql';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { createYoga, useReadinessCheck, type Plugin, type YogaServerInstance } from 'graphql-yoga';
@@ -65,6 +65,22 @@ function exampleTabs(): { query: string }[] {
     .filter((name) => name.endsWith('.graphql'))
     .sort()
     .map((name) => ({ query: readFileSync(join(EXAMPLES_DIR, name), 'utf8') }));
+}
+
+/**
+ * The operation names metrics may carry as labels: those of the documents the server knows (the
+ * persisted-documents manifest and the sample operations), a closed set whatever clients send.
+ */
+function knownOperationNames(app: App): Set<string> {
+  const names = new Set<string>();
+  for (const source of [...exampleTabs().map((tab) => tab.query), ...(app.documents?.documents() ?? [])]) {
+    try {
+      for (const definition of parse(source).definitions) if (definition.kind === 'OperationDefinition' && definition.name) names.add(definition.name.value);
+    } catch {
+      // A file that does not parse names nothing.
+    }
+  }
+  return names;
 }
 
 /**
@@ -138,7 +154,7 @@ export function createYogaServer(app: App): Yoga {
     plugins: [
       csrfPrevention(),
       noteOperation,
-      app.config.metrics.enabled ? app.metrics.plugin() : {},
+      app.config.metrics.enabled ? app.metrics.plugin(knownOperationNames(app)) : {},
       tracingEnabled() ? tracingPlugin() : {},
       app.documents?.plugin((request) => resolveCaller(app.prisma, app.providerKeys, bearerToken(request.headers.get('authorization')), app.clock.now())) ?? {},
       refineValidationErrors(production),
