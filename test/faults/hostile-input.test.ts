@@ -243,6 +243,29 @@ describe('e-mail addresses (RFC 5321) and scalars', () => {
   });
 });
 
+describe('lists', () => {
+  it('refuses a list over its maximum with INVALID_INPUT naming it, before any work', async () => {
+    const statuses = Array(20_000).fill('ACTIVE');
+    const { data, errors } = await t.gql(`query($s: [AccountStatus!]) { patrons(filter: { statuses: $s }) { totalCount } }`, { s: statuses }, { token: dlpb });
+    expect(data).toBeNull();
+    expect(errors).toEqual([
+      expect.objectContaining({
+        message: 'Cette liste (filter.statuses) ne peut pas compter plus de 10 éléments.',
+        extensions: { code: 'INVALID_INPUT', field: 'filter.statuses' },
+      }),
+    ]);
+    const limits = Array.from({ length: 11 }, () => ({ category: 'FILM', limit: 4 }));
+    const set = await t.gql(
+      `mutation($l: [QuotaLimitInput!]!) { setQuotaLimits(input: { effectiveFrom: "2027-01", limits: $l }) { errors { code field } } }`,
+      { l: limits },
+      {
+        token: dlpb,
+      },
+    );
+    expect(set.data.setQuotaLimits.errors).toEqual([{ code: 'INVALID_INPUT', field: 'limits' }]);
+  });
+});
+
 describe('searches', () => {
   it('takes the first 8 words of a search and ignores the rest', async () => {
     const search = `${'nilvange '.repeat(8)}${'zz '.repeat(9)}`.trim();

@@ -2,6 +2,9 @@
 // value (front-end teams read it in GraphiQL and their editors), and a documented maximum on every
 // string input (src/graphql/input-guard.ts).
 import {
+  getNullableType,
+  isListType,
+  type GraphQLInputType,
   getNamedType,
   isEnumType,
   isInputObjectType,
@@ -66,5 +69,21 @@ describe('the printed schema', () => {
       }
     }
     expect(unbounded).toEqual([]);
+  });
+
+  it('gives every list argument and input field a documented maximum number of items', () => {
+    const schema = getSchema(true);
+    const places: { place: string; max: unknown; description: string }[] = [];
+    const visit = (place: string, type: GraphQLInputType, definition: { extensions: { maxItems?: unknown }; description?: string | null }) => {
+      if (isListType(getNullableType(type))) places.push({ place, max: definition.extensions.maxItems, description: definition.description ?? '' });
+    };
+    for (const type of Object.values(schema.getTypeMap())) {
+      if (type.name.startsWith('__')) continue;
+      if (isObjectType(type))
+        for (const field of Object.values(type.getFields())) for (const arg of field.args) visit(`${type.name}.${field.name}(${arg.name})`, arg.type, arg);
+      else if (isInputObjectType(type)) for (const field of Object.values(type.getFields())) visit(`${type.name}.${field.name}`, field.type, field);
+    }
+    expect(places.length).toBeGreaterThan(0);
+    expect(places.filter((p) => typeof p.max !== 'number' || !p.description.includes(`At most ${p.max} items.`)).map((p) => p.place)).toEqual([]);
   });
 });

@@ -6,7 +6,7 @@ import { ageAt, ageGroupOf } from '../../lib/calendar.js';
 import type { Patron } from '../../generated/prisma/client.js';
 import { connectionOptions, edgeOptions, SortDirectionEnum } from '../../graphql/connections.js';
 import { payloadType, type UserError } from '../../graphql/errors.js';
-import { maxChars, SEARCH_MAX } from '../../graphql/input-guard.js';
+import { maxChars, SEARCH_MAX, maxItems } from '../../graphql/input-guard.js';
 import { SEARCH_WORDS_MAX } from '../../lib/text.js';
 import { NAME_MAX } from '../registration/service.js';
 import { correctPatron, endAccess, patronsCount, patronsPage, REASON_MAX } from './service.js';
@@ -123,7 +123,7 @@ const PatronsFilterInput = builder.inputType('PatronsFilter', {
   description: 'Which patrons to list.',
   fields: (t) => ({
     libraryId: t.id({ required: false, description: 'Library staff: ignored or must be their own library. DLPB: any library, or all when null.' }),
-    statuses: t.field({ type: [AccountStatusEnum], required: false, description: 'Any of these statuses; all when null.' }),
+    statuses: t.field({ type: [AccountStatusEnum], required: false, ...maxItems(10, 'Any of these statuses; all when null.') }),
     search: t.string({
       required: false,
       ...maxChars(

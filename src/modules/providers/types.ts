@@ -2,7 +2,7 @@ import type { ResourceProvider } from '../../generated/prisma/client.js';
 import { builder } from '../../graphql/builder.js';
 import { payloadType, type UserError } from '../../graphql/errors.js';
 import { ContentCategoryEnum } from '../quotas/types.js';
-import { maxChars } from '../../graphql/input-guard.js';
+import { maxChars, maxItems } from '../../graphql/input-guard.js';
 import { createResourceProvider, PROVIDER_NAME_MAX, revokeProvider, rotateProviderKey } from './service.js';
 import { decodeId } from '../../graphql/ids.js';
 
@@ -29,7 +29,7 @@ const CreateResourceProviderInput = builder.inputType('CreateResourceProviderInp
   description: 'A new resource provider.',
   fields: (t) => ({
     name: t.string({ required: true, ...maxChars(PROVIDER_NAME_MAX, 'Its name.') }),
-    categories: t.field({ type: [ContentCategoryEnum], required: true, description: 'The categories it may consume (at least one).' }),
+    categories: t.field({ type: [ContentCategoryEnum], required: true, ...maxItems(10, 'The categories it may consume (at least one).') }),
   }),
 });
 

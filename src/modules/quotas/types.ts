@@ -4,7 +4,7 @@ import { builder, forbidden } from '../../graphql/builder.js';
 import { payloadType, type UserError } from '../../graphql/errors.js';
 import { decodeId } from '../../graphql/ids.js';
 import { NO_MATCH } from '../../domain/ids.js';
-import { maxChars } from '../../graphql/input-guard.js';
+import { maxChars, maxItems } from '../../graphql/input-guard.js';
 import { monthPeriod } from '../../lib/calendar.js';
 import { METERED_CATEGORIES } from './store.js';
 import {
@@ -198,7 +198,7 @@ const SetQuotaLimitsInput = builder.inputType('SetQuotaLimitsInput', {
   description: 'New monthly limits, from a month on.',
   fields: (t) => ({
     effectiveFrom: t.string({ required: true, ...maxChars(7, 'YYYY-MM, the current month or a later one.') }),
-    limits: t.field({ type: [QuotaLimitInput], required: true, description: 'The categories that change; the others keep their limits.' }),
+    limits: t.field({ type: [QuotaLimitInput], required: true, ...maxItems(10, 'The categories that change; the others keep their limits.') }),
   }),
 });
 
