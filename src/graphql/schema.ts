@@ -2,6 +2,7 @@
 // file but the server and the schema printer, which keeps the builder out of import cycles.
 import { GraphQLObjectType, GraphQLSchema, lexicographicSortSchema } from 'graphql';
 import { builder } from './builder.js';
+import { typedCursors } from './cursors.js';
 import { guardInputs } from './input-guard.js';
 import './errors.js';
 import '../modules/libraries/types.js';
@@ -29,7 +30,7 @@ export function getSchema(testClock = false): GraphQLSchema {
   let schema = schemas.get(testClock);
   if (!schema) {
     const full = builder.toSchema();
-    schema = guardInputs(lexicographicSortSchema(testClock ? full : withoutTestClock(full)));
+    schema = guardInputs(typedCursors(lexicographicSortSchema(testClock ? full : withoutTestClock(full))));
     schemas.set(testClock, schema);
   }
   return schema;
