@@ -15,6 +15,7 @@ import { getSchema } from '../graphql/schema.js';
 import { syncTestClock } from '../modules/lifecycle/test-clock.js';
 import { clientIp, trustedProxyList } from './client-ip.js';
 import { requestRefused, refineError, shapeError } from './errors.js';
+import { nestingLimit } from './nesting.js';
 import { noteCaller, noteOperation } from './request-log.js';
 import { isDatabaseUnavailable, reportDatabaseError } from '../db/availability.js';
 import { log } from '../lib/logger.js';
@@ -152,6 +153,7 @@ export function createYogaServer(app: App): Yoga {
       },
     },
     plugins: [
+      nestingLimit,
       csrfPrevention(),
       noteOperation,
       app.config.metrics.enabled ? app.metrics.plugin(knownOperationNames(app)) : {},
