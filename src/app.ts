@@ -33,8 +33,12 @@ export interface RunningApp extends App {
   close(): Promise<void>;
 }
 
-/** After the event bus was down: what may have been missed is read again. */
-async function resync(app: App): Promise<void> {
+/**
+ * After the event bus was down: what may have been missed is read again. Events the bus could not
+ * catch up on (an outage longer than its log keeps) end the live feeds, whose clients reload.
+ */
+async function resync(app: App, eventsLost: boolean): Promise<void> {
+  if (eventsLost) app.sessions.endAll();
   app.libraries.invalidate();
   const watched = app.sessions.watched();
   if (!watched.length) return;
@@ -77,7 +81,7 @@ export async function createApp(options: { config: Config; databaseUrl: string; 
   app.events.onControl((message) => {
     if (message.kind === 'session-ended') app.sessions.ended(message.sessionId);
     else if (message.kind === 'libraries-changed') app.libraries.invalidate();
-    else void resync(app);
+    else void resync(app, message.eventsLost);
   });
   if (config.testClock && app.clock instanceof OffsetClock) await syncTestClock(app);
   app.yoga = createYogaServer(app);

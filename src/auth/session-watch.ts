@@ -37,6 +37,11 @@ export class SessionWatch {
     return [...this.live.keys()];
   }
 
+  /** Ends every watched subscription (live feeds that may have missed events: their clients reload). */
+  endAll(): void {
+    for (const sessionId of [...this.live.keys()]) this.ended(sessionId);
+  }
+
   ended(sessionId: string): void {
     const watched = this.live.get(sessionId);
     if (!watched) return;

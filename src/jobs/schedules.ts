@@ -7,6 +7,7 @@ import type { ScheduledJob } from '../instance.js';
 import { escalateOverdueRequests, expireTemporaryAccounts } from '../modules/decisions/jobs.js';
 import { expireAccounts, lapseUnconfirmedRequests, pruneOutbox, purgePersonalData, sendRenewalReminders } from '../modules/lifecycle/jobs.js';
 import { rollUpFinishedMonth } from '../modules/stats/service.js';
+import { pruneEventLog } from '../events/bus.js';
 
 export type { ScheduledJob } from '../instance.js';
 
@@ -19,6 +20,7 @@ export const SCHEDULED_JOBS: ScheduledJob[] = [
   { name: 'account.purge', cron: '30 3 * * *', run: purgePersonalData },
   { name: 'email.prune', cron: '45 3 * * *', run: pruneOutbox },
   { name: 'stats.monthly-rollup', cron: '15 0 1 * *', run: rollUpFinishedMonth },
+  { name: 'events.prune', cron: '7 * * * *', run: (app) => pruneEventLog(app.db) },
 ];
 
 export const SCHEDULE_TIME_ZONE = 'Europe/Paris';
