@@ -26,8 +26,8 @@ export interface OutgoingEmail {
   secrets?: string[];
   /** The patron this e-mail concerns, so the GDPR purge can find it. */
   patronId?: string;
-  /** Deleted once handed to Resend: the last e-mail to a person who erased their account. */
-  forget?: boolean;
+  /** Other patrons the e-mail names (a list of requests): it is erased with any of them. */
+  mentions?: string[];
 }
 
 /** A delivery job: one e-mail, or up to DELIVERY_CHUNK of a bulk run, sent in order. */
@@ -78,10 +78,23 @@ export class Outbox {
   constructor(private readonly deps: { boss: PgBoss; config: Config; clock: Clock; metrics: Metrics }) {}
 
   /** Writes the e-mail, and its delivery job, in the caller's transaction (a Prisma one or the port). */
-  async queue(db: Tx | Sql, email: OutgoingEmail): Promise<string> {
-    const sql = asSql(db);
-    const { html, text } = await renderEmail(email.body);
+  queue(db: Tx | Sql, email: OutgoingEmail): Promise<string> {
+    return this.write(asSql(db), email, false);
+  }
+
+  /**
+   * The last e-mail to a person who erased their account: deleted as soon as Resend has it (or
+   * refuses it for good), so that no trace of the address stays. Without RESEND_API_KEY it is
+   * kept only where a development mailbox shows it (never in production), and the prune removes it.
+   */
+  async queueLast(db: Tx | Sql, email: OutgoingEmail): Promise<void> {
+    if (this.deps.config.resendApiKey === undefined && !this.deps.config.mailbox) return;
+    await this.write(asSql(db), email, true);
+  }
+
+  private async write(sql: Sql, email: OutgoingEmail, forget: boolean): Promise<string> {
     const { keepSecrets, ...rules } = envelope(this.deps.config, this.deps.clock.now(), email.fromName);
+    const { html, text } = await renderEmail(email.body);
     const id = await insertEmail(sql, {
       ...rules,
       template: email.template,
@@ -93,7 +106,8 @@ export class Outbox {
       text,
       secrets: keepSecrets ? (email.secrets ?? []) : [],
       patronId: email.patronId ?? null,
-      forget: email.forget ?? false,
+      mentions: email.mentions ?? [],
+      forget,
     });
     this.deps.metrics.emails.inc({ outcome: 'queued' });
     if (rules.status === 'PENDING') {

@@ -15,6 +15,7 @@ export interface EmailRow {
   secrets: string[];
   status: 'PENDING' | 'LOCAL';
   patronId: string | null;
+  mentions: string[];
   forget: boolean;
   createdAt: Date;
 }
@@ -22,8 +23,8 @@ export interface EmailRow {
 export async function insertEmail(sql: Sql, row: EmailRow): Promise<string> {
   const { rows } = await sql.query<{ id: string }>(
     `INSERT INTO email_outbox (template, from_address, to_addresses, cc_addresses, reply_to, subject, html, text,
-                               secrets, status, patron_id, forget, created_at)
-     VALUES ($1, $2, $3::text[], $4::text[], $5, $6, $7, $8, $9::text[], $10::"EmailStatus", $11::uuid, $12, $13)
+                               secrets, status, patron_id, forget, created_at, mentions)
+     VALUES ($1, $2, $3::text[], $4::text[], $5, $6, $7, $8, $9::text[], $10::"EmailStatus", $11::uuid, $12, $13, $14::uuid[])
      RETURNING id`,
     [
       row.template,
@@ -39,6 +40,7 @@ export async function insertEmail(sql: Sql, row: EmailRow): Promise<string> {
       row.patronId,
       row.forget,
       row.createdAt,
+      row.mentions,
     ],
   );
   return rows[0]!.id;

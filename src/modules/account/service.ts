@@ -285,12 +285,11 @@ export async function deleteMyAccount(app: Services, caller: Caller, input: { cu
     );
     await revokeSessions(tx, { patronId }, now);
     await erasePatrons(prismaSql(tx), [patronId]);
-    await app.outbox.queue(tx, {
+    await app.outbox.queueLast(tx, {
       template: 'AccountDeleted',
       to: [patron.email],
       subject: 'Votre compte NuMos a été supprimé',
       body: createElement(AccountDeleted, { firstName: patron.first_name, lastName: patron.last_name }),
-      forget: true,
     });
     await audit(tx, caller, now, {
       action: 'DELETE_ACCOUNT',

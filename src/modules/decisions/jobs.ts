@@ -36,6 +36,7 @@ export async function escalateOverdueRequests(app: Services, at: Date): Promise<
       to: [app.config.dlpbEmail],
       subject: `NuMos : ${rows.length} demande${rows.length > 1 ? 's' : ''} sans décision depuis 5 jours`,
       body: createElement(EscalatedRequests, { audience: 'DLPB', requests: rows.slice(0, LIST_CAP).map(line), more: Math.max(0, rows.length - LIST_CAP) }),
+      mentions: rows.slice(0, LIST_CAP).map((r) => r.patron_id),
     });
     const byLibrary = Map.groupBy(rows, (r) => r.library_id);
     for (const libraryRows of byLibrary.values()) {
@@ -48,6 +49,7 @@ export async function escalateOverdueRequests(app: Services, at: Date): Promise<
           requests: libraryRows.slice(0, LIST_CAP).map(line),
           more: Math.max(0, libraryRows.length - LIST_CAP),
         }),
+        mentions: libraryRows.slice(0, LIST_CAP).map((r) => r.patron_id),
       });
     }
     app.metrics.registrations.inc({ step: 'escalated' }, rows.length);

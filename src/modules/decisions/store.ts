@@ -21,6 +21,7 @@ export interface EscalatedRow {
   library_id: string;
   library_name: string;
   library_email: string;
+  patron_id: string;
   first_name: string;
   last_name: string;
   confirmed_at: Date;
@@ -34,7 +35,7 @@ export async function escalateDue(sql: Sql, at: Date): Promise<EscalatedRow[]> {
       WHERE r.state = 'AWAITING_DECISION' AND NOT r.escalated AND r.decision_due_at <= $1
         AND p.id = r.patron_id AND l.id = r.library_id
      RETURNING r.id, r.library_id, l.name AS library_name, l.email AS library_email,
-               p.first_name, p.last_name, r.confirmed_at`,
+               p.id AS patron_id, p.first_name, p.last_name, r.confirmed_at`,
     [at],
   );
   return rows;

@@ -78,5 +78,6 @@ export async function purgePersonalData(app: Services, at: Date): Promise<number
  * a person's data outlives its use (lists sent to the DLPB name several people at once).
  */
 export async function pruneOutbox(app: Services, at: Date): Promise<number> {
-  return app.db.transaction((sql) => pruneHandledEmails(sql, addParisDays(at, -30)));
+  // The development mailbox shows an erased person's last e-mail for a day, not a month.
+  return app.db.transaction((sql) => pruneHandledEmails(sql, addParisDays(at, -30), addParisDays(at, -1)));
 }

@@ -24,8 +24,11 @@ export async function erasePatrons(sql: Sql, patronIds: string[]): Promise<numbe
     patronIds,
     PASSWORD_RESET_QUEUE,
   ]);
-  // Messages a visitor sent with the same address before registering.
+  // Messages a visitor sent with the same address before registering, and their forwarded copies.
   await sql.query(`DELETE FROM message WHERE lower(sender_email) IN (SELECT lower(email) FROM ${GONE} gone)`, [patronIds]);
+  await sql.query(`DELETE FROM email_outbox WHERE lower(reply_to) IN (SELECT lower(email) FROM ${GONE} gone)`, [patronIds]);
+  // E-mails that name them among others (lists of escalated requests), delivered or not.
+  await sql.query(`DELETE FROM email_outbox WHERE mentions && $1::uuid[]`, [patronIds]);
   // Detached here in one pass, so that the patrons' deletion finds no request to update row by row.
   await sql.query(
     `UPDATE registration_request r SET patron_id = NULL, response_message = NULL, search_text = NULL FROM unnest($1::uuid[]) AS g(id)
@@ -147,8 +150,11 @@ export async function claimPurgeable(sql: Sql, cutoff: Date): Promise<string[]> 
 }
 
 /** E-mails handled before the cutoff, and bulk bodies no e-mail uses any more (purged patrons' too). */
-export async function pruneHandledEmails(sql: Sql, cutoff: Date): Promise<number> {
-  const { rowCount } = await sql.query(`DELETE FROM email_outbox WHERE status <> 'PENDING' AND created_at < $1`, [cutoff]);
+export async function pruneHandledEmails(sql: Sql, cutoff: Date, forgottenCutoff: Date): Promise<number> {
+  const { rowCount } = await sql.query(
+    `DELETE FROM email_outbox WHERE status <> 'PENDING' AND (created_at < $1 OR (forget AND status = 'LOCAL' AND created_at < $2))`,
+    [cutoff, forgottenCutoff],
+  );
   await sql.query(`DELETE FROM email_batch b WHERE created_at < $1 AND NOT EXISTS (SELECT FROM email_outbox o WHERE o.batch_id = b.id)`, [cutoff]);
   return rowCount ?? 0;
 }

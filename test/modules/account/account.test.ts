@@ -3,7 +3,8 @@ import { encodeGlobalID } from '@pothos/plugin-relay';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dumpEverything } from '../../support/dump.js';
 import { login, seedLibrary, seedStaff, startTestApp, type TestApp } from '../../support/harness.js';
-import { allDelivered, registerAndConfirm, tokenFrom, waitForEmail } from '../../support/patrons.js';
+import { runScheduledJob } from '../../../src/jobs/run.js';
+import { allDelivered, CONFIRM, REGISTER, registerAndConfirm, registerInput, tokenFrom, waitForEmail } from '../../support/patrons.js';
 
 const CHANGE_PASSWORD = `mutation($input: ChangePasswordInput!) { changePassword(input: $input) { ok errors { code message field } } }`;
 const REQUEST_EMAIL = `mutation($input: RequestEmailChangeInput!) { requestEmailChange(input: $input) { ok errors { code message field } } }`;
@@ -250,5 +251,41 @@ describe('deleteMyAccount', () => {
     await expect.poll(() => t.app.prisma.emailOutbox.count({ where: { forget: true } }), { timeout: 10_000 }).toBe(0);
     const dump = await dumpEverything(t);
     for (let round = 0; round < 4; round++) expect(dump).not.toContain(`course${round}`);
+  });
+});
+
+describe('erasure without RESEND_API_KEY, in production', () => {
+  let local: TestApp;
+  beforeAll(async () => {
+    local = await startTestApp({ env: { NODE_ENV: 'production', NUMOS_THROTTLE: '0', METRICS_TOKEN: 'jeton' } });
+  });
+  afterAll(() => local.close());
+
+  it('leaves the person in no outbox row: their own e-mails, the lists that name them, the copies of their messages, the last e-mail', async () => {
+    const lib = await seedLibrary(local.app, { code: '5213002', name: 'Médiathèque de Fameck' });
+    const email = 'oublie.locale@example.org';
+    // A message sent as a visitor before registering: its forwarded copy carries the address.
+    const message = await local.gql(
+      `mutation($email: EmailAddress!) { sendMessage(input: { to: SUPPORT, email: $email, subject: "Question", body: "Avant mon inscription." }) { ok } }`,
+      { email },
+    );
+    expect(message.data.sendMessage.ok).toBe(true);
+    const input = registerInput(encodeGlobalID('Library', lib.id), { lastName: 'Oubliée', firstName: 'Anaïs', login: 'anais.oubliee', email });
+    expect((await local.gql(REGISTER, { input })).data.register.errors).toEqual([]);
+    // The development mailbox's record keeps the link (nothing left the machine).
+    const confirmation = await local.app.prisma.emailOutbox.findFirstOrThrow({ where: { toAddresses: { has: email }, status: 'LOCAL' } });
+    const token = tokenFrom({ text: confirmation.text! } as never, '/confirmer');
+    expect((await local.gql(CONFIRM, { token })).data.confirm.errors).toEqual([]);
+    // Five days later, the escalation e-mails list the request by the person's name.
+    local.clock.advance(6 * 86_400_000);
+    await runScheduledJob(local.app, local.app.schedules.find((j) => j.name === 'registration.escalate')!, local.clock.now());
+    expect(await local.app.prisma.emailOutbox.count({ where: { template: 'EscalatedRequests', text: { contains: 'Oubliée' } } })).toBe(2);
+
+    const session = await login(local, 'PATRON', 'anais.oubliee', input.password);
+    const { data } = await local.gql(DELETE, { password: input.password }, { token: session });
+    expect(data.deleteMyAccount).toEqual({ ok: true, errors: [] });
+    const dump = await dumpEverything(local);
+    expect(dump).toContain('5213002'); // the scan reads real rows
+    for (const trace of ['oublie.locale', 'oubliée', 'anaïs', 'anais.oubliee', 'avant mon inscription']) expect(dump).not.toContain(trace);
   });
 });
