@@ -1,6 +1,7 @@
 // Business-rule failures: returned in a payload's `errors`, never thrown. Each has a stable code
 // and a French message fit to show to the person.
 import type { FieldMap } from '@pothos/core';
+import { GraphQLError } from 'graphql';
 import { builder } from './builder.js';
 import { ERRORS, type ErrorCode, type UserError } from '../domain/errors.js';
 
@@ -64,3 +65,16 @@ export const OkPayload = payloadType<{ ok: boolean; errors: UserError[] }>(
 
 /** The answer of a payload type (by name) to a mutation refused before it ran. */
 export const refusedPayload = (payloadName: string, errors: UserError[]) => ({ ...refusals.get(payloadName), errors });
+
+/**
+ * A business refusal of a query (which has no payload): a top-level error with its code, and for
+ * RATE_LIMITED the wait in seconds, which the server answers as HTTP 429 with Retry-After when it
+ * is the only kind of error (src/server/errors.ts).
+ */
+export function queryRefused(error: UserError): GraphQLError {
+  const http =
+    error.code === 'RATE_LIMITED' && error.retryAfterSeconds ? { status: 429, headers: { 'Retry-After': String(error.retryAfterSeconds) } } : undefined;
+  return new GraphQLError(error.message, {
+    extensions: { code: error.code, ...(error.retryAfterSeconds ? { retryAfterSeconds: error.retryAfterSeconds } : {}), ...(http ? { http } : {}) },
+  });
+}

@@ -10,7 +10,7 @@
 import { RequestRefused } from '../domain/errors.js';
 import { PothosValidationError } from '@pothos/core';
 import { GraphQLError } from 'graphql';
-import { maskError } from 'graphql-yoga';
+import { maskError, type Plugin } from 'graphql-yoga';
 import { isDatabaseUnavailable } from '../db/availability.js';
 import { requestScope } from '../lib/logger.js';
 
@@ -22,6 +22,44 @@ export function serviceUnavailable(): GraphQLError {
     extensions: { code: 'SERVICE_UNAVAILABLE', http: { status: 503, headers: { 'Retry-After': String(RETRY_AFTER_SECONDS) } } },
   });
 }
+
+/** The HTTP status of an answer whose errors all say "try again later", with the longest wait asked. */
+const RETRY_STATUS: Record<string, number> = { RATE_LIMITED: 429, SERVICE_UNAVAILABLE: 503 };
+
+/**
+ * Clients and proxies read headers, not extensions: an answer that is nothing but RATE_LIMITED
+ * errors is HTTP 429, nothing but SERVICE_UNAVAILABLE 503, each with Retry-After. Beside other
+ * errors or data it keeps the status of the rest (a GraphQL answer with partial data is not a
+ * failure to retry).
+ */
+export const retryStatus: Plugin = {
+  onResultProcess({ result, setResult }) {
+    if (Array.isArray(result) || !('errors' in result) || !result.errors?.length) return;
+    const errors = result.errors;
+    // Nothing answered but errors, each a "try again later": no field of the answer has a value.
+    const nothing = result.data == null || Object.values(result.data).every((value) => value == null);
+    const statuses = errors.map((error) => RETRY_STATUS[String(error.extensions?.code)]);
+    const status = nothing && statuses.every(Boolean) ? Math.max(...(statuses as number[])) : undefined;
+    if (status) {
+      const wait = Math.max(
+        ...errors.map((error) => {
+          const seconds = Number(error.extensions?.retryAfterSeconds ?? RETRY_AFTER_SECONDS);
+          return Number.isFinite(seconds) && seconds > 0 ? Math.ceil(seconds) : RETRY_AFTER_SECONDS;
+        }),
+      );
+      setResult({ ...result, extensions: { ...result.extensions, http: { status, headers: { 'Retry-After': String(wait) } } } });
+    } else if (statuses.some(Boolean)) {
+      setResult({
+        ...result,
+        errors: errors.map((error) => {
+          if (!RETRY_STATUS[String(error.extensions?.code)]) return error;
+          const { http: _http, ...extensions } = error.extensions ?? {};
+          return new GraphQLError(error.message, { nodes: error.nodes, source: error.source, positions: error.positions, path: error.path, extensions });
+        }),
+      });
+    }
+  },
+};
 
 /** Quoted values longer than ECHO_MAX are cut in error messages, whole messages at MESSAGE_MAX. */
 const ECHO_MAX = 40;

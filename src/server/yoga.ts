@@ -14,7 +14,7 @@ import type { Context } from '../graphql/context.js';
 import { getSchema } from '../graphql/schema.js';
 import { syncTestClock } from '../modules/lifecycle/test-clock.js';
 import { clientIp, trustedProxyList } from './client-ip.js';
-import { requestRefused, refineError, shapeError } from './errors.js';
+import { requestRefused, refineError, retryStatus, shapeError } from './errors.js';
 import { nestingLimit } from './nesting.js';
 import { noteCaller, noteOperation } from './request-log.js';
 import { isDatabaseUnavailable, reportDatabaseError } from '../db/availability.js';
@@ -154,6 +154,7 @@ export function createYogaServer(app: App): Yoga {
     },
     plugins: [
       nestingLimit,
+      retryStatus,
       csrfPrevention(),
       noteOperation,
       app.config.metrics.enabled ? app.metrics.plugin(knownOperationNames(app)) : {},

@@ -1,7 +1,6 @@
-import { GraphQLError } from 'graphql';
 import { grantKey } from '../../auth/visibility.js';
 import { builder } from '../../graphql/builder.js';
-import { OkPayload } from '../../graphql/errors.js';
+import { OkPayload, queryRefused } from '../../graphql/errors.js';
 import { ID_MAX, maxChars } from '../../graphql/input-guard.js';
 import { PASSWORD_MAX } from '../passwords/policy.js';
 import { PatronPayload } from '../patrons/types.js';
@@ -109,7 +108,7 @@ builder.queryField('personalDataExport', (t) =>
     resolve: async (_root, _args, { app, caller }) => {
       const result = await personalDataExport(app, caller);
       if ('document' in result) return result.document;
-      throw new GraphQLError(result.error.message, { extensions: { code: result.error.code, retryAfterSeconds: result.error.retryAfterSeconds } });
+      throw queryRefused(result.error);
     },
   }),
 );
