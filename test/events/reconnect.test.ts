@@ -48,7 +48,9 @@ describe('live events across reconnections of the event connection', () => {
     const received: string[][] = [[], []];
     // Probes (sent until both feeds listen) may still arrive later: they are not counted.
     const probes = new Set<string>();
-    const gather = () => feeds.forEach((feed, i) => received[i]!.push(...collect(feed).filter((id) => !probes.has(id))));
+    const gather = () => {
+      for (const [i, feed] of feeds.entries()) received[i]!.push(...collect(feed).filter((id) => !probes.has(id)));
+    };
     await expect
       .poll(
         async () => {
