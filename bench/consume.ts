@@ -5,7 +5,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { createSchema, createYoga } from 'graphql-yoga';
-import { createApp, type RunningApp as App } from '../src/app.js';
+import { createApp, type RunningApp as App } from '../src/wiring/app.js';
 import type { Caller } from '../src/auth/caller.js';
 import { loadConfig } from '../src/config.js';
 import { createProviderForBench } from './support-provider.js';

@@ -1,7 +1,7 @@
 // Credentials: Argon2id hash time, and how long login and requestPasswordReset take for a known
 // and an unknown login (they must not tell one from the other). Known and unknown calls alternate
 // so that both see the same machine load.
-import { createApp } from '../src/app.js';
+import { createApp } from '../src/wiring/app.js';
 import { loadConfig } from '../src/config.js';
 import { ARGON2_PARAMS, hashPassword, verifyPassword } from '../src/lib/password.js';
 import { benchDatabase, ms, stats, time } from './support.js';

@@ -3,9 +3,9 @@
 // order, as the test clock runs them, with e-mail delivery jobs created (a Resend key is set, no
 // worker runs).
 import pg from 'pg';
-import { createApp } from '../src/app.js';
+import { createApp } from '../src/wiring/app.js';
 import { loadConfig } from '../src/config.js';
-import { SCHEDULED_JOBS } from '../src/jobs/schedules.js';
+import { SCHEDULED_JOBS } from '../src/wiring/schedules.js';
 import { benchDatabase } from './support.js';
 
 const ROWS = Number(process.env.BENCH_JOB_ROWS ?? 100_000);

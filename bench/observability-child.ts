@@ -4,7 +4,7 @@
 import { writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { encodeGlobalID } from '@pothos/plugin-relay';
-import { createApp } from '../src/app.js';
+import { createApp } from '../src/wiring/app.js';
 import { loadConfig } from '../src/config.js';
 import { configureLogging } from '../src/lib/logger.js';
 import { createHttpServer } from '../src/server/http.js';

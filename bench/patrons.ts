@@ -2,7 +2,7 @@
 // then `patrons` through GraphQL as the DLPB (every library) and as one library, with and without
 // a search, in each order. Prints p50/p95 (target: p95 < 50 ms with a search) and the plans.
 import { encodeGlobalID } from '@pothos/plugin-relay';
-import { createApp } from '../src/app.js';
+import { createApp } from '../src/wiring/app.js';
 import { loadConfig } from '../src/config.js';
 import { hashPassword } from '../src/lib/password.js';
 import { fill } from './pending-queue.js';

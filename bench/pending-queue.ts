@@ -3,7 +3,7 @@
 // (every library) and as one library, with and without a search. Prints p50/p95 and the plans.
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import pg from 'pg';
-import { createApp } from '../src/app.js';
+import { createApp } from '../src/wiring/app.js';
 import { loadConfig } from '../src/config.js';
 import { hashPassword } from '../src/lib/password.js';
 import { benchDatabase, graphqlClient, ms, printPlans, stats, time } from './support.js';

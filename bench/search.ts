@@ -5,7 +5,7 @@
 // the floor of the machine (queueing behind 50 requests on 2 shared cores), measured in the
 // same run. Target: a trivial query's p99 within 3× its idle value.
 import type { AddressInfo } from 'node:net';
-import { createApp } from '../src/app.js';
+import { createApp } from '../src/wiring/app.js';
 import { loadConfig } from '../src/config.js';
 import { loadDemoLibraries } from '../src/modules/libraries/service.js';
 import { createHttpServer } from '../src/server/http.js';

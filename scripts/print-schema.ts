@@ -3,7 +3,7 @@
 // The printed schema is the production one: advanceTestClock (NUMOS_TEST_CLOCK=1 only) is left out.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { printSchema } from 'graphql';
-import { getSchema } from '../src/graphql/schema.js';
+import { getSchema } from '../src/wiring/schema.js';
 
 const FILE = 'schema.graphql';
 const printed = `${printSchema(getSchema())}\n`;

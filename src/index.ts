@@ -3,7 +3,7 @@
 // graceful shutdown on SIGTERM and SIGINT, whatever process of `npm start` receives it (the
 // script execs node, and npm passes both signals on).
 import type { Server } from 'node:http';
-import { createApp, type RunningApp as App } from './app.js';
+import { createApp, type RunningApp as App } from './wiring/app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { openDatabase, type Database } from './database.js';
 import { DataDirectoryInUse } from './db/embedded.js';

@@ -41,13 +41,13 @@ export interface App {
   documents: DocumentStore | undefined;
   /** The network's libraries, searched in memory (src/modules/libraries/directory.ts). */
   libraries: LibraryDirectory;
-  /** The scheduled jobs and their cron expressions (src/jobs/schedules.ts). */
+  /** The scheduled jobs and their cron expressions (src/wiring/schedules.ts). */
   schedules: ScheduledJob[];
   /** Hands outbox e-mails to Resend (src/email/delivery.ts). */
   deliverer: Deliverer;
 }
 
-/** A time-driven step of the life cycle (src/jobs/schedules.ts lists them). */
+/** A time-driven step of the life cycle (src/wiring/schedules.ts lists them). */
 export interface ScheduledJob {
   name: string;
   cron: string;

@@ -17,7 +17,7 @@ export interface QueueOptions {
   scheduledJobs: string[];
 }
 
-/** The queues, given the names of the scheduled jobs (src/jobs/schedules.ts, which imports the modules: not imported here). */
+/** The queues, given the names of the scheduled jobs (src/wiring/schedules.ts, which imports the modules: not imported here). */
 export const queueDefinitions = (options: QueueOptions): QueueDefinition[] => [
   // Dead letters first: a queue can only name a dead-letter queue that exists.
   { name: EMAIL_DEAD_QUEUE, retentionSeconds: 30 * 86_400 },

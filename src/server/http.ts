@@ -7,8 +7,8 @@ import type { Context } from '../graphql/context.js';
 import { shapeError } from './errors.js';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
-import type { RunningApp as App } from '../app.js';
-import { REQUEST_BODY_MAX } from './yoga.js';
+import type { App } from '../instance.js';
+import { REQUEST_BODY_MAX, type Yoga } from './yoga.js';
 import { serveMailbox } from './mailbox.js';
 import { serveMetrics } from './metrics.js';
 import { requestLogger } from './request-log.js';
@@ -27,7 +27,7 @@ export interface HttpServer {
   close(graceMs: number): Promise<void>;
 }
 
-export function createHttpServer(app: App): HttpServer {
+export function createHttpServer(app: App & { yoga: Yoga }): HttpServer {
   const production = app.config.nodeEnv === 'production';
   const shape = (error: unknown) => shapeError(error, 'Unexpected error.', false, production) as GraphQLError;
   let draining = false;

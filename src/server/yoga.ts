@@ -4,15 +4,13 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
-import { GraphQLError, parse } from 'graphql';
+import { GraphQLError, parse, type GraphQLSchema } from 'graphql';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { createYoga, useReadinessCheck, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { App } from '../instance.js';
 import { bearerToken, resolveCaller } from '../auth/caller.js';
 import type { Context } from '../graphql/context.js';
-import { getSchema } from '../graphql/schema.js';
-import { syncTestClock } from '../modules/lifecycle/test-clock.js';
 import { clientIp, trustedProxyList } from './client-ip.js';
 import { requestRefused, refineError, retryStatus, shapeError } from './errors.js';
 import { nestingLimit } from './nesting.js';
@@ -95,7 +93,7 @@ async function readiness(app: App, Response: typeof globalThis.Response): Promis
   const json = (status: number, body: object) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
   const unavailable = () => json(503, { status: 'unavailable', reason: 'database unavailable' });
   try {
-    const [state, installed] = await Promise.all([readServiceState(app.db, app.clock.now(), app.settings.licenceCapacity), app.boss.isInstalled()]);
+    const [state, installed] = await Promise.all([readServiceState(app.db, app.boss, app.clock.now(), app.settings.licenceCapacity), app.boss.isInstalled()]);
     if (!installed || !app.events.listening) return unavailable();
     const limits = app.config.readiness;
     const reasons = [
@@ -119,11 +117,18 @@ const refineValidationErrors = (production: boolean): Plugin => ({
     },
 });
 
-export function createYogaServer(app: App): Yoga {
+/** What the wiring gives the server beside the instance: the schema, and what runs before each operation. */
+export interface YogaOptions {
+  schema: GraphQLSchema;
+  /** Brings this instance up to date before an operation (the shared test clock). */
+  beforeOperation?: () => Promise<void>;
+}
+
+export function createYogaServer(app: App, options: YogaOptions): Yoga {
   const production = app.config.nodeEnv === 'production';
   const proxies = trustedProxyList(app.config.trustedProxies);
   return createYoga<ServerContext, Context>({
-    schema: getSchema(app.config.testClock),
+    schema: options.schema,
     graphqlEndpoint: '/graphql',
     healthCheckEndpoint: '/health',
     // GraphiQL's assets come from the project's own dependencies (no CDN: it works offline, on an
@@ -172,7 +177,7 @@ export function createYogaServer(app: App): Yoga {
       useReadinessCheck({ endpoint: '/ready', check: ({ fetchAPI }) => readiness(app, fetchAPI.Response) }),
     ],
     context: async ({ request, req }) => {
-      if (app.config.testClock) await syncTestClock(app);
+      await options.beforeOperation?.();
       return {
         app,
         prisma: app.prisma,

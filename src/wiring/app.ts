@@ -1,28 +1,29 @@
 // One application instance: database pool, Prisma, pg-boss, outbox, GraphQL server. Tests build
 // several on one database to prove what holds across instances. What modules see of it is `App`
 // (src/instance.ts).
-import { OffsetClock, systemClock, type Clock } from './clock.js';
-import type { App, ScheduledJob } from './instance.js';
-import type { Config } from './config.js';
-import { createPool, createPrisma } from './db/prisma.js';
-import { poolDb } from './db/sql.js';
-import { createDeliverer } from './email/delivery.js';
-import { Outbox } from './email/outbox.js';
-import { startEventBus } from './events/bus.js';
-import { startBoss } from './jobs/boss.js';
-import { SCHEDULED_JOBS } from './jobs/schedules.js';
-import { startWorkers } from './jobs/workers.js';
-import { createYogaServer, type Yoga } from './server/yoga.js';
-import { Throttle } from './lib/throttle.js';
-import { loadSettings } from './settings.js';
-import { syncTestClock } from './modules/lifecycle/test-clock.js';
-import { LibraryDirectory } from './modules/libraries/directory.js';
-import { SessionWatch } from './auth/session-watch.js';
-import { ProviderKeys } from './auth/caller.js';
-import { DocumentStore } from './server/persisted-documents.js';
-import { createMetrics, registerStateMetrics } from './observability/metrics.js';
-import { readServiceState } from './observability/store.js';
-import { endedSessions } from './modules/sessions/store.js';
+import { OffsetClock, systemClock, type Clock } from '../clock.js';
+import type { App, ScheduledJob } from '../instance.js';
+import type { Config } from '../config.js';
+import { createPool, createPrisma } from '../db/prisma.js';
+import { poolDb } from '../db/sql.js';
+import { createDeliverer } from '../email/delivery.js';
+import { Outbox } from '../email/outbox.js';
+import { startEventBus } from '../events/bus.js';
+import { startBoss } from '../jobs/boss.js';
+import { SCHEDULED_JOBS } from './schedules.js';
+import { startWorkers } from './workers.js';
+import { createYogaServer, type Yoga } from '../server/yoga.js';
+import { getSchema } from './schema.js';
+import { Throttle } from '../lib/throttle.js';
+import { loadSettings } from '../settings.js';
+import { syncTestClock } from '../modules/lifecycle/test-clock.js';
+import { LibraryDirectory } from '../modules/libraries/directory.js';
+import { SessionWatch } from '../auth/session-watch.js';
+import { ProviderKeys } from '../auth/caller.js';
+import { DocumentStore } from '../server/persisted-documents.js';
+import { createMetrics, registerStateMetrics } from '../observability/metrics.js';
+import { readServiceState } from '../observability/store.js';
+import { endedSessions } from '../modules/sessions/store.js';
 
 /** The instance as src/index.ts and the tests run it: the services, the server and its jobs. */
 export interface RunningApp extends App {
@@ -58,7 +59,7 @@ export async function createApp(options: { config: Config; databaseUrl: string; 
   const settings = await loadSettings(prisma);
   const db = poolDb(pool);
   const metrics = createMetrics();
-  registerStateMetrics(metrics, { pools: [{ name: 'numos', pool }], state: () => readServiceState(db, clock.now(), settings.licenceCapacity) });
+  registerStateMetrics(metrics, { pools: [{ name: 'numos', pool }], state: () => readServiceState(db, boss, clock.now(), settings.licenceCapacity) });
   const app = {
     metrics,
     config,
@@ -84,7 +85,10 @@ export async function createApp(options: { config: Config; databaseUrl: string; 
     else void resync(app, message.eventsLost);
   });
   if (config.testClock && app.clock instanceof OffsetClock) await syncTestClock(app);
-  app.yoga = createYogaServer(app);
+  app.yoga = createYogaServer(app, {
+    schema: getSchema(config.testClock),
+    beforeOperation: config.testClock ? () => syncTestClock(app) : undefined,
+  });
   app.startWorkers = () => startWorkers(app);
   app.close = async () => {
     await boss.stop({ graceful: true, timeout: config.shutdownGraceSeconds * 1_000, close: true });

@@ -22,5 +22,3 @@ export const SCHEDULED_JOBS: ScheduledJob[] = [
   { name: 'stats.monthly-rollup', cron: '15 0 1 * *', run: rollUpFinishedMonth },
   { name: 'events.prune', cron: '7 * * * *', run: (app) => pruneEventLog(app.db) },
 ];
-
-export const SCHEDULE_TIME_ZONE = 'Europe/Paris';

@@ -1,10 +1,10 @@
 // Imports every domain's types for their side effects and builds the schema. Nothing imports this
 // file but the server and the schema printer, which keeps the builder out of import cycles.
 import { GraphQLObjectType, GraphQLSchema, lexicographicSortSchema } from 'graphql';
-import { builder } from './builder.js';
-import { typedCursors } from './cursors.js';
-import { guardInputs } from './input-guard.js';
-import './errors.js';
+import { builder } from '../graphql/builder.js';
+import { typedCursors } from '../graphql/cursors.js';
+import { guardInputs } from '../graphql/input-guard.js';
+import '../graphql/errors.js';
 import '../modules/libraries/types.js';
 import '../modules/staff/types.js';
 import '../modules/patrons/types.js';

@@ -16,7 +16,7 @@ import {
   type GraphQLSchema,
 } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { getSchema } from '../../src/graphql/schema.js';
+import { getSchema } from '../../src/wiring/schema.js';
 
 /** Every place a description belongs, and whether it has one. */
 function describedPlaces(schema: GraphQLSchema): { place: string; described: boolean }[] {

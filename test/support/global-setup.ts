@@ -1,7 +1,7 @@
 // Starts the test suite's PostgreSQL once and prepares a template database: migrations applied and
 // the pg-boss schema installed. Each test file clones it (CREATE DATABASE … TEMPLATE), which takes
 // a fraction of a second instead of migrating again.
-import { SCHEDULED_JOBS } from '../../src/jobs/schedules.js';
+import { SCHEDULED_JOBS } from '../../src/wiring/schedules.js';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -19,7 +19,7 @@ import { hashPassword, verifyPassword } from '../../lib/password.js';
 import { THROTTLE_RULES } from '../../lib/throttle.js';
 import { links } from '../../links.js';
 import { audit } from '../audit/service.js';
-import { erasePatrons } from '../lifecycle/store.js';
+import { erasePeople } from '../lifecycle/service.js';
 import { checkLicenceAlert, lockLicencePool } from '../licences/service.js';
 import { passwordErrors } from '../passwords/policy.js';
 import { patronSearchText, RECIPIENT_FLOODED } from '../registration/service.js';
@@ -27,7 +27,7 @@ import { revokeSessions } from '../sessions/service.js';
 import { findToken, issueToken, useToken } from '../tokens/service.js';
 
 /** What this module uses of the application instance. */
-type Services = Pick<App, 'clock' | 'config' | 'db' | 'outbox' | 'prisma' | 'settings' | 'throttle'>;
+type Services = Pick<App, 'boss' | 'clock' | 'config' | 'db' | 'outbox' | 'prisma' | 'settings' | 'throttle'>;
 
 type Ok = { ok: boolean; errors: UserError[] };
 const refused = (...errors: UserError[]): Ok => ({ ok: false, errors });
@@ -284,7 +284,7 @@ export async function deleteMyAccount(app: Services, caller: Caller, input: { cu
       closed.map((r) => ({ type: 'LAPSED' as const, occurredAt: now.toISOString(), requestId: r.id, libraryId: r.libraryId })),
     );
     await revokeSessions(tx, { patronId }, now);
-    await erasePatrons(prismaSql(tx), [patronId]);
+    await erasePeople(app.boss, prismaSql(tx), [patronId]);
     await app.outbox.queueLast(tx, {
       template: 'AccountDeleted',
       to: [patron.email],

@@ -10,7 +10,8 @@ import { envelope, renderEmail } from '../../email/outbox.js';
 import { publish } from '../../events/bus.js';
 import { addParisDays, addParisYears, formatFrenchDate, parisDate } from '../../lib/calendar.js';
 import { links } from '../../links.js';
-import { claimDueReminders, claimPurgeable, erasePatrons, expireDueAccounts, lapseDueRequests, pruneHandledEmails } from './store.js';
+import { erasePeople } from './service.js';
+import { claimDueReminders, claimPurgeable, expireDueAccounts, lapseDueRequests, pruneHandledEmails } from './store.js';
 
 /** What this module uses of the application instance. */
 type Services = Pick<App, 'boss' | 'clock' | 'config' | 'db' | 'metrics' | 'settings'>;
@@ -25,7 +26,7 @@ export async function lapseUnconfirmedRequests(app: Services, at: Date): Promise
       rows.map((r) => ({ type: 'LAPSED', occurredAt: r.lapsed_at.toISOString(), requestId: r.id, libraryId: r.library_id })),
     );
     // A request awaiting confirmation belongs to an account that was never confirmed.
-    await erasePatrons(sql, rows.map((r) => r.patron_id).filter(Boolean));
+    await erasePeople(app.boss, sql, rows.map((r) => r.patron_id).filter(Boolean));
     app.metrics.registrations.inc({ step: 'lapsed' }, rows.length);
     return rows.length;
   });
@@ -70,7 +71,7 @@ export async function expireAccounts(app: Services, at: Date): Promise<number> {
 /** Accounts expired or refused for more than a year, with no renewal waiting: data deleted. */
 export async function purgePersonalData(app: Services, at: Date): Promise<number> {
   const cutoff = addParisYears(at, -app.settings.purgeAfterYears);
-  return app.db.transaction(async (sql) => erasePatrons(sql, await claimPurgeable(sql, cutoff)));
+  return app.db.transaction(async (sql) => erasePeople(app.boss, sql, await claimPurgeable(sql, cutoff)));
 }
 
 /**

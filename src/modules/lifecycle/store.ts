@@ -4,26 +4,28 @@
 // Erasure deletes a person's data everywhere it was copied (lapse, GDPR purge, own request). What
 // stays is anonymous: requests keep their library, kind, states, dates and age group; consumptions
 // keep library, age group and category. Sessions, tokens, quota counters, e-mails and messages go
-// with the patron row (foreign keys cascade); renewal reminders (no foreign key) and job payloads
-// that carried an address or a login are deleted here. Every statement joins the id list as a
-// relation (unnest), so the cost grows with the number of patrons, not with its square.
+// with the patron row (foreign keys cascade); renewal reminders (no foreign key) are deleted here.
+// Every statement joins the id list as a relation (unnest), so the cost grows with the number of
+// patrons, not with its square. Job payloads that carried an address or a login are pg-boss's:
+// erased through its API (./service.ts).
 import type { Sql } from '../../db/sql.js';
 import type { Envelope } from '../../email/outbox.js';
-import { PASSWORD_RESET_QUEUE, RESEND_CONFIRMATION_QUEUE } from '../../jobs/queues.js';
 import { TIME_ZONE } from '../../lib/calendar.js';
 
 const GONE = `(SELECT p.email, p.login_key FROM unnest($1::uuid[]) AS g(id) JOIN patron p ON p.id = g.id)`;
 
+/** What identifies people outside their rows: their addresses and logins, lower-cased (to find their job payloads). */
+export async function identitiesOf(sql: Sql, patronIds: string[]): Promise<{ emails: string[]; logins: string[] }> {
+  const { rows } = await sql.query<{ emails: string[] | null; logins: string[] | null }>(
+    `SELECT array_agg(DISTINCT lower(p.email)) AS emails, array_agg(DISTINCT p.login_key) AS logins
+       FROM unnest($1::uuid[]) AS g(id) JOIN patron p ON p.id = g.id`,
+    [patronIds],
+  );
+  return { emails: rows[0]?.emails ?? [], logins: rows[0]?.logins ?? [] };
+}
+
 export async function erasePatrons(sql: Sql, patronIds: string[]): Promise<number> {
   if (!patronIds.length) return 0;
-  await sql.query(`DELETE FROM pgboss.job WHERE name = $2 AND lower(data->>'email') IN (SELECT lower(email) FROM ${GONE} gone)`, [
-    patronIds,
-    RESEND_CONFIRMATION_QUEUE,
-  ]);
-  await sql.query(`DELETE FROM pgboss.job WHERE name = $2 AND lower(data->>'login') IN (SELECT login_key FROM ${GONE} gone)`, [
-    patronIds,
-    PASSWORD_RESET_QUEUE,
-  ]);
   // Messages a visitor sent with the same address before registering, and their forwarded copies.
   await sql.query(`DELETE FROM message WHERE lower(sender_email) IN (SELECT lower(email) FROM ${GONE} gone)`, [patronIds]);
   await sql.query(`DELETE FROM email_outbox WHERE lower(reply_to) IN (SELECT lower(email) FROM ${GONE} gone)`, [patronIds]);

@@ -3,9 +3,8 @@
 import type { App } from '../../instance.js';
 import { OffsetClock } from '../../clock.js';
 import { userError, type UserError } from '../../graphql/errors.js';
-import { formatFrenchDateTime } from '../../lib/calendar.js';
+import { formatFrenchDateTime, TIME_ZONE } from '../../lib/calendar.js';
 import { runScheduledJob } from '../../jobs/run.js';
-import { SCHEDULE_TIME_ZONE } from '../../jobs/schedules.js';
 import { lockKey, prismaSql } from '../../db/sql.js';
 
 export const TEST_CLOCK_SETTING = 'testClock.offsetMs';
@@ -42,7 +41,7 @@ export async function advanceTestClock(app: App, to: Date): Promise<AdvanceResul
       clock.setOffset(offset);
       const jobsRun: string[] = [];
       for (const job of app.schedules) {
-        const [next] = app.boss.previewSchedule(job.cron, { tz: SCHEDULE_TIME_ZONE, from, count: 1 });
+        const [next] = app.boss.previewSchedule(job.cron, { tz: TIME_ZONE, from, count: 1 });
         if (next && next.getTime() <= to.getTime()) {
           await runScheduledJob(app, job, to);
           jobsRun.push(job.name);

@@ -1,7 +1,7 @@
 // Two application instances (two yoga + pg-boss runtimes) on one database: each cron occurrence
 // yields one job run, and each account one reminder, whichever instance runs it.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { SCHEDULED_JOBS } from '../../../src/jobs/schedules.js';
+import { SCHEDULED_JOBS } from '../../../src/wiring/schedules.js';
 import { hashPassword } from '../../../src/lib/password.js';
 import { FakeResend } from '../../support/fake-resend.js';
 import { seedLibrary, startTestApp, type TestApp } from '../../support/harness.js';
