@@ -7,7 +7,7 @@ import { observabilityBench } from './observability.js';
 import { patronsBench } from './patrons.js';
 import { pendingQueueBench } from './pending-queue.js';
 import { searchBench } from './search.js';
-import { configureLogging } from '../src/lib/logger.js';
+import { configureLogging } from '../src/observability/logger.js';
 
 // Benchmarks measure the service, not a terminal: warnings only, as JSON, unless LOG_LEVEL says
 // otherwise (a pretty-printed line per request cost NuMos half its consumeQuota throughput).

@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { createApp } from '../src/wiring/app.js';
 import { loadConfig } from '../src/config.js';
-import { configureLogging } from '../src/lib/logger.js';
+import { configureLogging } from '../src/observability/logger.js';
 import { createHttpServer } from '../src/server/http.js';
 import { runLoad } from './load.js';
 import { stats } from './support.js';

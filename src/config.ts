@@ -3,7 +3,18 @@
 // Every problem is collected and reported at once (ConfigError), before anything is opened.
 import { existsSync } from 'node:fs';
 import { isIP } from 'node:net';
-import type { DocumentsConfig, ExemptCaller } from './server/persisted-documents.js';
+
+/** Credentials that may still send any document when only trusted documents run. */
+export type ExemptCaller = 'provider' | 'staff' | 'patron';
+
+/** Persisted documents (src/server/persisted-documents.ts). */
+export interface DocumentsConfig {
+  /** The manifest file. */
+  file: string;
+  /** Only its documents run (but for the exempt callers). */
+  trusted: boolean;
+  exempt: ExemptCaller[];
+}
 
 export interface BootstrapDlpb {
   login: string;
@@ -54,6 +65,26 @@ export interface Config {
   /** /ready reports "degraded" beyond these. */
   readiness: { outboxBacklog: number; outboxAgeSeconds: number; failedJobs: number };
 }
+
+/**
+ * What is read before the configuration (the process's log until it is set up, the schema builder,
+ * tracing preloaded with `--import`): the runtime's name, NODE_ENV.
+ */
+export const nodeEnvironment = (env: NodeJS.ProcessEnv = process.env): string => env.NODE_ENV || 'development';
+
+/** The log until configureLogging: JSON in production, warnings only under test. */
+export function earlyLogging(env: NodeJS.ProcessEnv = process.env): { json: boolean; level: string } {
+  const name = nodeEnvironment(env);
+  return { json: name === 'production', level: env.LOG_LEVEL ?? (name === 'test' || env.VITEST ? 'warn' : 'info') };
+}
+
+/** Tracing, started before anything else is imported (src/observability/register.ts): the standard OTEL_* variables. */
+export function tracingSettings(env: NodeJS.ProcessEnv = process.env): { enabled: boolean; serviceName: string; samplerChosen: boolean } {
+  return { enabled: Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT), serviceName: env.OTEL_SERVICE_NAME || 'numos', samplerChosen: Boolean(env.OTEL_TRACES_SAMPLER) };
+}
+
+/** The environment a child process gets (the embedded PostgreSQL): this process's, with these values. */
+export const childEnvironment = (values: Record<string, string>): NodeJS.ProcessEnv => ({ ...process.env, ...values });
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {

@@ -8,7 +8,7 @@ import { ConfigError, loadConfig, type Config } from './config.js';
 import { openDatabase, type Database } from './database.js';
 import { DataDirectoryInUse } from './db/embedded.js';
 import { applyMigrations } from './db/migrate.js';
-import { configureLogging } from './lib/logger.js';
+import { configureLogging } from './observability/logger.js';
 import { loadDemoLibraries } from './modules/libraries/service.js';
 import { bootstrapDlpbAgent } from './modules/staff/service.js';
 import { createHttpServer, type HttpServer } from './server/http.js';

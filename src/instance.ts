@@ -2,7 +2,7 @@
 // (the SQL port, Prisma, the outbox, the clock…). Only types live here, and none of them depends
 // on a module, so that modules can name `App` without an import cycle; src/app.ts builds it.
 import type pg from 'pg';
-import type { ProviderKeys } from './auth/caller.js';
+import type { ProviderKeyLookup } from './auth/caller.js';
 import type { SessionWatch } from './auth/session-watch.js';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
@@ -13,10 +13,9 @@ import type { Outbox } from './email/outbox.js';
 import type { EventBus } from './events/bus.js';
 import type { PgBoss } from './jobs/boss.js';
 import type { Throttle } from './lib/throttle.js';
-import type { LibraryDirectory } from './modules/libraries/directory.js';
 import type { Metrics } from './observability/metrics.js';
-import type { DocumentStore } from './server/persisted-documents.js';
 import type { Settings } from './settings.js';
+import type { Library } from './generated/prisma/client.js';
 
 export interface App {
   config: Config;
@@ -36,15 +35,21 @@ export interface App {
   /** Ends live subscriptions with their session, on every instance (src/auth/session-watch.ts). */
   sessions: SessionWatch;
   /** Providers' API keys, looked up at each call (src/auth/caller.ts). */
-  providerKeys: ProviderKeys;
-  /** Persisted (trusted) documents, when configured. */
-  documents: DocumentStore | undefined;
+  providerKeys: ProviderKeyLookup;
   /** The network's libraries, searched in memory (src/modules/libraries/directory.ts). */
-  libraries: LibraryDirectory;
+  libraries: Libraries;
   /** The scheduled jobs and their cron expressions (src/wiring/schedules.ts). */
   schedules: ScheduledJob[];
   /** Hands outbox e-mails to Resend (src/email/delivery.ts). */
   deliverer: Deliverer;
+}
+
+/** The network's libraries as every instance keeps them in memory. */
+export interface Libraries {
+  /** Libraries whose name or town contains every word of `search`, ignoring case and accents. */
+  search(search?: string | null, options?: { includeClosed?: boolean }): Promise<Library[]>;
+  /** Read the table again (a library changed). */
+  invalidate(): void;
 }
 
 /** A time-driven step of the life cycle (src/wiring/schedules.ts lists them). */

@@ -3,7 +3,7 @@
 // `pg` itself, Prisma's driver adapter, or Prisma Client wrapping the adapter's error. Requests
 // that meet one answer SERVICE_UNAVAILABLE instead of "Unexpected error.", and the logs say it
 // once instead of once per failed statement.
-import { repeatedErrors } from '../lib/repeated-errors.js';
+import { repeatedErrors } from '../observability/repeated-errors.js';
 
 /** SQLSTATE classes and codes: connection exceptions, server shutting down or starting, too many clients. */
 const UNAVAILABLE_SQLSTATE = /^(08[0-9A-Z]{3}|57P0[1-3]|53300)$/;

@@ -6,7 +6,8 @@ import { chmod, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { arch, platform } from 'node:os';
-import { log } from '../lib/logger.js';
+import { childEnvironment } from '../config.js';
+import { log } from '../observability/logger.js';
 
 export interface EmbeddedDatabase {
   /** Connection URL of the cluster's `postgres` database (an admin connection). */
@@ -193,7 +194,7 @@ async function spawnPostmaster(binary: string, databaseDir: string, port: number
     ...runAs(),
     detached: true,
     stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, LC_MESSAGES: 'C' },
+    env: childEnvironment({ LC_MESSAGES: 'C' }),
   });
   const exited = new Promise<void>((resolveExit) => child.once('exit', () => resolveExit()));
   await new Promise<void>((ready, failed) => {

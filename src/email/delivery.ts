@@ -8,7 +8,7 @@ import type { Config } from '../config.js';
 import type { PrismaClient } from '../db/prisma.js';
 import type { EmailBatch } from '../generated/prisma/client.js';
 import { fillMarkers } from './bulk.js';
-import { log } from '../lib/logger.js';
+import { log } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { PgBoss } from '../jobs/boss.js';
 import { EMAIL_DEAD_QUEUE, EMAIL_QUEUE } from '../jobs/queues.js';

@@ -8,6 +8,7 @@ import type PrismaTypes from '../generated/pothos-prisma-types.js';
 import { getDatamodel } from '../generated/pothos-prisma-types.js';
 import { forbidden, unauthenticated } from '../domain/errors.js';
 import type { Context } from './context.js';
+import { nodeEnvironment } from '../config.js';
 import { UUID } from './ids.js';
 import { DateTimeScalar, EmailAddressScalar, LocalDateScalar } from './scalars.js';
 
@@ -49,7 +50,7 @@ export const builder = new SchemaBuilder<{
     dmmf: getDatamodel(),
     exposeDescriptions: false,
     filterConnectionTotalCount: true,
-    onUnusedQuery: process.env.NODE_ENV === 'production' ? null : 'warn',
+    onUnusedQuery: nodeEnvironment() === 'production' ? null : 'warn',
   },
   relay: {
     clientMutationId: 'omit',

@@ -3,7 +3,7 @@
 import { PgBoss, type Db } from 'pg-boss';
 import { isDatabaseUnavailable, reportDatabaseError } from '../db/availability.js';
 import type { Sql } from '../db/sql.js';
-import { repeatedErrors } from '../lib/repeated-errors.js';
+import { repeatedErrors } from '../observability/repeated-errors.js';
 import { queueDefinitions, type QueueOptions } from './queues.js';
 
 export type { PgBoss };

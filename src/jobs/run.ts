@@ -1,7 +1,7 @@
 // One run of a scheduled job, by its worker or by the test clock: timed, counted and logged (its
 // name, the rows it handled, how long it took).
 import type { App, ScheduledJob } from '../instance.js';
-import { log } from '../lib/logger.js';
+import { log } from '../observability/logger.js';
 
 export async function runScheduledJob(app: App, job: ScheduledJob, at: Date): Promise<number> {
   const started = performance.now();

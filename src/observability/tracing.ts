@@ -13,6 +13,7 @@ import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { ParentBasedSampler, SimpleSpanProcessor, TraceIdRatioBasedSampler, type SpanExporter } from '@opentelemetry/sdk-trace';
 import type { Plugin } from 'graphql-yoga';
+import { tracingSettings } from '../config.js';
 
 const INSTRUMENTED = ['http', 'node:http', 'https', 'node:https', 'pg', 'pg-pool', 'undici'];
 
@@ -26,16 +27,17 @@ let sdk: NodeSDK | undefined;
 /** Starts tracing when asked (the environment, or a test's exporter); idempotent. */
 export function startTracing(exporter?: SpanExporter): boolean {
   if (sdk) return true;
-  if (!exporter && !process.env.OTEL_EXPORTER_OTLP_ENDPOINT) return false;
+  const settings = tracingSettings();
+  if (!exporter && !settings.enabled) return false;
   // ES modules are instrumented through import-in-the-middle's loader hooks: only the modules
   // instrumented here (wrapping every module would cost each import, and fails on TypeScript's).
   register('import-in-the-middle/hook.mjs', import.meta.url, { data: { include: INSTRUMENTED } });
   sdk = new NodeSDK({
-    serviceName: process.env.OTEL_SERVICE_NAME ?? 'numos',
+    serviceName: settings.serviceName,
     // One request in ten is traced unless OTEL_TRACES_SAMPLER says otherwise: every request costs
     // about a fifth of the throughput of consumeQuota (`npm run bench -- observability`). A test's
     // exporter sees everything.
-    ...(exporter || process.env.OTEL_TRACES_SAMPLER ? {} : { sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(DEFAULT_RATIO) }) }),
+    ...(exporter || settings.samplerChosen ? {} : { sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(DEFAULT_RATIO) }) }),
     // A test's exporter gets every span at once; otherwise the OTLP exporter of the environment.
     ...(exporter ? { spanProcessors: [new SimpleSpanProcessor({ exporter })] } : {}),
     instrumentations: [

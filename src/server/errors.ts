@@ -12,7 +12,7 @@ import { PothosValidationError } from '@pothos/core';
 import { GraphQLError } from 'graphql';
 import { maskError, type Plugin } from 'graphql-yoga';
 import { isDatabaseUnavailable } from '../db/availability.js';
-import { requestScope } from '../lib/logger.js';
+import { requestScope } from '../observability/logger.js';
 
 /** Seconds a client is asked to wait before trying again during a database outage. */
 export const RETRY_AFTER_SECONDS = 5;

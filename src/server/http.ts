@@ -9,10 +9,11 @@ import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { App } from '../instance.js';
 import { REQUEST_BODY_MAX, type Yoga } from './yoga.js';
+import type { DocumentStore } from './persisted-documents.js';
 import { serveMailbox } from './mailbox.js';
 import { serveMetrics } from './metrics.js';
 import { requestLogger } from './request-log.js';
-import { log, requestScope } from '../lib/logger.js';
+import { log, requestScope } from '../observability/logger.js';
 
 type EnvelopedRoot = { execute: (args: ExecutionArgs) => unknown; subscribe: (args: ExecutionArgs) => unknown };
 
@@ -27,7 +28,7 @@ export interface HttpServer {
   close(graceMs: number): Promise<void>;
 }
 
-export function createHttpServer(app: App & { yoga: Yoga }): HttpServer {
+export function createHttpServer(app: App & { yoga: Yoga; documents: DocumentStore | undefined }): HttpServer {
   const production = app.config.nodeEnv === 'production';
   const shape = (error: unknown) => shapeError(error, 'Unexpected error.', false, production) as GraphQLError;
   let draining = false;

@@ -11,16 +11,9 @@ import { readFileSync } from 'node:fs';
 import { usePersistedOperations } from '@graphql-yoga/plugin-persisted-operations';
 import type { GraphQLParams, Plugin } from 'graphql-yoga';
 import type { Caller } from '../auth/caller.js';
+import type { DocumentsConfig, ExemptCaller } from '../config.js';
 
-export type ExemptCaller = 'provider' | 'staff' | 'patron';
-
-export interface DocumentsConfig {
-  /** The manifest file. */
-  file: string;
-  /** Only its documents run (but for the exempt callers). */
-  trusted: boolean;
-  exempt: ExemptCaller[];
-}
+export type { DocumentsConfig, ExemptCaller };
 
 /** hash → document, from a manifest; the start stops with a clear message when it cannot be read. */
 export function loadManifest(file: string): Map<string, string> {

@@ -9,7 +9,7 @@ import { getOperationAST } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { pinoHttp } from 'pino-http';
 import type { Caller } from '../auth/caller.js';
-import type { Logger } from '../lib/logger.js';
+import type { Logger } from '../observability/logger.js';
 
 interface RequestFacts {
   /** With tracing on: the trace of the request (its line is written when no span is active any more). */

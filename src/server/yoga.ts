@@ -14,9 +14,10 @@ import type { Context } from '../graphql/context.js';
 import { clientIp, trustedProxyList } from './client-ip.js';
 import { requestRefused, refineError, retryStatus, shapeError } from './errors.js';
 import { nestingLimit } from './nesting.js';
+import type { DocumentStore } from './persisted-documents.js';
 import { noteCaller, noteOperation } from './request-log.js';
 import { isDatabaseUnavailable, reportDatabaseError } from '../db/availability.js';
-import { log } from '../lib/logger.js';
+import { log } from '../observability/logger.js';
 import { readServiceState } from '../observability/store.js';
 import { tracingEnabled, tracingPlugin } from '../observability/tracing.js';
 
@@ -70,9 +71,9 @@ function exampleTabs(): { query: string }[] {
  * The operation names metrics may carry as labels: those of the documents the server knows (the
  * persisted-documents manifest and the sample operations), a closed set whatever clients send.
  */
-function knownOperationNames(app: App): Set<string> {
+function knownOperationNames(documents: DocumentStore | undefined): Set<string> {
   const names = new Set<string>();
-  for (const source of [...exampleTabs().map((tab) => tab.query), ...(app.documents?.documents() ?? [])]) {
+  for (const source of [...exampleTabs().map((tab) => tab.query), ...(documents?.documents() ?? [])]) {
     try {
       for (const definition of parse(source).definitions) if (definition.kind === 'OperationDefinition' && definition.name) names.add(definition.name.value);
     } catch {
@@ -122,6 +123,8 @@ export interface YogaOptions {
   schema: GraphQLSchema;
   /** Brings this instance up to date before an operation (the shared test clock). */
   beforeOperation?: () => Promise<void>;
+  /** Persisted (trusted) documents, when configured. */
+  documents?: DocumentStore;
 }
 
 export function createYogaServer(app: App, options: YogaOptions): Yoga {
@@ -162,9 +165,10 @@ export function createYogaServer(app: App, options: YogaOptions): Yoga {
       retryStatus,
       csrfPrevention(),
       noteOperation,
-      app.config.metrics.enabled ? app.metrics.plugin(knownOperationNames(app)) : {},
+      app.config.metrics.enabled ? app.metrics.plugin(knownOperationNames(options.documents)) : {},
       tracingEnabled() ? tracingPlugin() : {},
-      app.documents?.plugin((request) => resolveCaller(app.prisma, app.providerKeys, bearerToken(request.headers.get('authorization')), app.clock.now())) ?? {},
+      options.documents?.plugin((request) => resolveCaller(app.prisma, app.providerKeys, bearerToken(request.headers.get('authorization')), app.clock.now())) ??
+        {},
       refineValidationErrors(production),
       EnvelopArmorPlugin({
         maxDepth: { n: QUERY_LIMITS.maxDepth, flattenFragments: true },

@@ -19,7 +19,7 @@ import { loadSettings } from '../settings.js';
 import { syncTestClock } from '../modules/lifecycle/test-clock.js';
 import { LibraryDirectory } from '../modules/libraries/directory.js';
 import { SessionWatch } from '../auth/session-watch.js';
-import { ProviderKeys } from '../auth/caller.js';
+import { ProviderKeys } from '../auth/provider-keys.js';
 import { DocumentStore } from '../server/persisted-documents.js';
 import { createMetrics, registerStateMetrics } from '../observability/metrics.js';
 import { readServiceState } from '../observability/store.js';
@@ -28,6 +28,8 @@ import { endedSessions } from '../modules/sessions/store.js';
 /** The instance as src/index.ts and the tests run it: the services, the server and its jobs. */
 export interface RunningApp extends App {
   yoga: Yoga;
+  /** Persisted (trusted) documents, when configured. */
+  documents: DocumentStore | undefined;
   /** Starts the job workers (src/jobs/workers.ts). */
   startWorkers(): Promise<void>;
   /** Stops the workers (letting running jobs finish) and closes every connection. */
@@ -60,7 +62,7 @@ export async function createApp(options: { config: Config; databaseUrl: string; 
   const db = poolDb(pool);
   const metrics = createMetrics();
   registerStateMetrics(metrics, { pools: [{ name: 'numos', pool }], state: () => readServiceState(db, boss, clock.now(), settings.licenceCapacity) });
-  const app = {
+  const services: App = {
     metrics,
     config,
     clock,
@@ -77,8 +79,10 @@ export async function createApp(options: { config: Config; databaseUrl: string; 
     deliverer: createDeliverer({ prisma, boss, config, clock, metrics }),
     sessions: new SessionWatch(clock),
     providerKeys: new ProviderKeys(db),
-    documents: config.documents && new DocumentStore(config.documents),
-  } as RunningApp;
+  };
+  // The server, its workers and its end are added below.
+  const app = services as RunningApp;
+  app.documents = config.documents && new DocumentStore(config.documents);
   app.events.onControl((message) => {
     if (message.kind === 'session-ended') app.sessions.ended(message.sessionId);
     else if (message.kind === 'libraries-changed') app.libraries.invalidate();
@@ -88,6 +92,7 @@ export async function createApp(options: { config: Config; databaseUrl: string; 
   app.yoga = createYogaServer(app, {
     schema: getSchema(config.testClock),
     beforeOperation: config.testClock ? () => syncTestClock(app) : undefined,
+    documents: app.documents,
   });
   app.startWorkers = () => startWorkers(app);
   app.close = async () => {

@@ -13,7 +13,7 @@ import '../modules/licences/types.js';
 import '../modules/registration/types.js';
 import '../modules/passwords/types.js';
 import '../modules/decisions/types.js';
-import '../modules/decisions/events.js';
+import '../modules/decisions/event-types.js';
 import '../modules/renewals/types.js';
 import '../modules/quotas/types.js';
 import '../modules/providers/types.js';

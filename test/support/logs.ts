@@ -1,6 +1,6 @@
 // The process's log, captured as JSON lines for a test file to read (configureLogging replaces it).
 import { Writable } from 'node:stream';
-import { configureLogging } from '../../src/lib/logger.js';
+import { configureLogging } from '../../src/observability/logger.js';
 
 /** A log line as pino wrote it, with `at`: when the test received it (Date.now()). */
 export type LogLine = Record<string, any> & { at: number; level: number; msg: string };

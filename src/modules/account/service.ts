@@ -9,7 +9,7 @@ import { PasswordChanged } from '../../../emails/PasswordChanged.js';
 import type { App } from '../../instance.js';
 import type { Caller } from '../../auth/caller.js';
 import { prismaSql } from '../../db/sql.js';
-import { lockPatron, lockRequestsOf } from '../patrons/store.js';
+import { lockPatron, lockRequestsOf } from '../patrons/service.js';
 import { publish } from '../../events/bus.js';
 import type { Patron } from '../../generated/prisma/client.js';
 import { forbidden } from '../../domain/errors.js';

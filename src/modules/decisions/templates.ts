@@ -3,7 +3,7 @@
 // e-mail, so only simple formatting and links survive.
 import sanitizeHtml from 'sanitize-html';
 import { escapeHtml } from '../../lib/text.js';
-import type { MeteredCategory } from '../quotas/store.js';
+import type { MeteredCategory } from '../quotas/service.js';
 
 export const PLACEHOLDERS = ['[prenom]', '[nom_destinataire]', '[actif-jusquau]', '[identifiant]'] as const;
 

@@ -1,6 +1,7 @@
 import type { PrismaClient } from '../../db/prisma.js';
 import type { Library } from '../../generated/prisma/client.js';
 import { searchTerms } from '../../lib/text.js';
+import type { Libraries } from '../../instance.js';
 
 /**
  * The network's libraries, kept in memory: a few hundred rows that every registration screen
@@ -8,7 +9,7 @@ import { searchTerms } from '../../lib/text.js';
  * a flood of public searches cannot tie up the database or the event loop. Read again after
  * `ttlMs`, or at once after a change made by this instance.
  */
-export class LibraryDirectory {
+export class LibraryDirectory implements Libraries {
   private rows: Promise<Library[]> | undefined;
   private expiresAt = 0;
 

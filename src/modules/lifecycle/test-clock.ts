@@ -2,7 +2,7 @@
 // and the job runner, and the jobs that became due in between run before the answer.
 import type { App } from '../../instance.js';
 import { OffsetClock } from '../../clock.js';
-import { userError, type UserError } from '../../graphql/errors.js';
+import { userError, type UserError } from '../../domain/errors.js';
 import { formatFrenchDateTime, TIME_ZONE } from '../../lib/calendar.js';
 import { runScheduledJob } from '../../jobs/run.js';
 import { lockKey, prismaSql } from '../../db/sql.js';

@@ -3,7 +3,7 @@
 // French sentence the librarian reads. Only these figures are stored (SPEC, "Membership checks"):
 // never the library's record, never its birth date.
 import { addParisYears, parisDate, parisStartOfDay, TIME_ZONE } from '../../lib/calendar.js';
-import type { ConnectorKind, Lookup, MemberFacts, MembershipMatch } from './adapters/types.js';
+import type { ConnectorKind, Lookup, MemberFacts, MembershipMatch } from './adapters/contract.js';
 
 export type MembershipRule = 'ENROLLED_OR_RENEWED_WITHIN_A_YEAR' | 'NOT_EXPIRED';
 

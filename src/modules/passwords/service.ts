@@ -12,9 +12,10 @@ import { normalizeLogin } from '../../lib/text.js';
 import { findToken, issueToken, useToken } from '../tokens/service.js';
 import { passwordErrors } from './policy.js';
 import { THROTTLE_RULES } from '../../lib/throttle.js';
+import { PASSWORD_RESET_QUEUE } from '../../jobs/queues.js';
 
 /** What this module uses of the application instance. */
-type Services = Pick<App, 'clock' | 'config' | 'outbox' | 'prisma' | 'settings' | 'throttle'>;
+type Services = Pick<App, 'boss' | 'clock' | 'config' | 'outbox' | 'prisma' | 'settings' | 'throttle'>;
 
 export interface ResetRecipient {
   owner: { patronId: string } | { staffId: string };
@@ -49,6 +50,18 @@ export async function sendPasswordLink(
     secrets: [token],
     patronId: 'patronId' in recipient.owner ? recipient.owner.patronId : undefined,
   });
+}
+
+/**
+ * `requestPasswordReset`: throttled per client address and per login, then left to a job, so that
+ * the answer (and its timing) is the same whether or not the login exists.
+ */
+export async function askPasswordReset(app: Services, realm: Realm, login: string, clientIp: string): Promise<{ ok: boolean; errors: UserError[] }> {
+  const throttled =
+    (await app.throttle.hit(THROTTLE_RULES.resetsPerAddress, clientIp)) ?? (await app.throttle.hit(THROTTLE_RULES.resetsPerLogin, `${realm}:${login.trim()}`));
+  if (throttled) return { ok: false, errors: [throttled] };
+  await app.boss.send(PASSWORD_RESET_QUEUE, { realm, login: normalizeLogin(login) });
+  return { ok: true, errors: [] };
 }
 
 /**

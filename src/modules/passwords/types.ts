@@ -1,11 +1,9 @@
 import { builder } from '../../graphql/builder.js';
 import { OkPayload } from '../../graphql/errors.js';
-import { PASSWORD_RESET_QUEUE } from '../../jobs/queues.js';
 import { ID_MAX, LOGIN_MAX, maxChars } from '../../graphql/input-guard.js';
-import { THROTTLE_RULES } from '../../lib/throttle.js';
 import { PASSWORD_MAX } from './policy.js';
 import { RealmEnum } from '../sessions/types.js';
-import { resetPassword } from './service.js';
+import { askPasswordReset, resetPassword } from './service.js';
 
 const RequestPasswordResetInput = builder.inputType('RequestPasswordResetInput', {
   description: 'Whose password to reset.',
@@ -20,14 +18,7 @@ builder.mutationField('requestPasswordReset', (t) =>
     type: OkPayload,
     description: "Sends a reset link (valid 1 hour) to the account's address. Same answer, in the same time, whether or not the login exists.",
     args: { input: t.arg({ type: RequestPasswordResetInput, required: true, description: 'The account.' }) },
-    resolve: async (_root, { input }, { app, clientIp }) => {
-      const throttled =
-        (await app.throttle.hit(THROTTLE_RULES.resetsPerAddress, clientIp)) ??
-        (await app.throttle.hit(THROTTLE_RULES.resetsPerLogin, `${input.realm}:${input.login.trim()}`));
-      if (throttled) return { ok: false, errors: [throttled] };
-      await app.boss.send(PASSWORD_RESET_QUEUE, { realm: input.realm, login: input.login });
-      return { ok: true, errors: [] };
-    },
+    resolve: (_root, { input }, { app, clientIp }) => askPasswordReset(app, input.realm, input.login, clientIp),
   }),
 );
 

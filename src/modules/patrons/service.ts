@@ -19,6 +19,9 @@ import { checkLicenceAlert, lockLicencePool } from '../licences/service.js';
 import { cleanName, identityKeyOf, patronSearchText } from '../registration/service.js';
 import { revokeSessions } from '../sessions/service.js';
 import { lockPatron, searchedPatronPage } from './store.js';
+
+// The locks other use cases take on a patron and their requests, in `decide`'s order.
+export { lockPatron, lockRequestsOf } from './store.js';
 import { prismaSql } from '../../db/sql.js';
 
 /** What this module uses of the application instance. */

@@ -6,6 +6,9 @@ import type { ContentCategory, ResourceProvider } from '../../generated/prisma/c
 import type { Tx } from '../../db/prisma.js';
 import { prismaSql } from '../../db/sql.js';
 import { lockProvider } from './store.js';
+
+// How callers are told apart at each request (src/auth/caller.ts): looked up, never remembered.
+export { providerByKey, recordProviderUse } from './store.js';
 import { Refusal, userError, type UserError } from '../../domain/errors.js';
 import { hashSecret, newSecret } from '../../lib/secrets.js';
 import { audit } from '../audit/service.js';

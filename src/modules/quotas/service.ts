@@ -7,10 +7,11 @@
 import { createHash } from 'node:crypto';
 import type { App } from '../../instance.js';
 import type { Caller } from '../../auth/caller.js';
+import { canSeePatron, type Viewing } from '../../auth/visibility.js';
 import { prismaSql, type Sql } from '../../db/sql.js';
 import type { ContentCategory } from '../../generated/prisma/client.js';
 import { NO_MATCH } from '../../domain/ids.js';
-import { userError, type UserError } from '../../domain/errors.js';
+import { forbidden, userError, type UserError } from '../../domain/errors.js';
 import { ageAt, ageGroupOf, monthPeriod, nextPeriod, periodStart } from '../../lib/calendar.js';
 import { audit } from '../audit/service.js';
 import {
@@ -25,6 +26,8 @@ import {
   type MeteredCategory,
   type QuotaRow,
 } from './store.js';
+
+export { METERED_CATEGORIES, type MeteredCategory } from './store.js';
 
 /** What this module uses of the application instance. */
 type Services = Pick<App, 'clock' | 'db' | 'metrics' | 'prisma' | 'settings'>;
@@ -72,6 +75,18 @@ function balanceOf(patronId: string, period: string, rows: QuotaRow[]): QuotaBal
 export async function quotaBalance(sql: Sql, patronId: string, at: Date): Promise<QuotaBalance> {
   const period = monthPeriod(at);
   return balanceOf(patronId, period, await balanceRows(sql, patronId, period));
+}
+
+/**
+ * A patron's balance this month, for whoever may read it: the patron themself, staff who may see
+ * them, or a provider (the lines of its own categories only: it learns no more than the balance).
+ * FORBIDDEN for anyone else, and for a patron that does not exist.
+ */
+export async function readBalance(app: Services, viewing: Viewing, patronId: string | undefined): Promise<QuotaBalance> {
+  const { caller } = viewing;
+  const patron = patronId ? await app.prisma.patron.findUnique({ where: { id: patronId }, select: { id: true, libraryId: true } }) : null;
+  if (!patron || (caller.kind !== 'provider' && !canSeePatron(viewing, patron))) throw forbidden();
+  return balanceFor(caller, await quotaBalance(app.db, patron.id, app.clock.now()));
 }
 
 /** What a provider may read of a balance: the lines of its own categories only. */

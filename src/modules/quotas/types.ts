@@ -1,19 +1,19 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
-import { canSeePatron } from '../../auth/visibility.js';
-import { builder, forbidden } from '../../graphql/builder.js';
+import { builder } from '../../graphql/builder.js';
 import { payloadType, type UserError } from '../../graphql/errors.js';
 import { decodeId } from '../../graphql/ids.js';
 import { NO_MATCH } from '../../domain/ids.js';
 import { maxChars, maxItems } from '../../graphql/input-guard.js';
 import { monthPeriod } from '../../lib/calendar.js';
-import { METERED_CATEGORIES } from './store.js';
 import {
   balanceFor,
   cancelConsumption,
   consumeQuota,
   IDEMPOTENCY_KEY_MAX,
+  METERED_CATEGORIES,
   policyInForce,
   quotaBalance,
+  readBalance,
   RESOURCE_ID_MAX,
   setQuotaLimits,
   type ConsumeResult,
@@ -93,13 +93,7 @@ builder.queryField('quotaBalance', (t) =>
     description: "The patron themself, a provider (the lines of its own categories only), staff of the patron's library, or the DLPB.",
     authScopes: { patron: true, staff: true, provider: true },
     args: { patronId: t.arg.id({ required: true, description: 'The patron (a provider gets it from the NuMos sign-in).' }) },
-    resolve: async (_root, { patronId }, { app, caller, granted }) => {
-      const id = decodeId('Patron', patronId);
-      const patron = id ? await app.prisma.patron.findUnique({ where: { id }, select: { id: true, libraryId: true } }) : null;
-      // A provider learns no more than the balance; others only for patrons they may see.
-      if (!patron || (caller.kind !== 'provider' && !canSeePatron({ caller, granted }, patron))) throw forbidden();
-      return balanceFor(caller, await quotaBalance(app.db, patron.id, app.clock.now()));
-    },
+    resolve: (_root, { patronId }, { app, caller, granted }) => readBalance(app, { caller, granted }, decodeId('Patron', patronId)),
   }),
 );
 

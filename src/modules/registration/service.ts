@@ -18,9 +18,10 @@ import { passwordErrors } from '../passwords/policy.js';
 import { issueToken, findToken } from '../tokens/service.js';
 import { prismaSql } from '../../db/sql.js';
 import { lockIdentity } from './store.js';
+import { RESEND_CONFIRMATION_QUEUE } from '../../jobs/queues.js';
 
 /** What this module uses of the application instance. */
-type Services = Pick<App, 'clock' | 'config' | 'metrics' | 'outbox' | 'prisma' | 'settings' | 'throttle'>;
+type Services = Pick<App, 'boss' | 'clock' | 'config' | 'metrics' | 'outbox' | 'prisma' | 'settings' | 'throttle'>;
 
 /** How a refusal for too many e-mails to one address reads (RATE_LIMITED on the `email` field). */
 export const RECIPIENT_FLOODED = { field: 'email', what: "Trop d'e-mails ont déjà été envoyés à cette adresse." };
@@ -249,7 +250,7 @@ async function tellExistingPerson(
 }
 
 /** Tells the home library (copy to the DLPB) that a request awaits its decision. */
-export async function notifyLibrary(app: Services, tx: Tx, request: RegistrationRequest, patron: Patron, library: Library) {
+export async function notifyLibrary(app: Pick<App, 'clock' | 'config' | 'outbox'>, tx: Tx, request: RegistrationRequest, patron: Patron, library: Library) {
   const birthDate = birthDateOf(patron);
   await app.outbox.queue(tx, {
     template: 'NewRegistrationRequest',
@@ -322,6 +323,17 @@ export async function confirm(app: Services, rawToken: string): Promise<ConfirmR
     const patron = await tx.patron.findUnique({ where: { id: token.patronId } });
     return { account: patron, errors: [] };
   });
+}
+
+/**
+ * `resendConfirmation`: throttled per client address and per e-mail address, then left to a job,
+ * so that the answer (and its timing) is the same whether or not anyone registered with it.
+ */
+export async function askConfirmationResend(app: Services, email: string, clientIp: string): Promise<{ ok: boolean; errors: UserError[] }> {
+  const throttled = (await app.throttle.hit(THROTTLE_RULES.resendsPerAddress, clientIp)) ?? (await app.throttle.hit(THROTTLE_RULES.resendsPerEmail, email));
+  if (throttled) return { ok: false, errors: [throttled] };
+  await app.boss.send(RESEND_CONFIRMATION_QUEUE, { email: email.trim().toLowerCase() });
+  return { ok: true, errors: [] };
 }
 
 /** A new confirmation e-mail for each request of this address still waiting for confirmation. */

@@ -1,16 +1,14 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { GraphQLError } from 'graphql';
-import { eventTypeOf } from '../decisions/events.js';
+import { eventTypeOf } from '../decisions/event-types.js';
 import { canSeeRequest, canSeeStaff } from '../../auth/visibility.js';
 import { StaffAccountType } from '../staff/types.js';
 import { builder } from '../../graphql/builder.js';
 import { OkPayload, payloadType } from '../../graphql/errors.js';
 import { AccountType } from '../patrons/types.js';
-import { RESEND_CONFIRMATION_QUEUE } from '../../jobs/queues.js';
 import { ID_MAX, LOGIN_MAX, maxChars } from '../../graphql/input-guard.js';
-import { THROTTLE_RULES } from '../../lib/throttle.js';
 import { PASSWORD_MAX } from '../passwords/policy.js';
-import { confirm, NAME_MAX, register, type ConfirmResult, type RegisterResult } from './service.js';
+import { askConfirmationResend, confirm, NAME_MAX, register, type ConfirmResult, type RegisterResult } from './service.js';
 import { decodeIds } from '../../graphql/ids.js';
 
 export const RegistrationKindEnum = builder.enumType('RegistrationKind', {
@@ -170,12 +168,6 @@ builder.mutationField('resendConfirmation', (t) =>
     type: OkPayload,
     description: 'Sends a new confirmation link (the old one stops working). Same answer whatever the address.',
     args: { input: t.arg({ type: ResendConfirmationInput, required: true, description: 'The address.' }) },
-    resolve: async (_root, { input }, { app, clientIp }) => {
-      const throttled =
-        (await app.throttle.hit(THROTTLE_RULES.resendsPerAddress, clientIp)) ?? (await app.throttle.hit(THROTTLE_RULES.resendsPerEmail, input.email));
-      if (throttled) return { ok: false, errors: [throttled] };
-      await app.boss.send(RESEND_CONFIRMATION_QUEUE, { email: input.email });
-      return { ok: true, errors: [] };
-    },
+    resolve: (_root, { input }, { app, clientIp }) => askConfirmationResend(app, input.email, clientIp),
   }),
 );

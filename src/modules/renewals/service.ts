@@ -10,7 +10,7 @@ import { birthDateOf, notifyLibrary } from '../registration/service.js';
 import { findToken } from '../tokens/service.js';
 import { unauthenticated } from '../../domain/errors.js';
 import { prismaSql } from '../../db/sql.js';
-import { lockPatron } from '../patrons/store.js';
+import { lockPatron } from '../patrons/service.js';
 
 /** What this module uses of the application instance. */
 type Services = Pick<App, 'clock' | 'config' | 'metrics' | 'outbox' | 'prisma' | 'settings' | 'throttle'>;

@@ -3,7 +3,7 @@
 // way the network or the server may fail.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createKohaAdapter } from '../../../src/modules/membership/adapters/koha.js';
-import { type CallOptions, ConnectorFailure, type ConnectorSettings, type Lookup } from '../../../src/modules/membership/adapters/types.js';
+import { type CallOptions, ConnectorFailure, type ConnectorSettings, type Lookup } from '../../../src/modules/membership/adapters/contract.js';
 import { FAKE_KOHA_CA, FakeKoha, type FakePatron } from '../../support/fake-koha.js';
 
 const SECRET = 'Kl13nt-S3cret-Tr3s-Secret';

@@ -2,7 +2,7 @@
 // boundaries (a year ago, expiry today, midnight in Paris, 29 February), the birth comparison, and
 // the French sentences the librarian reads.
 import { describe, expect, it } from 'vitest';
-import type { ConnectorKind, Lookup, MemberFacts, MembershipMatch } from '../../../src/modules/membership/adapters/types.js';
+import type { ConnectorKind, Lookup, MemberFacts, MembershipMatch } from '../../../src/modules/membership/adapters/contract.js';
 import { judgeMembership, type MembershipOutcome, type MembershipRule, unavailableMembership } from '../../../src/modules/membership/outcome.js';
 
 const BIRTH = '1990-05-17';

@@ -21,7 +21,7 @@ import {
   verifyChecksum,
   withErrorDetection,
 } from '../../../src/modules/membership/adapters/sip2.js';
-import { type CallOptions, ConnectorFailure, type ConnectorSettings } from '../../../src/modules/membership/adapters/types.js';
+import { type CallOptions, ConnectorFailure, type ConnectorSettings } from '../../../src/modules/membership/adapters/contract.js';
 import { FAKE_SIP2_CERTIFICATE, FakeSip2, type FakeSip2Patron } from '../../support/fake-sip2.js';
 
 // Answers of real SIP servers, redacted, as published in the test suite of Library Simplified's

@@ -18,7 +18,7 @@ import {
   type Lookup,
   type MemberFacts,
   type MembershipAdapter,
-} from './types.js';
+} from './contract.js';
 
 /** Page size of a search: two rows are enough to tell one person from several. */
 const PAGE_SIZE = 2;

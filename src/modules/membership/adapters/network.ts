@@ -6,14 +6,9 @@
 // is refused before any byte is sent.
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { BlockList, isIP, type LookupFunction } from 'node:net';
-import { ConnectorFailure } from './types.js';
+import { ConnectorFailure, type NetworkPolicy } from './contract.js';
 
-export interface NetworkPolicy {
-  /** Host names (exact, case-insensitive) and CIDR ranges or addresses that may be reached although private. */
-  allowedHosts: string[];
-  /** Plain HTTP and TCP allowed (tests, a library's intranet): else HTTPS and TLS only. */
-  allowPlaintext: boolean;
-}
+export type { NetworkPolicy };
 
 /** Ranges no connector reaches unless allowed: loopback, private, link-local, shared, reserved, multicast. */
 const FORBIDDEN = new BlockList();

@@ -14,7 +14,7 @@ import {
   type Lookup,
   type MembershipAdapter,
   type MemberFacts,
-} from './types.js';
+} from './contract.js';
 
 /** The field delimiter of SIP2 (Koha's default; configurable there, but `|` everywhere in practice). */
 export const SIP_DELIMITER = '|';

@@ -5,6 +5,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { trace } from '@opentelemetry/api';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import pretty from 'pino-pretty';
+import { earlyLogging } from '../config.js';
 
 export type { Logger };
 
@@ -44,10 +45,7 @@ function build(options: LoggingOptions): Logger {
 }
 
 /** Until configured: production writes JSON, tests only warnings and errors. */
-let root: Logger = build({
-  json: process.env.NODE_ENV === 'production',
-  level: process.env.LOG_LEVEL ?? (process.env.NODE_ENV === 'test' || process.env.VITEST ? 'warn' : 'info'),
-});
+let root: Logger = build(earlyLogging());
 
 /** Sets up the process's log (at start-up, or by a test that captures it). */
 export function configureLogging(options: LoggingOptions): Logger {

@@ -83,10 +83,17 @@ export interface ConnectorSettings {
   expiryField: string | null;
 }
 
+/** Where a connector may connect (checked by ./network.ts). */
+export interface NetworkPolicy {
+  /** Host names (exact, case-insensitive) and CIDR ranges or addresses that may be reached although private. */
+  allowedHosts: string[];
+  /** Plain HTTP and TCP allowed (tests, a library's intranet): else HTTPS and TLS only. */
+  allowPlaintext: boolean;
+}
+
 /** What every call gets: the network's rules, its time limit, the largest answer taken. */
 export interface CallOptions {
-  /** Where a connector may connect (src/modules/membership/adapters/network.ts). */
-  network: import('./network.js').NetworkPolicy;
+  network: NetworkPolicy;
   /** The whole lookup's time limit (SPEC: 5 seconds), whatever the number of round trips. */
   timeoutMs: number;
   /** Answers larger than this are failures (SPEC: 1 MiB). */
