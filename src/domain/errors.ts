@@ -45,11 +45,27 @@ export interface UserError {
 
 export const userError = (code: ErrorCode, message: string, field?: string): UserError => ({ code, message, field });
 
-/** Thrown inside a transaction to roll it back and answer with a business error. */
+/**
+ * A business rule refused: thrown by a use case (inside its transaction, which rolls back), and
+ * answered as the mutation payload's `errors` by the GraphQL layer, once for every mutation.
+ */
 export class Refusal extends Error {
-  constructor(readonly error: UserError) {
-    super(error.message);
+  readonly errors: UserError[];
+
+  constructor(...errors: [UserError, ...UserError[]]) {
+    super(errors.map((error) => error.message).join(' '));
+    this.errors = errors;
   }
+
+  /** The first error (most refusals carry one). */
+  get error(): UserError {
+    return this.errors[0]!;
+  }
+}
+
+/** Refuses with these errors, when there are any (a form's every problem at once). */
+export function refuseIfAny(errors: UserError[]): void {
+  if (errors.length) throw new Refusal(...(errors as [UserError, ...UserError[]]));
 }
 
 /**

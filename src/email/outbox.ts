@@ -35,6 +35,9 @@ export interface EmailDeliveryJob {
   outboxIds: string[];
 }
 
+/** The sender's name of e-mails a library sends through NuMos (the seed's « Administration <NOM> »). */
+export const libraryAdministration = (libraryName: string) => `Administration ${libraryName.toUpperCase()}`;
+
 /** `"Administration NILVANGE" <numos@numos.local>`, quoting what RFC 5322 requires. */
 export function formatSender(address: string, name?: string): string {
   if (!name) return address;

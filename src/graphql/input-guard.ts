@@ -6,17 +6,16 @@
 // a top-level error with the same code and `extensions.field`.
 import {
   GraphQLError,
-  getNamedType,
   isInputObjectType,
   isListType,
   isNonNullType,
   isObjectType,
   type GraphQLFieldResolver,
   type GraphQLInputType,
-  type GraphQLOutputType,
   type GraphQLSchema,
 } from 'graphql';
 import { refusedPayload, userError, type UserError } from './errors.js';
+import { payloadOf } from './refusals.js';
 
 /** IDs (global ids are about 60 characters), pagination cursors and the tokens of links. */
 export const ID_MAX = 200;
@@ -90,13 +89,6 @@ const limitsOf = (definition: { extensions?: { maxChars?: unknown; maxItems?: un
   chars: typeof definition.extensions?.maxChars === 'number' ? definition.extensions.maxChars : undefined,
   items: typeof definition.extensions?.maxItems === 'number' ? definition.extensions.maxItems : undefined,
 });
-
-/** The payload type a field returns, if it carries business errors; else answers are top-level errors. */
-const payloadOf = (type: GraphQLOutputType): string | undefined => {
-  const named = getNamedType(type);
-  const errors = isObjectType(named) ? named.getFields().errors : undefined;
-  return errors !== undefined && getNamedType(errors.type).name === 'UserError' ? named.name : undefined;
-};
 
 /** Wraps every field that takes arguments (resolve and subscribe) with the check. */
 export function guardInputs(schema: GraphQLSchema): GraphQLSchema {

@@ -80,6 +80,9 @@ export function parisDate(instant: Date): string {
   return `${year}-${pad(month)}-${pad(day)}`;
 }
 
+/** A calendar date stored as such (a DATE column, read back as UTC midnight): YYYY-MM-DD. */
+export const isoDate = (date: Date): string => date.toISOString().slice(0, 10);
+
 /** Midnight (Paris) starting a calendar date YYYY-MM-DD. */
 export function parisStartOfDay(date: string): Date {
   const [y, m, d] = date.split('-').map(Number) as [number, number, number];

@@ -3,6 +3,7 @@
 import { GraphQLObjectType, GraphQLSchema, lexicographicSortSchema } from 'graphql';
 import { builder } from '../graphql/builder.js';
 import { typedCursors } from '../graphql/cursors.js';
+import { refusalsAnswered } from '../graphql/refusals.js';
 import { guardInputs } from '../graphql/input-guard.js';
 import '../graphql/errors.js';
 import '../modules/libraries/types.js';
@@ -30,7 +31,7 @@ export function getSchema(testClock = false): GraphQLSchema {
   let schema = schemas.get(testClock);
   if (!schema) {
     const full = builder.toSchema();
-    schema = guardInputs(typedCursors(lexicographicSortSchema(testClock ? full : withoutTestClock(full))));
+    schema = guardInputs(typedCursors(refusalsAnswered(lexicographicSortSchema(testClock ? full : withoutTestClock(full)))));
     schemas.set(testClock, schema);
   }
   return schema;

@@ -22,7 +22,8 @@ import { audit } from '../audit/service.js';
 import { erasePeople } from '../lifecycle/service.js';
 import { checkLicenceAlert, lockLicencePool } from '../licences/service.js';
 import { passwordErrors } from '../passwords/policy.js';
-import { patronSearchText, RECIPIENT_FLOODED } from '../registration/service.js';
+import { RECIPIENT_FLOODED } from '../registration/service.js';
+import { patronSearchText } from '../../domain/person.js';
 import { revokeSessions } from '../sessions/service.js';
 import { findToken, issueToken, useToken } from '../tokens/service.js';
 

@@ -14,12 +14,14 @@ export interface AuditEntry {
   anonymousActor?: boolean;
 }
 
-export async function audit(tx: Tx, caller: Caller, at: Date, entry: AuditEntry): Promise<void> {
-  const actor = caller.kind === 'staff' ? caller.staffId : caller.kind === 'patron' ? caller.patronId : caller.kind === 'provider' ? caller.providerId : null;
+/** Who acted: a caller, or NuMos itself (null: a job, an acceptance on a library's behalf). */
+export async function audit(tx: Tx, caller: Caller | null, at: Date, entry: AuditEntry): Promise<void> {
+  const actor =
+    caller?.kind === 'staff' ? caller.staffId : caller?.kind === 'patron' ? caller.patronId : caller?.kind === 'provider' ? caller.providerId : null;
   await tx.auditLog.create({
     data: {
       occurredAt: at,
-      actorKind: caller.kind === 'staff' ? caller.role : caller.kind.toUpperCase(),
+      actorKind: caller === null ? 'SYSTEM' : caller.kind === 'staff' ? caller.role : caller.kind.toUpperCase(),
       actorId: entry.anonymousActor ? null : actor,
       action: entry.action,
       subjectType: entry.subjectType,

@@ -16,7 +16,7 @@ import { addParisYears, parisDate } from '../../lib/calendar.js';
 import { escapeLike, searchTerms } from '../../lib/text.js';
 import { audit } from '../audit/service.js';
 import { checkLicenceAlert, lockLicencePool } from '../licences/service.js';
-import { cleanName, identityKeyOf, patronSearchText } from '../registration/service.js';
+import { birthDateError, birthDateOf, cleanName, identityKeyOf, patronSearchText } from '../../domain/person.js';
 import { revokeSessions } from '../sessions/service.js';
 import { lockPatron, searchedPatronPage } from './store.js';
 

@@ -5,20 +5,21 @@ import { AccountAlreadyExists } from '../../../emails/AccountAlreadyExists.js';
 import { ConfirmRegistration } from '../../../emails/ConfirmRegistration.js';
 import { NewRegistrationRequest } from '../../../emails/NewRegistrationRequest.js';
 import type { App } from '../../instance.js';
-import type { Tx } from '../../db/prisma.js';
-import { publish } from '../../events/bus.js';
 import type { Library, Patron, RegistrationRequest } from '../../generated/prisma/client.js';
-import { userError, type UserError } from '../../domain/errors.js';
-import { addParisDays, addParisMonths, addParisYears, ageAt, ageGroupOf, formatFrenchDate, formatFrenchDateTime, parisDate } from '../../lib/calendar.js';
+import { refuseIfAny, Refusal, userError, type UserError } from '../../domain/errors.js';
+import { birthDateError, birthDateOf, cleanName, identityKeyOf, patronSearchText } from '../../domain/person.js';
+import { libraryAdministration } from '../../email/outbox.js';
+import { addParisDays, addParisMonths, ageAt, ageGroupOf, formatFrenchDate, formatFrenchDateTime } from '../../lib/calendar.js';
 import { hashPassword } from '../../lib/password.js';
-import { normalizeForSearch } from '../../lib/text.js';
 import { THROTTLE_RULES } from '../../lib/throttle.js';
 import { links } from '../../links.js';
+import { RESEND_CONFIRMATION_QUEUE } from '../../jobs/queues.js';
 import { passwordErrors } from '../passwords/policy.js';
 import { issueToken, findToken } from '../tokens/service.js';
-import { prismaSql } from '../../db/sql.js';
+import { unitOfWork, type Work } from '../unit-of-work.js';
 import { lockIdentity } from './store.js';
-import { RESEND_CONFIRMATION_QUEUE } from '../../jobs/queues.js';
+
+export { NAME_MAX } from '../../domain/person.js';
 
 /** What this module uses of the application instance. */
 type Services = Pick<App, 'boss' | 'clock' | 'config' | 'metrics' | 'outbox' | 'prisma' | 'settings' | 'throttle'>;
@@ -27,7 +28,6 @@ type Services = Pick<App, 'boss' | 'clock' | 'config' | 'metrics' | 'outbox' | '
 export const RECIPIENT_FLOODED = { field: 'email', what: "Trop d'e-mails ont déjà été envoyés à cette adresse." };
 
 export const LOGIN_PATTERN = /^[A-Za-z0-9._-]{3,32}$/;
-export const NAME_MAX = 100;
 
 export interface RegisterInput {
   lastName: string;
@@ -48,34 +48,18 @@ export interface RegisterResult {
   errors: UserError[];
 }
 
-export const cleanName = (value: string) => value.normalize('NFC').replace(/\s+/g, ' ').trim();
-
-/** One live account per person: same normalised last name, first name and birth date. */
-export const identityKeyOf = (lastName: string, firstName: string, birthDate: string) =>
-  `${normalizeForSearch(lastName)}|${normalizeForSearch(firstName)}|${birthDate}`;
-
-export const patronSearchText = (p: { lastName: string; firstName: string; login: string; email: string }) =>
-  normalizeForSearch(`${p.lastName} ${p.firstName} ${p.login} ${p.email}`);
-
-/** Patron birth dates are DATE columns, read back as UTC midnight. */
-export const birthDateOf = (patron: Pick<Patron, 'birthDate'>) => patron.birthDate.toISOString().slice(0, 10);
 const frenchNumericDate = (isoDate: string) => isoDate.split('-').reverse().join('/');
 
 function formErrors(app: Services, input: RegisterInput, fields: { lastName: string; firstName: string; login: string }): UserError[] {
   const errors: UserError[] = [];
-  const today = parisDate(app.clock.now());
   for (const [field, value, label] of [
     ['lastName', fields.lastName, 'Le nom'],
     ['firstName', fields.firstName, 'Le prénom'],
   ] as const) {
     if (!value) errors.push(userError('INVALID_INPUT', `${label} est obligatoire.`, field));
   }
-  const oldest = parisDate(addParisYears(app.clock.now(), -120));
-  if (input.birthDate > today) {
-    errors.push(userError('INVALID_BIRTH_DATE', 'La date de naissance ne peut pas être dans le futur.', 'birthDate'));
-  } else if (input.birthDate < oldest) {
-    errors.push(userError('INVALID_BIRTH_DATE', 'La date de naissance ne peut pas remonter à plus de 120 ans.', 'birthDate'));
-  }
+  const birthDate = birthDateError(input.birthDate, app.clock.now());
+  if (birthDate) errors.push(birthDate);
   if (!LOGIN_PATTERN.test(fields.login)) {
     errors.push(
       userError(
@@ -90,11 +74,10 @@ function formErrors(app: Services, input: RegisterInput, fields: { lastName: str
 }
 
 export async function register(app: Services, input: RegisterInput, clientIp: string): Promise<RegisterResult> {
-  const refused = (errors: UserError[]): RegisterResult => ({ ok: false, confirmationExpiresAt: null, errors });
   const throttled =
     (await app.throttle.hit(THROTTLE_RULES.registrationsPerAddress, clientIp)) ??
     (await app.throttle.hit(THROTTLE_RULES.registrationsPerAddressDaily, clientIp));
-  if (throttled) return refused([throttled]);
+  if (throttled) throw new Refusal(throttled);
 
   const fields = { lastName: cleanName(input.lastName), firstName: cleanName(input.firstName), login: input.login.trim() };
   const email = input.email.trim();
@@ -112,28 +95,25 @@ export async function register(app: Services, input: RegisterInput, clientIp: st
     const owner = await app.prisma.patron.findUnique({ where: { loginKey }, select: { identityKey: true } });
     // The login of the same person is not "taken": their refused account gives way to the new
     // request, and any other is answered below as the same person registering again.
-    if (owner && owner.identityKey !== identityKey) {
-      errors.push(userError('LOGIN_TAKEN', 'Cet identifiant est déjà pris : choisissez-en un autre.', 'login'));
-    }
+    if (owner && owner.identityKey !== identityKey) errors.push(loginTaken());
   }
-  if (errors.length || !library || library.closedAt) return refused(errors);
+  refuseIfAny(errors);
   // Whoever registers, an e-mail goes to this address (a confirmation, or "you already have an
   // account"): a mailbox gets a handful an hour, whatever a script sends from however many addresses.
   const flooded = await app.throttle.hit(THROTTLE_RULES.emailsPerRecipient, email, RECIPIENT_FLOODED);
-  if (flooded) return refused([flooded]);
+  if (flooded) throw new Refusal(flooded);
 
   // Hashed whatever happens next, so that a known person and a new one take the same time.
   const passwordHash = await hashPassword(input.password);
-  const now = app.clock.now();
-  const confirmationDueAt = addParisDays(now, app.settings.confirmationDays);
-
   try {
-    return await app.prisma.$transaction(async (tx): Promise<RegisterResult> => {
+    return await unitOfWork(app, {}, async (work): Promise<RegisterResult> => {
+      const { tx, now } = work;
+      const confirmationDueAt = addParisDays(now, app.settings.confirmationDays);
       // Two submissions for one person at once: the second waits and sees the first.
-      await lockIdentity(prismaSql(tx), identityKey);
+      await lockIdentity(work.sql, identityKey);
       const existing = await tx.patron.findFirst({ where: { identityKey, status: { not: 'REFUSED' } }, include: { library: true } });
       if (existing) {
-        const replayOf = await tellExistingPerson(app, tx, existing, { loginKey, email });
+        const replayOf = await tellExistingPerson(app, work, existing, { loginKey, email });
         return { ok: true, confirmationExpiresAt: replayOf ?? confirmationDueAt, errors: [] };
       }
       // A refused person may ask again: the old refused account (personal data) is replaced; its
@@ -141,7 +121,7 @@ export async function register(app: Services, input: RegisterInput, clientIp: st
       await tx.patron.deleteMany({ where: { identityKey, status: 'REFUSED' } });
       const patron = await tx.patron.create({
         data: {
-          libraryId: library.id,
+          libraryId: library!.id,
           lastName: fields.lastName,
           firstName: fields.firstName,
           birthDate: new Date(`${input.birthDate}T00:00:00Z`),
@@ -162,34 +142,34 @@ export async function register(app: Services, input: RegisterInput, clientIp: st
           kind: 'REGISTRATION',
           state: 'AWAITING_CONFIRMATION',
           patronId: patron.id,
-          libraryId: library.id,
+          libraryId: library!.id,
           ageGroup: ageGroupOf(ageAt(input.birthDate, now)),
           submittedAt: now,
           confirmationDueAt,
           searchText: patron.searchText,
         },
       });
-      await sendConfirmation(app, tx, patron, library, request);
-      app.metrics.registrations.inc({ step: 'registered' });
+      await sendConfirmation(app, work, patron, library!, request);
+      work.afterCommit(() => app.metrics.registrations.inc({ step: 'registered' }));
       return { ok: true, confirmationExpiresAt: confirmationDueAt, errors: [] };
     });
   } catch (error) {
     // The same login chosen by two people at the same moment: the unique index decides.
-    if ((error as { code?: string }).code === 'P2002') {
-      return refused([userError('LOGIN_TAKEN', 'Cet identifiant est déjà pris : choisissez-en un autre.', 'login')]);
-    }
+    if ((error as { code?: string }).code === 'P2002') throw new Refusal(loginTaken());
     throw error;
   }
 }
 
+const loginTaken = () => userError('LOGIN_TAKEN', 'Cet identifiant est déjà pris : choisissez-en un autre.', 'login');
+
 /** The confirmation e-mail, with a new link that replaces any earlier one. */
-async function sendConfirmation(app: Services, tx: Tx, patron: Patron, library: Library, request: RegistrationRequest) {
+async function sendConfirmation(app: Services, work: Work, patron: Patron, library: Library, request: RegistrationRequest) {
   const expiresAt = request.confirmationDueAt!;
-  const token = await issueToken(tx, 'CONFIRMATION', { patronId: patron.id, requestId: request.id }, app.clock.now(), expiresAt);
-  await app.outbox.queue(tx, {
+  const token = await issueToken(work.tx, 'CONFIRMATION', { patronId: patron.id, requestId: request.id }, work.now, expiresAt);
+  await work.email({
     template: 'ConfirmRegistration',
     to: [patron.email],
-    fromName: `Administration ${library.name.toUpperCase()}`,
+    fromName: libraryAdministration(library.name),
     subject: 'Confirmez votre inscription à NuMos',
     body: createElement(ConfirmRegistration, {
       firstName: patron.firstName,
@@ -215,26 +195,26 @@ async function sendConfirmation(app: Services, tx: Tx, patron: Patron, library: 
  */
 async function tellExistingPerson(
   app: Services,
-  tx: Tx,
+  work: Work,
   patron: Patron & { library: Library },
   asked: { loginKey: string; email: string },
 ): Promise<Date | null> {
-  const now = app.clock.now();
+  const { tx, now } = work;
   if (patron.status === 'UNCONFIRMED') {
     const request = await tx.registrationRequest.findFirst({
       where: { patronId: patron.id, state: 'AWAITING_CONFIRMATION', confirmationDueAt: { gt: now } },
     });
     if (!request) return null;
     if (patron.loginKey === asked.loginKey && patron.email.toLowerCase() === asked.email.toLowerCase()) return request.confirmationDueAt;
-    await sendConfirmation(app, tx, patron, patron.library, request);
+    await sendConfirmation(app, work, patron, patron.library, request);
     return null;
   }
   const expiresAt = new Date(now.getTime() + app.settings.passwordResetMinutes * 60_000);
   const token = await issueToken(tx, 'PASSWORD_RESET', { patronId: patron.id }, now, expiresAt);
-  await app.outbox.queue(tx, {
+  await work.email({
     template: 'AccountAlreadyExists',
     to: [patron.email],
-    fromName: `Administration ${patron.library.name.toUpperCase()}`,
+    fromName: libraryAdministration(patron.library.name),
     subject: 'Vous avez déjà un compte NuMos',
     body: createElement(AccountAlreadyExists, {
       firstName: patron.firstName,
@@ -250,9 +230,9 @@ async function tellExistingPerson(
 }
 
 /** Tells the home library (copy to the DLPB) that a request awaits its decision. */
-export async function notifyLibrary(app: Pick<App, 'clock' | 'config' | 'outbox'>, tx: Tx, request: RegistrationRequest, patron: Patron, library: Library) {
+export async function notifyLibrary(app: Pick<App, 'config'>, work: Work, request: RegistrationRequest, patron: Patron, library: Library) {
   const birthDate = birthDateOf(patron);
-  await app.outbox.queue(tx, {
+  await work.email({
     template: 'NewRegistrationRequest',
     to: [library.email],
     cc: [app.config.dlpbEmail],
@@ -266,7 +246,7 @@ export async function notifyLibrary(app: Pick<App, 'clock' | 'config' | 'outbox'
       firstName: patron.firstName,
       lastName: patron.lastName,
       birthDate: frenchNumericDate(birthDate),
-      age: ageAt(birthDate, app.clock.now()),
+      age: ageAt(birthDate, work.now),
       email: patron.email,
       login: patron.login,
       submittedAt: formatFrenchDateTime(request.submittedAt),
@@ -287,40 +267,27 @@ export interface ConfirmResult {
  * Confirming again within the link's window answers with the current account.
  */
 export async function confirm(app: Services, rawToken: string): Promise<ConfirmResult> {
-  const now = app.clock.now();
-  return app.prisma.$transaction(async (tx) => {
+  return unitOfWork(app, {}, async (work) => {
+    const { tx, now } = work;
     const { token, error } = await findToken(tx, 'CONFIRMATION', rawToken, now, { allowUsed: true });
-    if (error || !token.patronId || !token.requestId) {
-      return { account: null, errors: [error ?? userError('INVALID_TOKEN', "Ce lien de confirmation n'est pas valide.", 'token')] };
-    }
+    if (error || !token.patronId || !token.requestId)
+      throw new Refusal(error ?? userError('INVALID_TOKEN', "Ce lien de confirmation n'est pas valide.", 'token'));
     // The conditional update decides: of two confirmations at once, one moves the request.
     const moved = await tx.registrationRequest.updateMany({
       where: { id: token.requestId, state: 'AWAITING_CONFIRMATION' },
-      data: {
-        state: 'AWAITING_DECISION',
-        confirmedAt: now,
-        decisionDueAt: addParisDays(now, app.settings.escalationDays),
-      },
+      data: { state: 'AWAITING_DECISION', confirmedAt: now, decisionDueAt: addParisDays(now, app.settings.escalationDays) },
     });
-    if (moved.count === 1) {
-      app.metrics.registrations.inc({ step: 'confirmed' });
-      await tx.oneTimeToken.update({ where: { id: token.id }, data: { usedAt: now } });
-      const patron = await tx.patron.update({
-        where: { id: token.patronId },
-        data: {
-          status: 'TEMPORARY',
-          statusChangedAt: now,
-          confirmedAt: now,
-          temporaryUntil: addParisMonths(now, app.settings.temporaryMonths),
-        },
-        include: { library: true },
-      });
-      const request = await tx.registrationRequest.findUniqueOrThrow({ where: { id: token.requestId } });
-      await notifyLibrary(app, tx, request, patron, patron.library);
-      await publish(tx, [{ type: 'CONFIRMED', occurredAt: now.toISOString(), requestId: request.id, libraryId: request.libraryId }]);
-      return { account: patron, errors: [] };
-    }
-    const patron = await tx.patron.findUnique({ where: { id: token.patronId } });
+    if (moved.count === 0) return { account: await tx.patron.findUnique({ where: { id: token.patronId } }), errors: [] };
+    await tx.oneTimeToken.update({ where: { id: token.id }, data: { usedAt: now } });
+    const patron = await tx.patron.update({
+      where: { id: token.patronId },
+      data: { status: 'TEMPORARY', statusChangedAt: now, confirmedAt: now, temporaryUntil: addParisMonths(now, app.settings.temporaryMonths) },
+      include: { library: true },
+    });
+    const request = await tx.registrationRequest.findUniqueOrThrow({ where: { id: token.requestId } });
+    await notifyLibrary(app, work, request, patron, patron.library);
+    await work.publish({ type: 'CONFIRMED', occurredAt: now.toISOString(), requestId: request.id, libraryId: request.libraryId });
+    work.afterCommit(() => app.metrics.registrations.inc({ step: 'confirmed' }));
     return { account: patron, errors: [] };
   });
 }
@@ -349,8 +316,6 @@ export async function resendConfirmationTo(app: Services, email: string): Promis
   });
   // Asked anonymously (resendConfirmation): the address's own limit decides, silently.
   if (!requests.length || (await app.throttle.hit(THROTTLE_RULES.emailsPerRecipient, email))) return 0;
-  for (const request of requests) {
-    await app.prisma.$transaction((tx) => sendConfirmation(app, tx, request.patron!, request.library, request));
-  }
+  for (const request of requests) await unitOfWork(app, {}, (work) => sendConfirmation(app, work, request.patron!, request.library, request));
   return requests.length;
 }
