@@ -8,17 +8,15 @@ import { EmailChangeRequested } from '../../../emails/EmailChangeRequested.js';
 import { PasswordChanged } from '../../../emails/PasswordChanged.js';
 import type { App } from '../../instance.js';
 import type { Caller } from '../../auth/caller.js';
-import { prismaSql } from '../../db/sql.js';
+import { unitOfWork } from '../unit-of-work.js';
 import { lockPatron, lockRequestsOf } from '../patrons/service.js';
-import { publish } from '../../events/bus.js';
 import type { Patron } from '../../generated/prisma/client.js';
 import { forbidden } from '../../domain/errors.js';
-import { Refusal, userError, type UserError } from '../../domain/errors.js';
+import { refuseIfAny, Refusal, userError, type UserError } from '../../domain/errors.js';
 import { formatFrenchDateTime } from '../../lib/calendar.js';
 import { hashPassword, verifyPassword } from '../../lib/password.js';
 import { THROTTLE_RULES } from '../../lib/throttle.js';
 import { links } from '../../links.js';
-import { audit } from '../audit/service.js';
 import { erasePeople } from '../lifecycle/service.js';
 import { checkLicenceAlert, lockLicencePool } from '../licences/service.js';
 import { passwordErrors } from '../passwords/policy.js';
@@ -31,12 +29,9 @@ import { findToken, issueToken, useToken } from '../tokens/service.js';
 type Services = Pick<App, 'boss' | 'clock' | 'config' | 'db' | 'outbox' | 'prisma' | 'settings' | 'throttle'>;
 
 type Ok = { ok: boolean; errors: UserError[] };
-const refused = (...errors: UserError[]): Ok => ({ ok: false, errors });
 
 /** The link to a new address is valid this long, and serves once. */
 const EMAIL_CHANGE_HOURS = 24;
-
-const wrongPassword = () => userError('WRONG_PASSWORD', 'Le mot de passe actuel est incorrect.', 'currentPassword');
 
 /** The account behind a patron or staff session, with what a password check needs. */
 async function sessionAccount(app: Services, caller: Caller) {
@@ -52,22 +47,22 @@ async function sessionAccount(app: Services, caller: Caller) {
 }
 
 /**
- * Checks the current password given with a change, counted per account: guessing through these
- * mutations is no faster than logging in, and shares nothing with the login's own counters (a
- * stranger failing to log in cannot block the owner's change, nor the other way round).
+ * Checks the current password given with a change (refused when wrong), counted per account:
+ * guessing through these mutations is no faster than logging in, and shares nothing with the
+ * login's own counters (a stranger failing to log in cannot block the owner's change, nor the
+ * other way round).
  */
 async function checkCurrentPassword(
   app: Services,
   account: { realm: string; owner: { patronId: string } | { staffId: string }; passwordHash: string | null },
   password: string,
-): Promise<UserError | null> {
+): Promise<void> {
   const throttleKey = `${account.realm}:${'patronId' in account.owner ? account.owner.patronId : account.owner.staffId}`;
   const blocked = await app.throttle.hit(THROTTLE_RULES.passwordChecksPerAccount, throttleKey);
-  if (blocked) return blocked;
+  if (blocked) throw new Refusal(blocked);
   const ok = account.passwordHash ? await verifyPassword(account.passwordHash, password) : false;
-  if (!ok) return wrongPassword();
+  if (!ok) throw new Refusal(userError('WRONG_PASSWORD', 'Le mot de passe actuel est incorrect.', 'currentPassword'));
   await app.throttle.refund(THROTTLE_RULES.passwordChecksPerAccount, throttleKey);
-  return null;
 }
 
 export interface ChangePasswordInput {
@@ -79,21 +74,19 @@ export interface ChangePasswordInput {
 /** Patron or staff: a new password; every other session of the account ends; an e-mail says so. */
 export async function changePassword(app: Services, caller: Caller, input: ChangePasswordInput): Promise<Ok> {
   const account = await sessionAccount(app, caller);
-  const errors = passwordErrors(input.password, input.passwordConfirmation);
-  if (errors.length) return refused(...errors);
-  const wrong = await checkCurrentPassword(app, account, input.currentPassword);
-  if (wrong) return refused(wrong);
+  refuseIfAny(passwordErrors(input.password, input.passwordConfirmation));
+  await checkCurrentPassword(app, account, input.currentPassword);
   const passwordHash = await hashPassword(input.password);
   const sessionId = caller.kind === 'patron' || caller.kind === 'staff' ? caller.sessionId : undefined;
   const [displayName, email] = account.patron
     ? [`${account.patron.firstName} ${account.patron.lastName}`, account.patron.email]
     : [account.staff.displayName, account.staff.email];
-  await app.prisma.$transaction(async (tx) => {
-    const now = app.clock.now();
+  await unitOfWork(app, { actor: caller }, async (work) => {
+    const { tx, now } = work;
     if (account.patron) await tx.patron.update({ where: { id: account.patron.id }, data: { passwordHash } });
     else await tx.staffAccount.update({ where: { id: account.staff.id }, data: { passwordHash } });
-    await revokeSessions(tx, account.owner, now, sessionId);
-    await app.outbox.queue(tx, {
+    await revokeSessions(work, account.owner, sessionId);
+    await work.email({
       template: 'PasswordChanged',
       to: [email],
       subject: 'Votre mot de passe NuMos a été modifié',
@@ -131,21 +124,19 @@ export async function requestEmailChange(app: Services, caller: Caller, input: {
   const account = await sessionAccount(app, caller);
   const patron = account.patron!;
   const email = input.email.trim();
-  if (email.toLowerCase() === patron.email.toLowerCase()) {
-    return refused(userError('INVALID_INPUT', 'Cette adresse est déjà celle de votre compte.', 'email'));
-  }
+  if (email.toLowerCase() === patron.email.toLowerCase())
+    throw new Refusal(userError('INVALID_INPUT', 'Cette adresse est déjà celle de votre compte.', 'email'));
   const throttled = await app.throttle.hit(THROTTLE_RULES.emailChangesPerAccount, patron.id);
-  if (throttled) return refused(throttled);
-  const wrong = await checkCurrentPassword(app, account, input.currentPassword);
-  if (wrong) return refused(wrong);
+  if (throttled) throw new Refusal(throttled);
+  await checkCurrentPassword(app, account, input.currentPassword);
   const flooded = await app.throttle.hit(THROTTLE_RULES.emailsPerRecipient, email, RECIPIENT_FLOODED);
-  if (flooded) return refused(flooded);
-  await app.prisma.$transaction(async (tx) => {
-    const now = app.clock.now();
+  if (flooded) throw new Refusal(flooded);
+  await unitOfWork(app, { actor: caller }, async (work) => {
+    const { tx, now } = work;
     const expiresAt = new Date(now.getTime() + EMAIL_CHANGE_HOURS * 3_600_000);
     await tx.patron.update({ where: { id: patron.id }, data: { pendingEmail: email } });
     const token = await issueToken(tx, 'EMAIL_CHANGE', { patronId: patron.id }, now, expiresAt);
-    await app.outbox.queue(tx, {
+    await work.email({
       template: 'ConfirmEmailChange',
       to: [email],
       subject: 'Confirmez votre nouvelle adresse e-mail NuMos',
@@ -158,7 +149,7 @@ export async function requestEmailChange(app: Services, caller: Caller, input: {
       secrets: [token],
       patronId: patron.id,
     });
-    await app.outbox.queue(tx, {
+    await work.email({
       template: 'EmailChangeRequested',
       to: [patron.email],
       subject: "Changement d'adresse e-mail demandé sur votre compte NuMos",
@@ -171,25 +162,19 @@ export async function requestEmailChange(app: Services, caller: Caller, input: {
 
 /** From the link sent to the new address: it becomes the account's. No session needed. */
 export async function confirmEmailChange(app: Services, rawToken: string): Promise<{ patron: Patron | null; errors: UserError[] }> {
-  const now = app.clock.now();
-  const { token, error } = await findToken(app.prisma, 'EMAIL_CHANGE', rawToken, now);
-  if (error) return { patron: null, errors: [error] };
-  try {
-    const patron = await app.prisma.$transaction(async (tx) => {
-      if (!(await useToken(tx, token.id, now)))
-        throw new Refusal(userError('INVALID_TOKEN', "Ce lien de confirmation d'adresse n'est pas valide ou a déjà servi.", 'token'));
-      const current = await tx.patron.findUnique({ where: { id: token.patronId! } });
-      if (!current?.pendingEmail) throw new Refusal(userError('INVALID_TOKEN', "Ce lien de confirmation d'adresse n'est pas valide ou a déjà servi.", 'token'));
-      const searchText = patronSearchText({ ...current, email: current.pendingEmail });
-      const updated = await tx.patron.update({ where: { id: current.id }, data: { email: current.pendingEmail, pendingEmail: null, searchText } });
-      await tx.registrationRequest.updateMany({ where: { patronId: current.id, searchText: { not: null } }, data: { searchText } });
-      return updated;
-    });
-    return { patron, errors: [] };
-  } catch (caught) {
-    if (caught instanceof Refusal) return { patron: null, errors: [caught.error] };
-    throw caught;
-  }
+  const invalid = () => new Refusal(userError('INVALID_TOKEN', "Ce lien de confirmation d'adresse n'est pas valide ou a déjà servi.", 'token'));
+  const { token, error } = await findToken(app.prisma, 'EMAIL_CHANGE', rawToken, app.clock.now());
+  if (error) throw new Refusal(error);
+  const patron = await unitOfWork(app, {}, async ({ tx, now }) => {
+    if (!(await useToken(tx, token.id, now))) throw invalid();
+    const current = await tx.patron.findUnique({ where: { id: token.patronId! } });
+    if (!current?.pendingEmail) throw invalid();
+    const searchText = patronSearchText({ ...current, email: current.pendingEmail });
+    const updated = await tx.patron.update({ where: { id: current.id }, data: { email: current.pendingEmail, pendingEmail: null, searchText } });
+    await tx.registrationRequest.updateMany({ where: { patronId: current.id, searchText: { not: null } }, data: { searchText } });
+    return updated;
+  });
+  return { patron, errors: [] };
 }
 
 const iso = (date: Date | null) => date?.toISOString() ?? null;
@@ -198,10 +183,10 @@ const iso = (date: Date | null) => date?.toISOString() ?? null;
  * Patron: everything stored about the caller, as one JSON document (GDPR articles 15 and 20). Built
  * field by field, never from whole rows: no hash, token or key can slip in. Audited, throttled.
  */
-export async function personalDataExport(app: Services, caller: Caller): Promise<{ document: string } | { error: UserError }> {
+export async function personalDataExport(app: Services, caller: Caller): Promise<string> {
   if (caller.kind !== 'patron') throw forbidden();
   const throttled = await app.throttle.hit(THROTTLE_RULES.exportsPerAccount, caller.patronId);
-  if (throttled) return { error: throttled };
+  if (throttled) throw new Refusal(throttled);
   const now = app.clock.now();
   const patron = await app.prisma.patron.findUniqueOrThrow({
     where: { id: caller.patronId },
@@ -250,10 +235,10 @@ export async function personalDataExport(app: Services, caller: Caller): Promise
     messages: patron.messages.map((m) => ({ sentAt: iso(m.createdAt), to: m.recipient, from: m.senderEmail, subject: m.subject, body: m.body })),
     openSessions: patron.sessions.map((s) => ({ openedAt: iso(s.createdAt), expiresAt: iso(s.expiresAt) })),
   };
-  await app.prisma.$transaction((tx) =>
-    audit(tx, caller, now, { action: 'PERSONAL_DATA_EXPORT', subjectType: 'Patron', libraryId: patron.libraryId, anonymousActor: true }),
+  await unitOfWork(app, { actor: caller }, (work) =>
+    work.audit({ action: 'PERSONAL_DATA_EXPORT', subjectType: 'Patron', libraryId: patron.libraryId, anonymousActor: true }),
   );
-  return { document: JSON.stringify(document, null, 2) };
+  return JSON.stringify(document, null, 2);
 }
 
 /**
@@ -264,42 +249,38 @@ export async function personalDataExport(app: Services, caller: Caller): Promise
 export async function deleteMyAccount(app: Services, caller: Caller, input: { currentPassword: string }): Promise<Ok> {
   if (caller.kind !== 'patron') throw forbidden();
   const account = await sessionAccount(app, caller);
-  const wrong = await checkCurrentPassword(app, account, input.currentPassword);
-  if (wrong) return refused(wrong);
+  await checkCurrentPassword(app, account, input.currentPassword);
   const patronId = caller.patronId;
-  await app.prisma.$transaction(async (tx) => {
-    const now = app.clock.now();
+  await unitOfWork(app, { actor: caller }, async (work) => {
+    const { tx, sql, now } = work;
     // The locks in the order `decide` takes them (licences, requests, patron): a decision on the
     // same person's request waits for the erasure or the erasure for it, never both at once.
     const pool = await lockLicencePool(tx, app.settings.licenceCapacity);
-    await lockRequestsOf(prismaSql(tx), patronId);
-    const patron = await lockPatron(prismaSql(tx), patronId);
+    await lockRequestsOf(sql, patronId);
+    const patron = await lockPatron(sql, patronId);
     if (!patron) return; // Erased a moment ago by a twin request.
     const closed = await tx.registrationRequest.updateManyAndReturn({
       where: { patronId, state: { in: ['AWAITING_CONFIRMATION', 'AWAITING_DECISION'] } },
       data: { state: 'LAPSED', lapsedAt: now },
       select: { id: true, libraryId: true },
     });
-    await publish(
-      tx,
-      closed.map((r) => ({ type: 'LAPSED' as const, occurredAt: now.toISOString(), requestId: r.id, libraryId: r.libraryId })),
-    );
-    await revokeSessions(tx, { patronId }, now);
-    await erasePeople(app.boss, prismaSql(tx), [patronId]);
-    await app.outbox.queueLast(tx, {
+    await work.publish(...closed.map((r) => ({ type: 'LAPSED' as const, occurredAt: now.toISOString(), requestId: r.id, libraryId: r.libraryId })));
+    await revokeSessions(work, { patronId });
+    await erasePeople(app.boss, sql, [patronId]);
+    await work.lastEmail({
       template: 'AccountDeleted',
       to: [patron.email],
       subject: 'Votre compte NuMos a été supprimé',
       body: createElement(AccountDeleted, { firstName: patron.first_name, lastName: patron.last_name }),
     });
-    await audit(tx, caller, now, {
+    await work.audit({
       action: 'DELETE_ACCOUNT',
       subjectType: 'Patron',
       libraryId: patron.library_id,
       anonymousActor: true,
       after: { closedRequests: closed.length },
     });
-    await checkLicenceAlert(app, tx, pool.alertLevel);
+    await checkLicenceAlert(app, work, pool.alertLevel);
   });
   return { ok: true, errors: [] };
 }

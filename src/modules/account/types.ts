@@ -1,6 +1,6 @@
 import { grantKey } from '../../auth/visibility.js';
 import { builder } from '../../graphql/builder.js';
-import { OkPayload, queryRefused } from '../../graphql/errors.js';
+import { OkPayload } from '../../graphql/errors.js';
 import { ID_MAX, maxChars } from '../../graphql/input-guard.js';
 import { PASSWORD_MAX } from '../passwords/policy.js';
 import { PatronPayload } from '../patrons/types.js';
@@ -105,10 +105,6 @@ builder.queryField('personalDataExport', (t) =>
     description:
       'Patron only: everything stored about the caller, as one JSON document (GDPR access and portability): identity, e-mail, login, newsletter, library, account, requests with their decisions and response texts, consumptions still kept, monthly use, messages sent, open sessions (dates only). Never a hash, token or key. Audited; throttled (RATE_LIMITED).',
     authScopes: { patron: true },
-    resolve: async (_root, _args, { app, caller }) => {
-      const result = await personalDataExport(app, caller);
-      if ('document' in result) return result.document;
-      throw queryRefused(result.error);
-    },
+    resolve: (_root, _args, { app, caller }) => personalDataExport(app, caller),
   }),
 );

@@ -174,7 +174,7 @@ export async function settle(app: Services, work: Work, settlement: Settlement):
     },
   });
   await work.publish({ type: 'DECIDED', occurredAt: now.toISOString(), requestId: current.id, libraryId: current.libraryId });
-  if (pool) await checkLicenceAlert(app, tx, pool.alertLevel);
+  if (pool) await checkLicenceAlert(app, work, pool.alertLevel);
   work.afterCommit(() => app.metrics.registrations.inc({ step: accepted ? 'accepted' : 'refused' }));
   return decided;
 }

@@ -5,12 +5,12 @@ import type { App } from '../../instance.js';
 import type { Caller } from '../../auth/caller.js';
 import type { Tx } from '../../db/prisma.js';
 import { prismaSql } from '../../db/sql.js';
+import { unitOfWork, type Work } from '../unit-of-work.js';
 import { lockedUse, lockPool, readPool } from './store.js';
-import { userError, type UserError } from '../../domain/errors.js';
-import { audit } from '../audit/service.js';
+import { Refusal, userError, type UserError } from '../../domain/errors.js';
 
 /** What this module uses of the application instance. */
-type Services = Pick<App, 'clock' | 'config' | 'db' | 'outbox' | 'prisma' | 'settings'>;
+type Services = Pick<App, 'boss' | 'clock' | 'config' | 'db' | 'outbox' | 'prisma' | 'settings'>;
 
 export interface LicencePoolState {
   capacity: number;
@@ -44,13 +44,13 @@ const levelOf = (used: number, capacity: number) => (used >= capacity ? 100 : us
  * when use does (capacity raised, accounts expired), so a later crossing alerts again. Call with
  * the pool locked.
  */
-export async function checkLicenceAlert(app: Services, tx: Tx, previousLevel: number): Promise<void> {
-  const { capacity, used } = await lockedUse(prismaSql(tx));
+export async function checkLicenceAlert(app: Pick<App, 'config'>, work: Work, previousLevel: number): Promise<void> {
+  const { capacity, used } = await lockedUse(work.sql);
   const level = levelOf(used, capacity);
   if (level === previousLevel) return;
-  await tx.licencePool.update({ where: { id: 1 }, data: { alertLevel: level } });
+  await work.tx.licencePool.update({ where: { id: 1 }, data: { alertLevel: level } });
   if (level > previousLevel) {
-    await app.outbox.queue(tx, {
+    await work.email({
       template: 'LicenceAlert',
       to: [app.config.dlpbEmail],
       subject: level === 100 ? 'NuMos : plus aucune licence disponible' : 'NuMos : 90 % des licences utilisées',
@@ -65,19 +65,19 @@ export async function setLicenceCapacity(
   capacity: number,
 ): Promise<{ licencePool: LicencePoolState | null; errors: UserError[] }> {
   if (!Number.isInteger(capacity) || capacity < 0 || capacity > 10_000_000) {
-    return { licencePool: null, errors: [userError('INVALID_INPUT', 'La capacité doit être un nombre entier de licences, positif ou nul.', 'capacity')] };
+    throw new Refusal(userError('INVALID_INPUT', 'La capacité doit être un nombre entier de licences, positif ou nul.', 'capacity'));
   }
-  const pool = await app.prisma.$transaction(async (tx) => {
-    const before = await lockLicencePool(tx, app.settings.licenceCapacity);
-    await tx.licencePool.update({ where: { id: 1 }, data: { capacity } });
-    await audit(tx, caller, app.clock.now(), {
+  const pool = await unitOfWork(app, { actor: caller }, async (work) => {
+    const before = await lockLicencePool(work.tx, app.settings.licenceCapacity);
+    await work.tx.licencePool.update({ where: { id: 1 }, data: { capacity } });
+    await work.audit({
       action: 'SET_LICENCE_CAPACITY',
       subjectType: 'LicencePool',
       subjectId: '1',
       before: { capacity: before.capacity },
       after: { capacity },
     });
-    await checkLicenceAlert(app, tx, before.alertLevel);
+    await checkLicenceAlert(app, work, before.alertLevel);
     return withAvailable({ capacity, used: before.used });
   });
   return { licencePool: pool, errors: [] };

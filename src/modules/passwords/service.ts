@@ -2,8 +2,8 @@
 import { createElement } from 'react';
 import { PasswordReset } from '../../../emails/PasswordReset.js';
 import type { App } from '../../instance.js';
-import type { Tx } from '../../db/prisma.js';
-import { userError, type UserError } from '../../domain/errors.js';
+import { unitOfWork, type Work } from '../unit-of-work.js';
+import { refuseIfAny, Refusal, userError, type UserError } from '../../domain/errors.js';
 import { formatFrenchDateTime } from '../../lib/calendar.js';
 import { hashPassword } from '../../lib/password.js';
 import { links } from '../../links.js';
@@ -24,19 +24,19 @@ export interface ResetRecipient {
   email: string;
 }
 
-/** Issues a reset token and queues its e-mail, in the caller's transaction. */
+/** Issues a reset token and queues its e-mail, in the caller's unit of work. */
 export async function sendPasswordLink(
-  app: Pick<App, 'clock' | 'config' | 'outbox' | 'settings'>,
-  tx: Tx,
+  app: Pick<App, 'config' | 'settings'>,
+  work: Work,
   recipient: ResetRecipient,
   options: { firstPassword?: boolean } = {},
 ) {
-  const now = app.clock.now();
+  const { now } = work;
   const expiresAt = options.firstPassword
     ? new Date(now.getTime() + app.settings.staffInvitationDays * 86_400_000)
     : new Date(now.getTime() + app.settings.passwordResetMinutes * 60_000);
-  const token = await issueToken(tx, 'PASSWORD_RESET', recipient.owner, now, expiresAt);
-  await app.outbox.queue(tx, {
+  const token = await issueToken(work.tx, 'PASSWORD_RESET', recipient.owner, now, expiresAt);
+  await work.email({
     template: 'PasswordReset',
     to: [recipient.email],
     subject: options.firstPassword ? 'Choisissez votre mot de passe NuMos' : 'Réinitialisez votre mot de passe NuMos',
@@ -82,26 +82,24 @@ export async function sendPasswordReset(app: Services, realm: Realm, login: stri
   }
   // Asked anonymously: the address's own limit decides, silently (the answer was given already).
   if (!recipient || (await app.throttle.hit(THROTTLE_RULES.emailsPerRecipient, recipient.email))) return false;
-  await app.prisma.$transaction((tx) => sendPasswordLink(app, tx, recipient));
+  await unitOfWork(app, {}, (work) => sendPasswordLink(app, work, recipient));
   return true;
 }
 
 /** Sets a new password from a reset link; the link dies and every session of the account ends. */
-export async function resetPassword(app: Services, rawToken: string, password: string, confirmation: string): Promise<UserError[]> {
-  const now = app.clock.now();
+export async function resetPassword(app: Services, rawToken: string, password: string, confirmation: string): Promise<void> {
   const errors = passwordErrors(password, confirmation);
-  const { token, error } = await findToken(app.prisma, 'PASSWORD_RESET', rawToken, now);
+  const { token, error } = await findToken(app.prisma, 'PASSWORD_RESET', rawToken, app.clock.now());
   if (error) errors.unshift(error);
-  if (errors.length || !token) return errors;
+  refuseIfAny(errors);
   const passwordHash = await hashPassword(password);
-  return app.prisma.$transaction(async (tx) => {
-    if (!(await useToken(tx, token.id, now))) {
-      return [userError('INVALID_TOKEN', "Ce lien n'est pas valide ou a déjà servi : demandez-en un nouveau.", 'token')];
-    }
-    const owner = token.staffId ? { staffId: token.staffId } : { patronId: token.patronId! };
-    if (token.staffId) await tx.staffAccount.update({ where: { id: token.staffId }, data: { passwordHash } });
-    else await tx.patron.update({ where: { id: token.patronId! }, data: { passwordHash } });
-    await revokeSessions(tx, owner, now);
-    return [];
+  await unitOfWork(app, {}, async (work) => {
+    const { tx, now } = work;
+    if (!(await useToken(tx, token!.id, now)))
+      throw new Refusal(userError('INVALID_TOKEN', "Ce lien n'est pas valide ou a déjà servi : demandez-en un nouveau.", 'token'));
+    const owner = token!.staffId ? { staffId: token!.staffId } : { patronId: token!.patronId! };
+    if (token!.staffId) await tx.staffAccount.update({ where: { id: token!.staffId }, data: { passwordHash } });
+    else await tx.patron.update({ where: { id: token!.patronId! }, data: { passwordHash } });
+    await revokeSessions(work, owner);
   });
 }

@@ -7,14 +7,13 @@ import { AccessEnded } from '../../../emails/AccessEnded.js';
 import type { App } from '../../instance.js';
 import type { Caller } from '../../auth/caller.js';
 import { canSeeLibraryData, libraryScope } from '../../auth/visibility.js';
-import { publish } from '../../events/bus.js';
 import type { Patron, Prisma } from '../../generated/prisma/client.js';
 import type { AccountStatus } from '../../generated/prisma/enums.js';
 import { forbidden } from '../../domain/errors.js';
-import { Refusal, userError, type UserError } from '../../domain/errors.js';
-import { addParisYears, parisDate } from '../../lib/calendar.js';
+import { refuseIfAny, Refusal, userError, type UserError } from '../../domain/errors.js';
 import { escapeLike, searchTerms } from '../../lib/text.js';
-import { audit } from '../audit/service.js';
+import { unitOfWork } from '../unit-of-work.js';
+import { libraryAdministration } from '../../email/outbox.js';
 import { checkLicenceAlert, lockLicencePool } from '../licences/service.js';
 import { birthDateError, birthDateOf, cleanName, identityKeyOf, patronSearchText } from '../../domain/person.js';
 import { revokeSessions } from '../sessions/service.js';
@@ -22,10 +21,9 @@ import { lockPatron, searchedPatronPage } from './store.js';
 
 // The locks other use cases take on a patron and their requests, in `decide`'s order.
 export { lockPatron, lockRequestsOf } from './store.js';
-import { prismaSql } from '../../db/sql.js';
 
 /** What this module uses of the application instance. */
-type Services = Pick<App, 'clock' | 'config' | 'db' | 'outbox' | 'prisma' | 'settings'>;
+type Services = Pick<App, 'boss' | 'clock' | 'config' | 'db' | 'outbox' | 'prisma' | 'settings'>;
 
 export interface PatronsFilter {
   libraryId?: string | null;
@@ -116,8 +114,6 @@ export interface PatronResult {
   errors: UserError[];
 }
 
-const refused = (error: UserError): PatronResult => ({ patron: null, errors: [error] });
-
 /** The patron of this id (as decoded by the GraphQL layer), if the caller (staff) may manage them; FORBIDDEN otherwise. */
 async function managedPatron(app: Services, caller: Caller, id: string | undefined): Promise<Patron | null> {
   if (caller.kind !== 'staff') throw forbidden();
@@ -142,7 +138,7 @@ export interface CorrectPatronInput {
  */
 export async function correctPatron(app: Services, caller: Caller, input: CorrectPatronInput): Promise<PatronResult> {
   const patron = await managedPatron(app, caller, input.patronId);
-  if (!patron) return refused(notFound());
+  if (!patron) throw new Refusal(notFound());
   const errors: UserError[] = [];
   const reason = input.reason.replace(/\s+/g, ' ').trim();
   if (!reason) errors.push(userError('INVALID_INPUT', 'Indiquez la raison de la correction.', 'reason'));
@@ -157,23 +153,18 @@ export async function correctPatron(app: Services, caller: Caller, input: Correc
     if (!clean) errors.push(userError('INVALID_INPUT', `${label} ne peut pas être vide.`, field));
     else if (clean !== patron[field]) changes[field] = clean;
   }
-  const birthDate = patron.birthDate.toISOString().slice(0, 10);
+  const birthDate = birthDateOf(patron);
   if (input.birthDate != null) {
-    const now = app.clock.now();
-    if (input.birthDate > parisDate(now)) {
-      errors.push(userError('INVALID_BIRTH_DATE', 'La date de naissance ne peut pas être dans le futur.', 'birthDate'));
-    } else if (input.birthDate < parisDate(addParisYears(now, -120))) {
-      errors.push(userError('INVALID_BIRTH_DATE', 'La date de naissance ne peut pas remonter à plus de 120 ans.', 'birthDate'));
-    } else if (input.birthDate !== birthDate) {
-      changes.birthDate = input.birthDate;
-    }
+    const wrong = birthDateError(input.birthDate, app.clock.now());
+    if (wrong) errors.push(wrong);
+    else if (input.birthDate !== birthDate) changes.birthDate = input.birthDate;
   }
   if (!errors.length && !Object.keys(changes).length) {
     errors.push(userError('INVALID_INPUT', 'Aucune correction : les valeurs données sont celles du compte.', 'patronId'));
   }
-  if (errors.length) return { patron: null, errors };
+  refuseIfAny(errors);
 
-  const updated = await app.prisma.$transaction(async (tx) => {
+  const updated = await unitOfWork(app, { actor: caller }, async ({ tx, audit }) => {
     const current = await tx.patron.findUniqueOrThrow({ where: { id: patron.id } });
     const lastName = changes.lastName ?? current.lastName;
     const firstName = changes.firstName ?? current.firstName;
@@ -190,7 +181,7 @@ export async function correctPatron(app: Services, caller: Caller, input: Correc
     });
     // The pending queue searches its own copy.
     await tx.registrationRequest.updateMany({ where: { patronId: patron.id, searchText: { not: null } }, data: { searchText } });
-    await audit(tx, caller, app.clock.now(), {
+    await audit({
       action: 'CORRECT_PATRON',
       subjectType: 'Patron',
       subjectId: patron.id,
@@ -216,56 +207,48 @@ const plainText = (text: string) =>
  */
 export async function endAccess(app: Services, caller: Caller, input: { patronId?: string; reason: string }): Promise<PatronResult> {
   const patron = await managedPatron(app, caller, input.patronId);
-  if (!patron) return refused(notFound());
+  if (!patron) throw new Refusal(notFound());
   const reason = plainText(input.reason);
-  if (!reason) return refused(userError('INVALID_INPUT', 'Indiquez la raison, qui sera communiquée à l’usager.', 'reason'));
+  if (!reason) throw new Refusal(userError('INVALID_INPUT', 'Indiquez la raison, qui sera communiquée à l’usager.', 'reason'));
   if (caller.kind !== 'staff') throw forbidden();
-  try {
-    const ended = await app.prisma.$transaction(async (tx) => {
-      const now = app.clock.now();
-      const pool = await lockLicencePool(tx, app.settings.licenceCapacity);
-      // Conditional: of two simultaneous ends (or an end and the expiry job), one changes the row.
-      const row = await lockPatron(prismaSql(tx), patron.id);
-      if (!row || (row.status !== 'ACTIVE' && row.status !== 'TEMPORARY')) {
-        throw new Refusal(userError('INVALID_STATE', "Ce compte n'est pas ouvert : il n'y a pas d'accès à arrêter.", 'patronId'));
-      }
-      // An accepted account ends today, which opens its renewal window as at a normal end.
-      const activeUntil = row.active_until ? now : null;
-      const updated = await tx.patron.update({ where: { id: patron.id }, data: { status: 'EXPIRED', statusChangedAt: now, activeUntil } });
-      const closed = await tx.registrationRequest.updateManyAndReturn({
-        where: { patronId: patron.id, state: 'AWAITING_DECISION' },
-        data: { state: 'REFUSED', decision: 'REFUSE', decidedAt: now, decidedById: caller.staffId, decidedOnBehalfOfLibrary: caller.role === 'DLPB_AGENT' },
-        select: { id: true, libraryId: true },
-      });
-      await revokeSessions(tx, { patronId: patron.id }, now);
-      const library = await tx.library.findUniqueOrThrow({ where: { id: patron.libraryId } });
-      await app.outbox.queue(tx, {
-        template: 'AccessEnded',
-        to: [patron.email],
-        fromName: `Administration ${library.name.toUpperCase()}`,
-        subject: 'Votre accès à NuMos a pris fin',
-        body: createElement(AccessEnded, { firstName: patron.firstName, lastName: patron.lastName, libraryName: library.name, reason }),
-        patronId: patron.id,
-      });
-      await audit(tx, caller, now, {
-        action: 'END_ACCESS',
-        subjectType: 'Patron',
-        subjectId: patron.id,
-        libraryId: patron.libraryId,
-        onBehalf: caller.role === 'DLPB_AGENT',
-        before: { status: row.status, activeUntil: row.active_until },
-        after: { status: 'EXPIRED', activeUntil, closedRequests: closed.length },
-      });
-      await publish(
-        tx,
-        closed.map((r) => ({ type: 'DECIDED' as const, occurredAt: now.toISOString(), requestId: r.id, libraryId: r.libraryId })),
-      );
-      await checkLicenceAlert(app, tx, pool.alertLevel);
-      return updated;
+  const ended = await unitOfWork(app, { actor: caller }, async (work) => {
+    const { tx, now } = work;
+    const pool = await lockLicencePool(tx, app.settings.licenceCapacity);
+    // Conditional: of two simultaneous ends (or an end and the expiry job), one changes the row.
+    const row = await lockPatron(work.sql, patron.id);
+    if (!row || (row.status !== 'ACTIVE' && row.status !== 'TEMPORARY')) {
+      throw new Refusal(userError('INVALID_STATE', "Ce compte n'est pas ouvert : il n'y a pas d'accès à arrêter.", 'patronId'));
+    }
+    // An accepted account ends today, which opens its renewal window as at a normal end.
+    const activeUntil = row.active_until ? now : null;
+    const updated = await tx.patron.update({ where: { id: patron.id }, data: { status: 'EXPIRED', statusChangedAt: now, activeUntil } });
+    const closed = await tx.registrationRequest.updateManyAndReturn({
+      where: { patronId: patron.id, state: 'AWAITING_DECISION' },
+      data: { state: 'REFUSED', decision: 'REFUSE', decidedAt: now, decidedById: caller.staffId, decidedOnBehalfOfLibrary: caller.role === 'DLPB_AGENT' },
+      select: { id: true, libraryId: true },
     });
-    return { patron: ended, errors: [] };
-  } catch (error) {
-    if (error instanceof Refusal) return refused(error.error);
-    throw error;
-  }
+    await revokeSessions(work, { patronId: patron.id });
+    const library = await tx.library.findUniqueOrThrow({ where: { id: patron.libraryId } });
+    await work.email({
+      template: 'AccessEnded',
+      to: [patron.email],
+      fromName: libraryAdministration(library.name),
+      subject: 'Votre accès à NuMos a pris fin',
+      body: createElement(AccessEnded, { firstName: patron.firstName, lastName: patron.lastName, libraryName: library.name, reason }),
+      patronId: patron.id,
+    });
+    await work.audit({
+      action: 'END_ACCESS',
+      subjectType: 'Patron',
+      subjectId: patron.id,
+      libraryId: patron.libraryId,
+      onBehalf: caller.role === 'DLPB_AGENT',
+      before: { status: row.status, activeUntil: row.active_until },
+      after: { status: 'EXPIRED', activeUntil, closedRequests: closed.length },
+    });
+    await work.publish(...closed.map((r) => ({ type: 'DECIDED' as const, occurredAt: now.toISOString(), requestId: r.id, libraryId: r.libraryId })));
+    await checkLicenceAlert(app, work, pool.alertLevel);
+    return updated;
+  });
+  return { patron: ended, errors: [] };
 }

@@ -1,7 +1,6 @@
 // Login sessions: opaque random tokens, stored hashed, one per login, revoked by logout.
 import type { App } from '../../instance.js';
-import type { Tx } from '../../db/prisma.js';
-import { control } from '../../events/bus.js';
+import { unitOfWork, type Work } from '../unit-of-work.js';
 import { SESSION_PREFIX } from '../../auth/caller.js';
 import { userError, type UserError } from '../../domain/errors.js';
 import { verifyAgainstDummy, verifyPassword } from '../../lib/password.js';
@@ -11,7 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { slowDownMs, THROTTLE_RULES } from '../../lib/throttle.js';
 
 /** What this module uses of the application instance. */
-type Services = Pick<App, 'clock' | 'prisma' | 'settings' | 'throttle'>;
+type Services = Pick<App, 'boss' | 'clock' | 'outbox' | 'prisma' | 'settings' | 'throttle'>;
 
 export type Realm = 'PATRON' | 'STAFF';
 
@@ -86,28 +85,20 @@ async function openSession(app: Services, owner: { patronId: string } | { staffI
 }
 
 export async function logout(app: Services, sessionId: string): Promise<void> {
-  await app.prisma.$transaction((tx) => revokeSessions(tx, { sessionId }, app.clock.now()));
+  await unitOfWork(app, {}, (work) => revokeSessions(work, { sessionId }));
 }
 
 /**
  * Ends sessions now, all of an account's (but `except`, the caller's own) or one: their tokens stop
  * working, and every instance ends their subscriptions once the transaction commits.
  */
-export async function revokeSessions(
-  tx: Tx,
-  which: { sessionId: string } | { patronId: string } | { staffId: string },
-  now: Date,
-  except?: string,
-): Promise<number> {
+export async function revokeSessions(work: Work, which: { sessionId: string } | { patronId: string } | { staffId: string }, except?: string): Promise<number> {
   const owner = 'sessionId' in which ? { id: which.sessionId } : which;
-  const revoked = await tx.session.updateManyAndReturn({
+  const revoked = await work.tx.session.updateManyAndReturn({
     where: { ...owner, revokedAt: null, ...(except && { NOT: { id: except } }) },
-    data: { revokedAt: now },
+    data: { revokedAt: work.now },
     select: { id: true },
   });
-  await control(
-    tx,
-    revoked.map(({ id }) => ({ kind: 'session-ended', sessionId: id })),
-  );
+  await work.control(...revoked.map(({ id }) => ({ kind: 'session-ended' as const, sessionId: id })));
   return revoked.length;
 }

@@ -5,10 +5,10 @@ import type { Config } from '../../config.js';
 import type { Prisma, StaffAccount } from '../../generated/prisma/client.js';
 import type { StaffRole } from '../../generated/prisma/enums.js';
 import { forbidden } from '../../domain/errors.js';
-import { Refusal, userError, type UserError } from '../../domain/errors.js';
+import { refuseIfAny, Refusal, userError, type UserError } from '../../domain/errors.js';
 import { lockKey, prismaSql } from '../../db/sql.js';
 import { lockDlpbAgents } from './store.js';
-import { audit } from '../audit/service.js';
+import { unitOfWork } from '../unit-of-work.js';
 import { sendPasswordLink } from '../passwords/service.js';
 import type { PrismaClient } from '../../db/prisma.js';
 import { hashPassword } from '../../lib/password.js';
@@ -16,7 +16,7 @@ import { normalizeLogin, SEARCH_WORDS_MAX } from '../../lib/text.js';
 import { revokeSessions } from '../sessions/service.js';
 
 /** What this module uses of the application instance. */
-type Services = Pick<App, 'clock' | 'config' | 'outbox' | 'prisma' | 'settings'>;
+type Services = Pick<App, 'boss' | 'clock' | 'config' | 'outbox' | 'prisma' | 'settings'>;
 
 /**
  * Creates the first DLPB agent from NUMOS_BOOTSTRAP_DLPB_* when no DLPB agent exists yet.
@@ -82,27 +82,24 @@ export async function createStaffAccount(app: Services, caller: Caller, input: C
       );
     }
   }
-  if (errors.length) return { staffAccount: null, errors };
+  refuseIfAny(errors);
   try {
-    const staffAccount = await app.prisma.$transaction(async (tx) => {
-      const staff = await tx.staffAccount.create({
-        data: { login, displayName, email: input.email.trim(), role: input.role, libraryId },
-      });
-      await audit(tx, caller, app.clock.now(), {
+    const staffAccount = await unitOfWork(app, { actor: caller }, async (work) => {
+      const staff = await work.tx.staffAccount.create({ data: { login, displayName, email: input.email.trim(), role: input.role, libraryId } });
+      await work.audit({
         action: 'CREATE_STAFF_ACCOUNT',
         subjectType: 'StaffAccount',
         subjectId: staff.id,
         libraryId,
         after: { login, role: input.role, libraryId },
       });
-      await sendPasswordLink(app, tx, { owner: { staffId: staff.id }, displayName, login, email: staff.email }, { firstPassword: true });
+      await sendPasswordLink(app, work, { owner: { staffId: staff.id }, displayName, login, email: staff.email }, { firstPassword: true });
       return staff;
     });
     return { staffAccount, errors: [] };
   } catch (error) {
-    if ((error as { code?: string }).code === 'P2002') {
-      return { staffAccount: null, errors: [userError('LOGIN_TAKEN', 'Cet identifiant est déjà utilisé par un autre compte.', 'login')] };
-    }
+    if ((error as { code?: string }).code === 'P2002')
+      throw new Refusal(userError('LOGIN_TAKEN', 'Cet identifiant est déjà utilisé par un autre compte.', 'login'));
     throw error;
   }
 }
@@ -148,36 +145,30 @@ export async function setStaffAccountDisabled(
   if (caller.kind !== 'staff' || caller.role !== 'DLPB_AGENT') throw forbidden();
   const id = input.staffAccountId;
   if (!id || !(await app.prisma.staffAccount.findUnique({ where: { id }, select: { id: true } }))) {
-    return { staffAccount: null, errors: [userError('NOT_FOUND', 'Compte introuvable.', 'staffAccountId')] };
+    throw new Refusal(userError('NOT_FOUND', 'Compte introuvable.', 'staffAccountId'));
   }
-  if (input.disabled && id === caller.staffId) {
-    return { staffAccount: null, errors: [userError('INVALID_STATE', 'Vous ne pouvez pas désactiver votre propre compte.', 'staffAccountId')] };
-  }
-  try {
-    const staffAccount = await app.prisma.$transaction(async (tx) => {
-      const now = app.clock.now();
-      await lockDlpbAgents(prismaSql(tx));
-      const target = await tx.staffAccount.findUniqueOrThrow({ where: { id } });
-      if (input.disabled && target.role === 'DLPB_AGENT') {
-        const others = await tx.staffAccount.count({ where: { role: 'DLPB_AGENT', disabledAt: null, NOT: { id } } });
-        if (others === 0) throw new Refusal(userError('INVALID_STATE', 'Le dernier agent actif de la DLPB ne peut pas être désactivé.', 'staffAccountId'));
-      }
-      if ((target.disabledAt !== null) === input.disabled) return target; // Already so: nothing to do.
-      const updated = await tx.staffAccount.update({ where: { id }, data: { disabledAt: input.disabled ? now : null } });
-      if (input.disabled) await revokeSessions(tx, { staffId: id }, now);
-      await audit(tx, caller, now, {
-        action: 'SET_STAFF_ACCOUNT_DISABLED',
-        subjectType: 'StaffAccount',
-        subjectId: id,
-        libraryId: target.libraryId,
-        before: { disabled: target.disabledAt !== null },
-        after: { disabled: input.disabled },
-      });
-      return updated;
+  if (input.disabled && id === caller.staffId)
+    throw new Refusal(userError('INVALID_STATE', 'Vous ne pouvez pas désactiver votre propre compte.', 'staffAccountId'));
+  const staffAccount = await unitOfWork(app, { actor: caller }, async (work) => {
+    const { tx, now } = work;
+    await lockDlpbAgents(work.sql);
+    const target = await tx.staffAccount.findUniqueOrThrow({ where: { id } });
+    if (input.disabled && target.role === 'DLPB_AGENT') {
+      const others = await tx.staffAccount.count({ where: { role: 'DLPB_AGENT', disabledAt: null, NOT: { id } } });
+      if (others === 0) throw new Refusal(userError('INVALID_STATE', 'Le dernier agent actif de la DLPB ne peut pas être désactivé.', 'staffAccountId'));
+    }
+    if ((target.disabledAt !== null) === input.disabled) return target; // Already so: nothing to do.
+    const updated = await tx.staffAccount.update({ where: { id }, data: { disabledAt: input.disabled ? now : null } });
+    if (input.disabled) await revokeSessions(work, { staffId: id });
+    await work.audit({
+      action: 'SET_STAFF_ACCOUNT_DISABLED',
+      subjectType: 'StaffAccount',
+      subjectId: id,
+      libraryId: target.libraryId,
+      before: { disabled: target.disabledAt !== null },
+      after: { disabled: input.disabled },
     });
-    return { staffAccount, errors: [] };
-  } catch (error) {
-    if (error instanceof Refusal) return { staffAccount: null, errors: [error.error] };
-    throw error;
-  }
+    return updated;
+  });
+  return { staffAccount, errors: [] };
 }
