@@ -9,15 +9,15 @@ import type { Tx } from '../../db/prisma.js';
 import { prismaSql, type PrismaSqlSource } from '../../db/sql.js';
 import type { Decision, Library } from '../../generated/prisma/client.js';
 import { forbidden } from '../../domain/errors.js';
-import { userError, type UserError } from '../../domain/errors.js';
+import { refuseIfAny, Refusal, userError, type UserError } from '../../domain/errors.js';
 import { monthPeriod } from '../../lib/calendar.js';
-import { audit } from '../audit/service.js';
+import { unitOfWork } from '../unit-of-work.js';
 import { policyInForce } from '../quotas/service.js';
 import { saveResponseTemplate } from './store.js';
 import { acceptanceTemplate, PLACEHOLDERS, refusalTemplate, sanitizeResponse, type TemplateLinks } from './templates.js';
 
 /** What this module uses of the application instance. */
-type Services = Pick<App, 'clock' | 'config' | 'prisma'>;
+type Services = Pick<App, 'boss' | 'clock' | 'config' | 'outbox' | 'prisma'>;
 
 export const TEMPLATE_MAX = 20_000;
 export const DECISIONS: Decision[] = ['ACCEPT', 'REFUSE'];
@@ -105,31 +105,28 @@ export async function setResponseTemplate(
   input: SetResponseTemplateInput,
 ): Promise<{ template: ResponseTemplateView | null; errors: UserError[] }> {
   if (caller.kind !== 'staff') throw forbidden();
-  const fail = (error: UserError) => ({ template: null, errors: [error] });
   let library: Library | null = null;
   if (input.libraryId) {
     library = await app.prisma.library.findUnique({ where: { id: input.libraryId } });
-    if (!library) return fail(userError('NOT_FOUND', 'Bibliothèque introuvable.', 'libraryId'));
+    if (!library) throw new Refusal(userError('NOT_FOUND', 'Bibliothèque introuvable.', 'libraryId'));
     if (caller.role === 'LIBRARY_ADMIN' && library.id !== caller.libraryId) throw forbidden();
   } else if (caller.role !== 'DLPB_AGENT') {
     throw forbidden();
   }
   const written = input.body?.trim() ?? '';
-  const errors = responseTextErrors(written, 'body');
-  if (errors.length) return { template: null, errors };
+  refuseIfAny(responseTextErrors(written, 'body'));
   const body = written ? sanitizeResponse(written) : '';
-  if (written && !body) return fail(userError('INVALID_INPUT', 'Le texte est vide une fois les éléments non autorisés retirés.', 'body'));
+  if (written && !body) throw new Refusal(userError('INVALID_INPUT', 'Le texte est vide une fois les éléments non autorisés retirés.', 'body'));
 
-  const template = await app.prisma.$transaction(async (tx) => {
-    const now = app.clock.now();
+  const template = await unitOfWork(app, { actor: caller }, async ({ tx, sql, now, audit }) => {
     const libraryId = library?.id ?? null;
     if (!body) {
       await tx.responseTemplate.deleteMany({ where: { decision: input.decision, libraryId } });
     } else {
       // One statement: two simultaneous saves end with one row, the last one's text.
-      await saveResponseTemplate(prismaSql(tx), { decision: input.decision, libraryId, body, now, staffId: caller.staffId });
+      await saveResponseTemplate(sql, { decision: input.decision, libraryId, body, now, staffId: caller.staffId });
     }
-    await audit(tx, caller, now, {
+    await audit({
       action: body ? 'SET_RESPONSE_TEMPLATE' : 'RESET_RESPONSE_TEMPLATE',
       subjectType: 'ResponseTemplate',
       libraryId: library?.id ?? null,

@@ -7,14 +7,14 @@ import { control } from '../../events/bus.js';
 import type { Library } from '../../generated/prisma/client.js';
 import type { App } from '../../instance.js';
 import type { Caller } from '../../auth/caller.js';
-import { userError, type UserError } from '../../domain/errors.js';
-import { audit } from '../audit/service.js';
+import { refuseIfAny, userError, type UserError } from '../../domain/errors.js';
+import { unitOfWork } from '../unit-of-work.js';
 import { normalizeForSearch } from '../../lib/text.js';
 import { prismaSql } from '../../db/sql.js';
 import { lockLibraries } from './store.js';
 
 /** What this module uses of the application instance. */
-type Services = Pick<App, 'clock' | 'libraries' | 'prisma'>;
+type Services = Pick<App, 'boss' | 'clock' | 'libraries' | 'outbox' | 'prisma'>;
 
 export const LIBRARY_CODE = /^52\d{5}$/;
 const POSTAL_CODE = /^\d{5}$/;
@@ -156,15 +156,14 @@ export async function saveLibrary(app: Services, caller: Caller, input: SaveLibr
   if (!LIBRARY_CODE.test(code)) errors.push(userError('INVALID_LIBRARY_CODE', 'Le code Moselia est 52 suivi de 5 chiffres (par exemple 5212345).', 'code'));
   if (!name) errors.push(userError('INVALID_INPUT', 'Le nom de la bibliothèque est obligatoire.', 'name'));
   if (postalCode && !POSTAL_CODE.test(postalCode)) errors.push(userError('INVALID_INPUT', 'Le code postal compte 5 chiffres.', 'postalCode'));
-  if (errors.length) return { library: null, errors };
-  const library = await app.prisma.$transaction(async (tx) => {
-    const now = app.clock.now();
+  refuseIfAny(errors);
+  const library = await unitOfWork(app, { actor: caller }, async ({ tx, now, audit, control }) => {
     const before = await tx.library.findUnique({ where: { code } });
     const closedAt = input.closed == null ? (before?.closedAt ?? null) : input.closed ? (before?.closedAt ?? now) : null;
     const data = { name, town, postalCode, email: input.email.trim(), closedAt, placeholder: false, searchText: librarySearchText(name, town) };
     // Upsert: two simultaneous saves of a new code end with one library.
     const saved = await tx.library.upsert({ where: { code }, create: { code, ...data }, update: data });
-    await audit(tx, caller, now, {
+    await audit({
       action: 'SAVE_LIBRARY',
       subjectType: 'Library',
       subjectId: saved.id,
@@ -172,7 +171,7 @@ export async function saveLibrary(app: Services, caller: Caller, input: SaveLibr
       before: before && { name: before.name, town: before.town, postalCode: before.postalCode, closed: before.closedAt !== null },
       after: { code, name, town, postalCode, closed: closedAt !== null, created: !before },
     });
-    await control(tx, [{ kind: 'libraries-changed' }]);
+    await control({ kind: 'libraries-changed' });
     return saved;
   });
   app.libraries.invalidate();

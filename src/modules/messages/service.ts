@@ -4,11 +4,12 @@ import { createElement } from 'react';
 import { MessageForward } from '../../../emails/MessageForward.js';
 import type { App } from '../../instance.js';
 import type { Caller } from '../../auth/caller.js';
-import { userError, type UserError } from '../../domain/errors.js';
+import { refuseIfAny, Refusal, userError, type UserError } from '../../domain/errors.js';
+import { unitOfWork } from '../unit-of-work.js';
 import { THROTTLE_RULES } from '../../lib/throttle.js';
 
 /** What this module uses of the application instance. */
-type Services = Pick<App, 'clock' | 'config' | 'outbox' | 'prisma' | 'throttle'>;
+type Services = Pick<App, 'boss' | 'clock' | 'config' | 'outbox' | 'prisma' | 'throttle'>;
 
 export interface SendMessageInput {
   to: 'LIBRARY' | 'SUPPORT';
@@ -21,9 +22,9 @@ export interface SendMessageInput {
 export const SUBJECT_MAX = 200;
 export const BODY_MAX = 5_000;
 
-export async function sendMessage(app: Services, caller: Caller, clientIp: string, input: SendMessageInput): Promise<UserError[]> {
+export async function sendMessage(app: Services, caller: Caller, clientIp: string, input: SendMessageInput): Promise<void> {
   const throttled = await app.throttle.hit(THROTTLE_RULES.messagesPerAddress, clientIp);
-  if (throttled) return [throttled];
+  if (throttled) throw new Refusal(throttled);
   const subject = input.subject.replace(/\s+/g, ' ').trim();
   const body = input.body.replace(/\r\n/g, '\n').trim();
   const errors: UserError[] = [];
@@ -37,8 +38,8 @@ export async function sendMessage(app: Services, caller: Caller, clientIp: strin
     library = id ? await app.prisma.library.findUnique({ where: { id } }) : null;
     if (!library) errors.push(userError('UNKNOWN_LIBRARY', 'Choisissez la bibliothèque à qui écrire.', 'libraryId'));
   }
-  if (errors.length) return errors;
-  await app.prisma.$transaction(async (tx) => {
+  refuseIfAny(errors);
+  await unitOfWork(app, { actor: caller }, async ({ tx, now, email }) => {
     await tx.message.create({
       data: {
         recipient: input.to,
@@ -47,10 +48,10 @@ export async function sendMessage(app: Services, caller: Caller, clientIp: strin
         senderEmail: input.email.trim(),
         subject,
         body,
-        createdAt: app.clock.now(),
+        createdAt: now,
       },
     });
-    await app.outbox.queue(tx, {
+    await email({
       template: 'MessageForward',
       to: [library?.email ?? app.config.supportEmail],
       replyTo: input.email.trim(),
@@ -66,5 +67,4 @@ export async function sendMessage(app: Services, caller: Caller, clientIp: strin
       patronId: patron?.id,
     });
   });
-  return [];
 }

@@ -4,17 +4,16 @@ import type { App } from '../../instance.js';
 import { API_KEY_PREFIX, type Caller } from '../../auth/caller.js';
 import type { ContentCategory, ResourceProvider } from '../../generated/prisma/client.js';
 import type { Tx } from '../../db/prisma.js';
-import { prismaSql } from '../../db/sql.js';
 import { lockProvider } from './store.js';
 
 // How callers are told apart at each request (src/auth/caller.ts): looked up, never remembered.
 export { providerByKey, recordProviderUse } from './store.js';
-import { Refusal, userError, type UserError } from '../../domain/errors.js';
+import { refuseIfAny, Refusal, userError, type UserError } from '../../domain/errors.js';
 import { hashSecret, newSecret } from '../../lib/secrets.js';
-import { audit } from '../audit/service.js';
+import { unitOfWork } from '../unit-of-work.js';
 
 /** What this module uses of the application instance. */
-type Services = Pick<App, 'clock' | 'prisma'>;
+type Services = Pick<App, 'boss' | 'clock' | 'outbox' | 'prisma'>;
 
 export const PROVIDER_NAME_MAX = 200;
 
@@ -28,13 +27,13 @@ export async function createResourceProvider(
   const errors: UserError[] = [];
   if (!name) errors.push(userError('INVALID_INPUT', 'Le nom du fournisseur est obligatoire.', 'name'));
   if (!categories.length) errors.push(userError('INVALID_INPUT', 'Indiquez au moins une catégorie de contenus.', 'categories'));
-  if (errors.length) return { provider: null, apiKey: null, errors };
+  refuseIfAny(errors);
   const apiKey = newSecret(API_KEY_PREFIX);
-  const provider = await app.prisma.$transaction(async (tx) => {
+  const provider = await unitOfWork(app, { actor: caller }, async ({ tx, now, audit }) => {
     const created = await tx.resourceProvider.create({
-      data: { name, categories, apiKeyHash: hashSecret(apiKey), apiKeyPrefix: apiKey.slice(0, 12), createdAt: app.clock.now() },
+      data: { name, categories, apiKeyHash: hashSecret(apiKey), apiKeyPrefix: apiKey.slice(0, 12), createdAt: now },
     });
-    await audit(tx, caller, app.clock.now(), {
+    await audit({
       action: 'CREATE_RESOURCE_PROVIDER',
       subjectType: 'ResourceProvider',
       subjectId: created.id,
@@ -61,25 +60,18 @@ async function changeKeys(
     now: Date,
   ) => Promise<{ provider: ResourceProvider; apiKey: string | null; action: string; after: Record<string, unknown> }>,
 ): Promise<ProviderResult> {
-  const notFound: ProviderResult = { provider: null, apiKey: null, errors: [userError('NOT_FOUND', 'Fournisseur introuvable.', 'providerId')] };
-  if (!id) return notFound;
-  try {
-    const result = await app.prisma.$transaction(async (tx) => {
-      const now = app.clock.now();
-      // The row lock orders concurrent rotations and revocations of one provider.
-      if (!(await lockProvider(prismaSql(tx), id))) return null;
-      const provider = await tx.resourceProvider.findUniqueOrThrow({ where: { id } });
-      if (provider.revokedAt) throw new Refusal(userError('INVALID_STATE', 'Ce fournisseur est révoqué : ses clés ne peuvent plus changer.', 'providerId'));
-      const changed = await change(tx, provider, now);
-      await audit(tx, caller, now, { action: changed.action, subjectType: 'ResourceProvider', subjectId: id, after: changed.after });
-      return changed;
-    });
-    if (!result) return notFound;
-    return { provider: result.provider, apiKey: result.apiKey, errors: [] };
-  } catch (error) {
-    if (error instanceof Refusal) return { provider: null, apiKey: null, errors: [error.error] };
-    throw error;
-  }
+  const notFound = () => new Refusal(userError('NOT_FOUND', 'Fournisseur introuvable.', 'providerId'));
+  if (!id) throw notFound();
+  const result = await unitOfWork(app, { actor: caller }, async ({ tx, sql, now, audit }) => {
+    // The row lock orders concurrent rotations and revocations of one provider.
+    if (!(await lockProvider(sql, id))) throw notFound();
+    const provider = await tx.resourceProvider.findUniqueOrThrow({ where: { id } });
+    if (provider.revokedAt) throw new Refusal(userError('INVALID_STATE', 'Ce fournisseur est révoqué : ses clés ne peuvent plus changer.', 'providerId'));
+    const changed = await change(tx, provider, now);
+    await audit({ action: changed.action, subjectType: 'ResourceProvider', subjectId: id, after: changed.after });
+    return changed;
+  });
+  return { provider: result.provider, apiKey: result.apiKey, errors: [] };
 }
 
 /** DLPB: a new key, shown once; the previous one keeps working for 24 hours, then is refused. */

@@ -8,12 +8,12 @@ import { createHash } from 'node:crypto';
 import type { App } from '../../instance.js';
 import type { Caller } from '../../auth/caller.js';
 import { canSeePatron, type Viewing } from '../../auth/visibility.js';
-import { prismaSql, type Sql } from '../../db/sql.js';
+import type { Sql } from '../../db/sql.js';
 import type { ContentCategory } from '../../generated/prisma/client.js';
 import { NO_MATCH } from '../../domain/ids.js';
-import { forbidden, userError, type UserError } from '../../domain/errors.js';
+import { forbidden, refuseIfAny, userError, type UserError } from '../../domain/errors.js';
 import { ageAt, ageGroupOf, monthPeriod, nextPeriod, periodStart } from '../../lib/calendar.js';
-import { audit } from '../audit/service.js';
+import { unitOfWork } from '../unit-of-work.js';
 import {
   balanceRows,
   consumer,
@@ -30,7 +30,7 @@ import {
 export { METERED_CATEGORIES, type MeteredCategory } from './store.js';
 
 /** What this module uses of the application instance. */
-type Services = Pick<App, 'clock' | 'db' | 'metrics' | 'prisma' | 'settings'>;
+type Services = Pick<App, 'boss' | 'clock' | 'db' | 'metrics' | 'outbox' | 'prisma' | 'settings'>;
 
 export interface QuotaLine {
   category: MeteredCategory;
@@ -254,9 +254,8 @@ export async function setQuotaLimits(
   if (new Set(input.limits.map((l) => l.category)).size !== input.limits.length) {
     errors.push(userError('INVALID_INPUT', 'Chaque catégorie ne peut figurer qu’une fois.', 'limits'));
   }
-  if (errors.length) return { policy: null, errors };
-  const policy = await app.prisma.$transaction(async (tx) => {
-    const sql = prismaSql(tx);
+  refuseIfAny(errors);
+  const policy = await unitOfWork(app, { actor: caller }, async ({ tx, sql, audit }) => {
     await lockPolicies(sql);
     const before = await policyInForce(sql, input.effectiveFrom);
     const limits = { ...before.limits };
@@ -268,7 +267,7 @@ export async function setQuotaLimits(
     });
     await tx.quotaLimit.deleteMany({ where: { policyId: saved.id } });
     await tx.quotaLimit.createMany({ data: METERED_CATEGORIES.map((category) => ({ policyId: saved.id, category, limit: limits[category] })) });
-    await audit(tx, caller, now, {
+    await audit({
       action: 'SET_QUOTA_LIMITS',
       subjectType: 'QuotaPolicy',
       subjectId: input.effectiveFrom,
