@@ -1,9 +1,11 @@
 // npm run migration:create -- <name>
 // Writes prisma/migrations/<timestamp>_<name>/migration.sql: the SQL that takes the schema of the
-// last commit (git HEAD) to the working prisma/schema.prisma. Review it, add what Prisma cannot
-// express (triggers), commit both files together.
+// last commit (git HEAD) to the working prisma/schema.prisma, followed by the current definition
+// of every SQL function or trigger whose file (src/db/functions/<name>.sql) differs from HEAD's.
+// Review it (a function whose signature changed needs a DROP of the old one first), commit the
+// files together; test/db/functions.test.ts proves the migrations give exactly the files.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { prisma, withDatabaseUrl } from './prisma-cli.js';
@@ -24,7 +26,22 @@ try {
   // No committed schema yet: the first migration starts from an empty database.
 }
 
-const sql = await withDatabaseUrl((url) => prisma(['migrate', 'diff', ...from, '--to-schema-datamodel', 'prisma/schema.prisma', '--script'], url));
+const FUNCTIONS = join('src', 'db', 'functions');
+const committed = (file: string) => {
+  try {
+    return execFileSync('git', ['show', `HEAD:${file}`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  } catch {
+    return undefined;
+  }
+};
+const changedFunctions = readdirSync(FUNCTIONS)
+  .filter((name) => name.endsWith('.sql'))
+  .map((name) => join(FUNCTIONS, name))
+  .filter((file) => readFileSync(file, 'utf8') !== committed(file))
+  .map((file) => `\n-- ${file} (its current definition)\n${readFileSync(file, 'utf8')}`);
+
+const schemaChange = await withDatabaseUrl((url) => prisma(['migrate', 'diff', ...from, '--to-schema-datamodel', 'prisma/schema.prisma', '--script'], url));
+const sql = schemaChange + changedFunctions.join('');
 if (!/\S/.test(sql.replace(/^--.*$/gm, ''))) {
   console.log('Aucune différence : pas de migration à créer.');
   process.exit(0);
