@@ -73,9 +73,21 @@ export function shortMessage(message: string): string {
   return cut.length <= MESSAGE_MAX ? cut : `${cut.slice(0, MESSAGE_MAX)}…`;
 }
 
-const LIMIT_EXCEEDED = /(Token|Aliases|Query depth|Directives|Query Cost) limit of \d+ exceeded/i;
-const VARIABLE_ERROR = /^Variable "\$(\w+)" got invalid value .*?(?: at "([^"]+)")?;/;
-const SUGGESTION = / ?Did you mean [^?]*\?/g;
+/**
+ * The errors graphql-armor rejects a document with, as its own `onReject` hooks hand them over
+ * (src/server/yoga.ts): QUERY_TOO_COMPLEX, whatever their message says.
+ */
+const overLimit = new WeakSet<GraphQLError>();
+export const noteOverLimit = (_context: unknown, error: GraphQLError) => {
+  overLimit.add(error);
+};
+const isOverLimit = (error: GraphQLError) => overLimit.has(error) || (error.originalError instanceof GraphQLError && overLimit.has(error.originalError));
+
+// graphql-js gives a malformed variable and its suggestions in the message only (no class, no
+// code): these two patterns are pinned by test/server/errors.test.ts, so that an upgrade that
+// changes the wording fails a test rather than a client.
+export const VARIABLE_ERROR = /^Variable "\$(\w+)" got invalid value .*?(?: at "([^"]+)")?;/;
+export const SUGGESTION = / ?Did you mean [^?]*\?/g;
 
 /** `at "input.limits[0].category"` → `limits.0.category`: the field at fault, as payloads name it. */
 function fieldOf(variable: string, at: string | undefined): string {
@@ -91,7 +103,7 @@ function fieldOf(variable: string, at: string | undefined): string {
 
 /** The code (and field) of a top-level error, from what raised it, when it has none or too vague a one. */
 function classify(error: GraphQLError): { code: string; field?: string; message?: string } | undefined {
-  if (LIMIT_EXCEEDED.test(error.message)) return { code: 'QUERY_TOO_COMPLEX' };
+  if (isOverLimit(error)) return { code: 'QUERY_TOO_COMPLEX' };
   const variable = VARIABLE_ERROR.exec(error.message);
   // A malformed scalar in a variable: the code its scalar gave, or BAD_USER_INPUT; and its field.
   if (variable) return { code: String(error.extensions.code ?? 'BAD_USER_INPUT'), field: fieldOf(variable[1]!, variable[2]) };

@@ -12,7 +12,7 @@ import type { App } from '../instance.js';
 import { bearerToken, resolveCaller } from '../auth/caller.js';
 import type { Context } from '../graphql/context.js';
 import { clientIp, trustedProxyList } from './client-ip.js';
-import { requestRefused, refineError, retryStatus, shapeError } from './errors.js';
+import { noteOverLimit, requestRefused, refineError, retryStatus, shapeError } from './errors.js';
 import { nestingLimit } from './nesting.js';
 import type { DocumentStore } from './persisted-documents.js';
 import { noteCaller, noteOperation } from './request-log.js';
@@ -170,12 +170,13 @@ export function createYogaServer(app: App, options: YogaOptions): Yoga {
       options.documents?.plugin((request) => resolveCaller(app.prisma, app.providerKeys, bearerToken(request.headers.get('authorization')), app.clock.now())) ??
         {},
       refineValidationErrors(production),
+      // Each protection's rejections are noted through its own hook (QUERY_TOO_COMPLEX), not read from its message.
       EnvelopArmorPlugin({
-        maxDepth: { n: QUERY_LIMITS.maxDepth, flattenFragments: true },
-        maxAliases: { n: QUERY_LIMITS.maxAliases },
-        maxDirectives: { n: QUERY_LIMITS.maxDirectives },
-        maxTokens: { n: QUERY_LIMITS.maxTokens },
-        costLimit: { maxCost: QUERY_LIMITS.maxCost },
+        maxDepth: { n: QUERY_LIMITS.maxDepth, flattenFragments: true, onReject: [noteOverLimit] },
+        maxAliases: { n: QUERY_LIMITS.maxAliases, onReject: [noteOverLimit] },
+        maxDirectives: { n: QUERY_LIMITS.maxDirectives, onReject: [noteOverLimit] },
+        maxTokens: { n: QUERY_LIMITS.maxTokens, onReject: [noteOverLimit] },
+        costLimit: { maxCost: QUERY_LIMITS.maxCost, onReject: [noteOverLimit] },
         blockFieldSuggestion: { enabled: production },
       }),
       useReadinessCheck({ endpoint: '/ready', check: ({ fetchAPI }) => readiness(app, fetchAPI.Response) }),
