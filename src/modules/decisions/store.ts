@@ -1,4 +1,5 @@
 // The decisions' SQL that Prisma cannot say in one statement.
+import { column, rowsOf, z } from '../../db/rows.js';
 import type { Sql } from '../../db/sql.js';
 import type { Decision } from '../../generated/prisma/enums.js';
 
@@ -16,20 +17,21 @@ export async function saveResponseTemplate(
   );
 }
 
-export interface EscalatedRow {
-  id: string;
-  library_id: string;
-  library_name: string;
-  library_email: string;
-  patron_id: string;
-  first_name: string;
-  last_name: string;
-  confirmed_at: Date;
-}
+const EscalatedShape = z.object({
+  id: column.uuid,
+  library_id: column.uuid,
+  library_name: z.string(),
+  library_email: z.string(),
+  patron_id: column.uuid,
+  first_name: z.string(),
+  last_name: z.string(),
+  confirmed_at: column.instant,
+});
+export type EscalatedRow = z.infer<typeof EscalatedShape>;
 
 /** Requests past their decision date, escalated to the DLPB in one conditional statement. */
 export async function escalateDue(sql: Sql, at: Date): Promise<EscalatedRow[]> {
-  const { rows } = await sql.query<EscalatedRow>(
+  const { rows } = await sql.query(
     `UPDATE registration_request r SET escalated = true, escalated_at = $1
        FROM patron p, library l
       WHERE r.state = 'AWAITING_DECISION' AND NOT r.escalated AND r.decision_due_at <= $1
@@ -38,7 +40,7 @@ export async function escalateDue(sql: Sql, at: Date): Promise<EscalatedRow[]> {
                p.id AS patron_id, p.first_name, p.last_name, r.confirmed_at`,
     [at],
   );
-  return rows;
+  return rowsOf(EscalatedShape, rows, 'escalateDue');
 }
 
 /** TEMPORARY accounts past their month: EXPIRED, as of now. */

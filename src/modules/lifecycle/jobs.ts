@@ -26,7 +26,11 @@ export async function lapseUnconfirmedRequests(app: Services, at: Date): Promise
       rows.map((r) => ({ type: 'LAPSED', occurredAt: r.lapsed_at.toISOString(), requestId: r.id, libraryId: r.library_id })),
     );
     // A request awaiting confirmation belongs to an account that was never confirmed.
-    await erasePeople(app.boss, sql, rows.map((r) => r.patron_id).filter(Boolean));
+    await erasePeople(
+      app.boss,
+      sql,
+      rows.flatMap((r) => (r.patron_id ? [r.patron_id] : [])),
+    );
     app.metrics.registrations.inc({ step: 'lapsed' }, rows.length);
     return rows.length;
   });

@@ -8,20 +8,24 @@
 // Every statement joins the id list as a relation (unnest), so the cost grows with the number of
 // patrons, not with its square. Job payloads that carried an address or a login are pg-boss's:
 // erased through its API (./service.ts).
+import { column, rowsOf, z } from '../../db/rows.js';
 import type { Sql } from '../../db/sql.js';
 import type { Envelope } from '../../email/outbox.js';
 import { TIME_ZONE } from '../../lib/calendar.js';
+
+const IdShape = z.object({ id: column.uuid });
 
 const GONE = `(SELECT p.email, p.login_key FROM unnest($1::uuid[]) AS g(id) JOIN patron p ON p.id = g.id)`;
 
 /** What identifies people outside their rows: their addresses and logins, lower-cased (to find their job payloads). */
 export async function identitiesOf(sql: Sql, patronIds: string[]): Promise<{ emails: string[]; logins: string[] }> {
-  const { rows } = await sql.query<{ emails: string[] | null; logins: string[] | null }>(
+  const { rows } = await sql.query(
     `SELECT array_agg(DISTINCT lower(p.email)) AS emails, array_agg(DISTINCT p.login_key) AS logins
        FROM unnest($1::uuid[]) AS g(id) JOIN patron p ON p.id = g.id`,
     [patronIds],
   );
-  return { emails: rows[0]?.emails ?? [], logins: rows[0]?.logins ?? [] };
+  const [row] = rowsOf(z.object({ emails: z.array(z.string()).nullable(), logins: z.array(z.string()).nullable() }), rows, 'identitiesOf');
+  return { emails: row?.emails ?? [], logins: row?.logins ?? [] };
 }
 
 export async function erasePatrons(sql: Sql, patronIds: string[]): Promise<number> {
@@ -42,9 +46,11 @@ export async function erasePatrons(sql: Sql, patronIds: string[]): Promise<numbe
   return rowCount ?? 0;
 }
 
+const LapsedShape = z.object({ patron_id: column.uuid.nullable(), id: column.uuid, library_id: column.uuid, lapsed_at: column.instant });
+
 /** Requests unconfirmed at their due date: lapsed, and detached from the person, in one pass. */
-export async function lapseDueRequests(sql: Sql, at: Date): Promise<{ patron_id: string; id: string; library_id: string; lapsed_at: Date }[]> {
-  const { rows } = await sql.query<{ patron_id: string; id: string; library_id: string; lapsed_at: Date }>(
+export async function lapseDueRequests(sql: Sql, at: Date): Promise<z.infer<typeof LapsedShape>[]> {
+  const { rows } = await sql.query(
     `WITH due AS (
        SELECT id, patron_id FROM registration_request
         WHERE state = 'AWAITING_CONFIRMATION' AND confirmation_due_at <= $1
@@ -56,7 +62,7 @@ export async function lapseDueRequests(sql: Sql, at: Date): Promise<{ patron_id:
      RETURNING due.patron_id, r.id, r.library_id, r.lapsed_at`,
     [at],
   );
-  return rows;
+  return rowsOf(LapsedShape, rows, 'lapseDueRequests');
 }
 
 export interface ReminderRun {
@@ -83,7 +89,7 @@ export interface ReminderRun {
  * if someone is due. Returns the outbox rows written.
  */
 export async function claimDueReminders(sql: Sql, run: ReminderRun): Promise<string[]> {
-  const { rows } = await sql.query<{ id: string }>(
+  const { rows } = await sql.query(
     `WITH candidates AS MATERIALIZED (
        SELECT id, email, first_name, last_name, active_until FROM patron
         WHERE status = 'ACTIVE' AND active_until > $1 AND active_until <= $1 + make_interval(days => $2)
@@ -126,7 +132,7 @@ export async function claimDueReminders(sql: Sql, run: ReminderRun): Promise<str
       run.envelope.status,
     ],
   );
-  return rows.map((r) => r.id);
+  return rowsOf(IdShape, rows, 'claimDueReminders').map((r) => r.id);
 }
 
 /** At `activeUntil` the account becomes EXPIRED (recorded at that moment, not the job's). */
@@ -141,14 +147,14 @@ export async function expireDueAccounts(sql: Sql, at: Date): Promise<number> {
 
 /** Accounts expired or refused before the cutoff, with no renewal waiting: locked for erasure. */
 export async function claimPurgeable(sql: Sql, cutoff: Date): Promise<string[]> {
-  const { rows } = await sql.query<{ id: string }>(
+  const { rows } = await sql.query(
     `SELECT p.id FROM patron p
       WHERE p.status IN ('EXPIRED', 'REFUSED') AND p.status_changed_at <= $1
         AND NOT EXISTS (SELECT 1 FROM registration_request r WHERE r.patron_id = p.id AND r.state = 'AWAITING_DECISION')
       FOR UPDATE SKIP LOCKED`,
     [cutoff],
   );
-  return rows.map((p) => p.id);
+  return rowsOf(IdShape, rows, 'claimPurgeable').map((p) => p.id);
 }
 
 /** E-mails handled before the cutoff, and bulk bodies no e-mail uses any more (purged patrons' too). */

@@ -1,6 +1,7 @@
 // The quotas' SQL. The rules that must live in the database (the limits in force, taking a unit
-// below the limit) are its functions (prisma/migrations/*_quota_rules_once); this module calls
-// them by name and types what they return.
+// below the limit) are its functions (src/db/functions/); this module calls them by name and
+// checks what they return.
+import { column, rowsOf, z } from '../../db/rows.js';
 import { lockKey, type Sql } from '../../db/sql.js';
 import type { AgeGroup, ContentCategory } from '../../generated/prisma/enums.js';
 
@@ -8,35 +9,33 @@ import type { AgeGroup, ContentCategory } from '../../generated/prisma/enums.js'
 export const METERED_CATEGORIES = ['FILM', 'BOOK', 'MAGAZINE', 'NEWSPAPER'] as const satisfies readonly ContentCategory[];
 export type MeteredCategory = (typeof METERED_CATEGORIES)[number];
 
-export interface QuotaRow {
-  category: MeteredCategory;
-  limit: number;
-  used: number;
-}
+const QuotaRowShape = z.object({ category: z.enum(METERED_CATEGORIES), limit: column.count, used: column.count });
+export type QuotaRow = z.infer<typeof QuotaRowShape>;
 
 /** A patron's usage and limits for a period, one row per metered category. */
 export async function balanceRows(sql: Sql, patronId: string, period: string): Promise<QuotaRow[]> {
-  const { rows } = await sql.query<QuotaRow>('SELECT category, "limit", used FROM quota_balance($1::uuid, $2)', [patronId, period], 'quota-balance');
-  return rows;
+  const { rows } = await sql.query('SELECT category, "limit", used FROM quota_balance($1::uuid, $2)', [patronId, period], 'quota-balance');
+  return rowsOf(QuotaRowShape, rows, 'quota_balance');
 }
+
+const LimitShape = z.object({ category: z.enum(METERED_CATEGORIES), limit: column.count, effective_from: column.period });
 
 /** The limits in force for a period, and the month the policy they come from started. */
-export async function limitsInForce(sql: Sql, period: string): Promise<{ category: MeteredCategory; limit: number; effective_from: string }[]> {
-  const { rows } = await sql.query<{ category: MeteredCategory; limit: number; effective_from: string }>(
-    'SELECT category, "limit", effective_from FROM quota_limits_in_force($1)',
-    [period],
-  );
-  return rows;
+export async function limitsInForce(sql: Sql, period: string): Promise<z.infer<typeof LimitShape>[]> {
+  const { rows } = await sql.query('SELECT category, "limit", effective_from FROM quota_limits_in_force($1)', [period]);
+  return rowsOf(LimitShape, rows, 'quota_limits_in_force');
 }
 
+const ConsumerShape = z.object({
+  status: z.enum(['UNCONFIRMED', 'TEMPORARY', 'ACTIVE', 'EXPIRED', 'REFUSED']),
+  birth_date: column.instant,
+  library_id: column.uuid,
+});
+
 /** What a consumption needs to know of the patron (a prepared statement: providers call often). */
-export async function consumer(sql: Sql, patronId: string): Promise<{ status: string; birth_date: Date; library_id: string } | undefined> {
-  const { rows } = await sql.query<{ status: string; birth_date: Date; library_id: string }>(
-    'SELECT status, birth_date, library_id FROM patron WHERE id = $1',
-    [patronId],
-    'consume-patron',
-  );
-  return rows[0];
+export async function consumer(sql: Sql, patronId: string): Promise<z.infer<typeof ConsumerShape> | undefined> {
+  const { rows } = await sql.query('SELECT status, birth_date, library_id FROM patron WHERE id = $1', [patronId], 'consume-patron');
+  return rowsOf(ConsumerShape, rows, 'consumer')[0];
 }
 
 export interface ConsumeCall {
@@ -56,19 +55,20 @@ export interface ConsumeCall {
   now: Date;
 }
 
-export interface ConsumeOutcome {
-  id: string;
-  granted: boolean;
-  error_code: string | null;
-  request_hash: string;
-  balance: QuotaRow[] | null;
-  period: string;
-  replayed: boolean;
-}
+const ConsumeOutcomeShape = z.object({
+  id: column.uuid,
+  granted: z.boolean(),
+  error_code: z.string().nullable(),
+  request_hash: z.string(),
+  balance: z.array(QuotaRowShape).nullable(),
+  period: column.period,
+  replayed: z.boolean(),
+});
+export type ConsumeOutcome = z.infer<typeof ConsumeOutcomeShape>;
 
 /** One round trip, one transaction: consume_quota, with its arguments by name. */
 export async function takeUnit(sql: Sql, call: ConsumeCall): Promise<ConsumeOutcome> {
-  const { rows } = await sql.query<ConsumeOutcome>(
+  const { rows } = await sql.query(
     `SELECT id, granted, error_code, request_hash, balance, period, replayed FROM consume_quota(
        p_patron_id => $1, p_period => $2, p_category => $3, p_metered => $4, p_provider_id => $5, p_key => $6,
        p_request_hash => $7, p_library_id => $8, p_age_group => $9, p_resource_id => $10, p_minimum_age => $11,
@@ -90,25 +90,26 @@ export async function takeUnit(sql: Sql, call: ConsumeCall): Promise<ConsumeOutc
     ],
     'consume-quota',
   );
-  return rows[0]!;
+  return rowsOf(ConsumeOutcomeShape, rows, 'consume_quota')[0]!;
 }
 
-export interface ConsumptionRow {
-  patron_id: string | null;
-  granted: boolean;
-  cancelled_at: Date | null;
-  occurred_at: Date;
-  period: string;
-  category: ContentCategory;
-}
+const ConsumptionShape = z.object({
+  patron_id: column.uuid.nullable(),
+  granted: z.boolean(),
+  cancelled_at: column.instant.nullable(),
+  occurred_at: column.instant,
+  period: column.period,
+  category: z.enum(['UNLIMITED', ...METERED_CATEGORIES]),
+});
+export type ConsumptionRow = z.infer<typeof ConsumptionShape>;
 
 /** A consumption made by this provider. */
 export async function consumptionOf(sql: Sql, id: string, providerId: string): Promise<ConsumptionRow | undefined> {
-  const { rows } = await sql.query<ConsumptionRow>(
+  const { rows } = await sql.query(
     'SELECT patron_id, granted, cancelled_at, occurred_at, period, category FROM consumption WHERE id = $1 AND provider_id = $2',
     [id, providerId],
   );
-  return rows[0];
+  return rowsOf(ConsumptionShape, rows, 'consumptionOf')[0];
 }
 
 /**
