@@ -21,7 +21,7 @@ import { erasePeople } from '../lifecycle/service.js';
 import { checkLicenceAlert, lockLicencePool } from '../licences/service.js';
 import { passwordErrors } from '../passwords/policy.js';
 import { RECIPIENT_FLOODED } from '../registration/service.js';
-import { patronSearchText } from '../../domain/person.js';
+import { birthDateOf, patronSearchText } from '../../domain/person.js';
 import { revokeSessions } from '../sessions/service.js';
 import { findToken, issueToken, useToken } from '../tokens/service.js';
 
@@ -201,7 +201,7 @@ export async function personalDataExport(app: Services, caller: Caller): Promise
   });
   const document = {
     exportedAt: now.toISOString(),
-    identity: { lastName: patron.lastName, firstName: patron.firstName, birthDate: patron.birthDate.toISOString().slice(0, 10) },
+    identity: { lastName: patron.lastName, firstName: patron.firstName, birthDate: birthDateOf(patron) },
     email: patron.email,
     pendingEmail: patron.pendingEmail,
     login: patron.login,

@@ -1,6 +1,7 @@
 import type { AccountStatus } from '../../generated/prisma/enums.js';
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { canSeePatron } from '../../auth/visibility.js';
+import { isoDate } from '../../lib/calendar.js';
 import { builder } from '../../graphql/builder.js';
 import { ageAt, ageGroupOf } from '../../lib/calendar.js';
 import type { Patron } from '../../generated/prisma/client.js';
@@ -60,8 +61,6 @@ export const AccountType = builder.objectRef<AccountShape>('Account').implement(
     }),
   }),
 });
-
-const isoDate = (date: Date) => date.toISOString().slice(0, 10);
 
 export const PatronType = builder.prismaNode('Patron', {
   description: 'A member of a library of the network with a NuMos account. Visible to themself, to the staff of their library and to the DLPB.',

@@ -12,7 +12,7 @@ import type { Sql } from '../../db/sql.js';
 import type { ContentCategory } from '../../generated/prisma/client.js';
 import { NO_MATCH } from '../../domain/ids.js';
 import { forbidden, refuseIfAny, userError, type UserError } from '../../domain/errors.js';
-import { ageAt, ageGroupOf, monthPeriod, nextPeriod, periodStart } from '../../lib/calendar.js';
+import { ageAt, ageGroupOf, isoDate, monthPeriod, nextPeriod, periodStart } from '../../lib/calendar.js';
 import { unitOfWork } from '../unit-of-work.js';
 import {
   balanceRows,
@@ -148,7 +148,7 @@ export async function consumeQuota(app: Services, caller: Caller, input: Consume
     .digest('hex');
 
   const patron = named ? await consumer(app.db, input.patronId) : undefined;
-  const age = patron ? ageAt(patron.birth_date.toISOString().slice(0, 10), now) : null;
+  const age = patron ? ageAt(isoDate(patron.birth_date), now) : null;
   // Open access needs a TEMPORARY or ACTIVE account, metered content an ACTIVE one.
   const statuses = input.category === 'UNLIMITED' ? ['ACTIVE', 'TEMPORARY'] : ['ACTIVE'];
   const refusal = !caller.categories.includes(input.category)
