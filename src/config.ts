@@ -3,6 +3,8 @@
 // Every problem is collected and reported at once (ConfigError), before anything is opened.
 import { existsSync } from 'node:fs';
 import { isIP } from 'node:net';
+import { isAllowedHostEntry } from './lib/hosts.js';
+import { parseSealingKey, type SealingKeys } from './lib/sealed.js';
 
 /** Credentials that may still send any document when only trusted documents run. */
 export type ExemptCaller = 'provider' | 'staff' | 'patron';
@@ -64,6 +66,19 @@ export interface Config {
   };
   /** /ready reports "degraded" beyond these. */
   readiness: { outboxBacklog: number; outboxAgeSeconds: number; failedJobs: number };
+  /** Membership checks in the libraries' own systems. */
+  connectors: ConnectorsConfig;
+}
+
+export interface ConnectorsConfig {
+  /** NUMOS_SECRETS_KEY / NUMOS_SECRETS_KEY_PREVIOUS: 32-byte keys; without the first, no secret can be saved. */
+  keys: SealingKeys;
+  /** Private or loopback hosts (names, addresses, CIDR ranges) a connector may reach. */
+  allowedHosts: string[];
+  /** Plain HTTP/TCP allowed (tests, an intranet). */
+  allowPlaintext: boolean;
+  /** Extra certificate authorities (PEM file) trusted for libraries' systems (a self-signed SIP2 server). */
+  caFile: string | undefined;
 }
 
 /**
@@ -147,6 +162,29 @@ class Reader {
   }
 }
 
+function readConnectors(read: Reader): ConnectorsConfig {
+  const key = (name: string) => {
+    const value = read.text(name);
+    if (value === undefined) return undefined;
+    const parsed = parseSealingKey(value);
+    // The value is a secret: it is not repeated.
+    if (!parsed) read.problems.push(`${name} : attendu 32 octets en base64 (par exemple : openssl rand -base64 32)`);
+    return parsed ?? undefined;
+  };
+  const keys = { current: key('NUMOS_SECRETS_KEY'), previous: key('NUMOS_SECRETS_KEY_PREVIOUS') };
+  if (keys.previous && !keys.current) read.problems.push('NUMOS_SECRETS_KEY_PREVIOUS sans NUMOS_SECRETS_KEY : la nouvelle clé manque');
+  const allowedHosts = (read.text('NUMOS_CONNECTOR_ALLOWED_HOSTS') ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+  for (const entry of allowedHosts)
+    if (!isAllowedHostEntry(entry))
+      read.problems.push(`NUMOS_CONNECTOR_ALLOWED_HOSTS : « ${entry} » n'est ni un nom d'hôte, ni une adresse, ni une plage CIDR`);
+  const caFile = read.text('NUMOS_CONNECTOR_CA_FILE');
+  if (caFile && !existsSync(caFile)) read.problems.push(`NUMOS_CONNECTOR_CA_FILE : fichier introuvable : ${caFile}`);
+  return { keys, allowedHosts, allowPlaintext: read.flag('NUMOS_CONNECTOR_ALLOW_PLAINTEXT', false), caFile };
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const read = new Reader(env);
   const problems = read.problems;
@@ -225,6 +263,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       port: read.text('METRICS_PORT') === undefined ? undefined : read.integer('METRICS_PORT', 0, 1, 65_535),
       token: read.text('METRICS_TOKEN'),
     },
+    connectors: readConnectors(read),
     readiness: {
       outboxBacklog: read.integer('NUMOS_READY_MAX_OUTBOX', 1_000, 1, 10_000_000),
       outboxAgeSeconds: read.integer('NUMOS_READY_MAX_OUTBOX_AGE_SECONDS', 3_600, 1, 30 * 86_400),

@@ -29,6 +29,8 @@ export const ERRORS = {
   WRONG_PASSWORD: 'The current password given with the change is wrong.',
   ACCOUNT_DISABLED: 'The staff account is disabled.',
   INVALID_LIBRARY_CODE: 'A library with this code already exists (on create) or the code is not a Moselia code.',
+  MEMBERSHIP_SYSTEM_UNAVAILABLE: "The library's system could not be reached, timed out, or answered with an error.",
+  INVALID_CONNECTOR: "The connector's settings are refused (address not allowed, secret missing, unknown field...).",
 } as const;
 
 export const ERROR_CODES = Object.keys(ERRORS) as (keyof typeof ERRORS)[];

@@ -33,7 +33,7 @@ export type ControlMessage =
    */
   | { kind: 'resync'; eventsLost: boolean };
 
-export type RegistrationEventType = 'CONFIRMED' | 'DECIDED' | 'ESCALATED' | 'LAPSED' | 'RENEWAL_REQUESTED';
+export type RegistrationEventType = 'CONFIRMED' | 'DECIDED' | 'ESCALATED' | 'LAPSED' | 'RENEWAL_REQUESTED' | 'MEMBERSHIP_CHECKED';
 
 export interface RegistrationEventPayload {
   type: RegistrationEventType;

@@ -5,6 +5,7 @@ export const EMAIL_QUEUE = 'email.send';
 export const EMAIL_DEAD_QUEUE = 'email.dead';
 export const RESEND_CONFIRMATION_QUEUE = 'registration.resend-confirmation';
 export const PASSWORD_RESET_QUEUE = 'password.reset-request';
+export const MEMBERSHIP_CHECK_QUEUE = 'membership.check';
 
 /** Payloads that carry personal data (an address, a login) do not outlive their use by long. */
 const PERSONAL_PAYLOAD = { deleteAfterSeconds: 3_600, retentionSeconds: 86_400, retryLimit: 5, retryDelay: 5, retryBackoff: true };
@@ -38,6 +39,9 @@ export const queueDefinitions = (options: QueueOptions): QueueDefinition[] => [
   // answer's timing tells nothing either.
   { name: RESEND_CONFIRMATION_QUEUE, ...PERSONAL_PAYLOAD },
   { name: PASSWORD_RESET_QUEUE, ...PERSONAL_PAYLOAD },
+  // A check in a library's system (ids only in the payload): a failure of NuMos's own is retried
+  // a few times; the library's system failing is an UNAVAILABLE check, not a failed job.
+  { name: MEMBERSHIP_CHECK_QUEUE, retryLimit: 3, retryDelay: 10, expireInSeconds: 120, deleteAfterSeconds: 86_400 },
   // Scheduled steps: a failed run is retried a few times; the next occurrence catches up anyway.
   ...options.scheduledJobs.map((name) => ({ name, retryLimit: 3, retryDelay: 30, expireInSeconds: 15 * 60 })),
 ];

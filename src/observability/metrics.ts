@@ -23,6 +23,9 @@ export interface Metrics {
   emails: Counter<'outcome'>;
   jobRuns: Counter<'job' | 'outcome'>;
   jobDuration: Histogram<'job'>;
+  /** Calls to libraries' systems (membership checks): kind (KOHA_REST, SIP2) and outcome (found, not_found, ambiguous, failed, refused). */
+  connectorCalls: Counter<'kind' | 'outcome'>;
+  connectorCallDuration: Histogram<'kind'>;
   /** GraphQL operations executed, by known operation (else `other`), root field, type and outcome. */
   operations: Counter<'operation' | 'field' | 'type' | 'outcome'>;
   operationDuration: Histogram<'field' | 'type'>;
@@ -106,6 +109,19 @@ export function createMetrics(): Metrics {
       help: 'Duration of scheduled job runs.',
       labelNames: ['job'],
       buckets: [0.01, 0.05, 0.1, 0.5, 1, 2, 5, 10, 30, 60, 300],
+      registers: [registry],
+    }),
+    connectorCalls: new Counter({
+      name: 'numos_membership_calls_total',
+      help: "Calls to libraries' systems for membership checks, by kind (KOHA_REST, SIP2) and outcome (found, not_found, ambiguous, failed).",
+      labelNames: ['kind', 'outcome'],
+      registers: [registry],
+    }),
+    connectorCallDuration: new Histogram({
+      name: 'numos_membership_call_duration_seconds',
+      help: "Duration of calls to libraries' systems (every try included).",
+      labelNames: ['kind'],
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20],
       registers: [registry],
     }),
     operations: new Counter({

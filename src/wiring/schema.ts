@@ -22,6 +22,7 @@ import '../modules/messages/types.js';
 import '../modules/stats/types.js';
 import '../modules/account/types.js';
 import '../modules/audit/types.js';
+import '../modules/membership/types.js';
 import { TEST_CLOCK_MUTATION } from '../modules/lifecycle/types.js';
 
 const schemas = new Map<boolean, GraphQLSchema>();

@@ -15,6 +15,7 @@ const RegistrationEventTypeEnum = builder.enumType('RegistrationEventType', {
     ESCALATED: { description: 'Five days without a decision: the DLPB was told.' },
     LAPSED: { description: "Never confirmed within 15 days: the person's data was deleted." },
     RENEWAL_REQUESTED: { description: 'A patron asked for a renewal: it awaits a decision.' },
+    MEMBERSHIP_CHECKED: { description: "NuMos looked the applicant up in the library's own system: `request.membershipCheck` tells what it found." },
   } as const,
 });
 

@@ -2,6 +2,7 @@
 // filtered, searched and ordered. Library staff see their own library only.
 import type { Caller } from '../../auth/caller.js';
 import type { Prisma } from '../../generated/prisma/client.js';
+import type { MembershipCheckOutcome } from '../../generated/prisma/enums.js';
 import { libraryScope } from '../../auth/visibility.js';
 import { escapeLike, searchTerms } from '../../lib/text.js';
 
@@ -10,6 +11,13 @@ export interface PendingFilter {
   state?: 'REGISTRATIONS' | 'RENEWALS' | 'ALL' | null;
   search?: string | null;
   escalated?: boolean | null;
+  /** Outcomes of the latest membership check; NOT_CHECKED: none. */
+  membership?: readonly (MembershipCheckOutcome | 'NOT_CHECKED')[] | null;
+}
+
+function membershipWhere(asked: readonly (MembershipCheckOutcome | 'NOT_CHECKED')[]): Prisma.RegistrationRequestWhereInput[] {
+  const outcomes = asked.filter((value): value is MembershipCheckOutcome => value !== 'NOT_CHECKED');
+  return [...(outcomes.length ? [{ membershipOutcome: { in: outcomes } }] : []), ...(asked.includes('NOT_CHECKED') ? [{ membershipOutcome: null }] : [])];
 }
 
 export type SortField = 'SUBMITTED_AT' | 'LAST_NAME' | 'DECISION_DUE_AT';
@@ -27,6 +35,7 @@ export function pendingWhere(caller: Caller, filter: PendingFilter | null | unde
     ...(libraryId ? { libraryId } : {}),
     ...(kind ? { kind } : {}),
     ...(filter?.escalated != null ? { escalated: filter.escalated } : {}),
+    ...(filter?.membership?.length ? { OR: membershipWhere(filter.membership) } : {}),
     // Each word must appear in the request's copy of the patron's normalised "last first login
     // email", searched through the partial trigram index on pending requests.
     ...(terms.length ? { AND: terms.map((term) => ({ searchText: { contains: escapeLike(term) } })) } : {}),

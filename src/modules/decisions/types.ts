@@ -1,3 +1,4 @@
+import { MembershipFilterEnum } from '../membership/types.js';
 import { builder } from '../../graphql/builder.js';
 import { connectionOptions, edgeOptions, SortDirectionEnum } from '../../graphql/connections.js';
 import { payloadType, type UserError } from '../../graphql/errors.js';
@@ -6,7 +7,7 @@ import type { RegistrationRequest } from '../../generated/prisma/client.js';
 import { DecisionEnum, RegistrationRequestType } from '../registration/types.js';
 import { decide, MESSAGE_MAX, responseDraft } from './service.js';
 import { responseTemplates, setResponseTemplate, TEMPLATE_MAX, type ResponseTemplateView } from './responses.js';
-import { maxChars, SEARCH_MAX } from '../../graphql/input-guard.js';
+import { maxChars, SEARCH_MAX, maxItems } from '../../graphql/input-guard.js';
 import { pendingOrderBy, pendingWhere } from './queue.js';
 import { LibraryType } from '../libraries/types.js';
 
@@ -37,6 +38,11 @@ const PendingRegistrationsFilter = builder.inputType('PendingRegistrationsFilter
       ...maxChars(SEARCH_MAX, 'Case- and accent-insensitive partial match on last name, first name, login and e-mail; the first 8 words count.'),
     }),
     escalated: t.boolean({ required: false, description: 'Only escalated requests (true), only the others (false), or both (null).' }),
+    membership: t.field({
+      type: [MembershipFilterEnum],
+      required: false,
+      ...maxItems(7, 'Only requests whose latest check has one of these outcomes (NOT_CHECKED: none).'),
+    }),
   }),
 });
 

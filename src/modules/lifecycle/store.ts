@@ -35,9 +35,18 @@ export async function erasePatrons(sql: Sql, patronIds: string[]): Promise<numbe
   await sql.query(`DELETE FROM email_outbox WHERE lower(reply_to) IN (SELECT lower(email) FROM ${GONE} gone)`, [patronIds]);
   // E-mails that name them among others (lists of escalated requests), delivered or not.
   await sql.query(`DELETE FROM email_outbox WHERE mentions && $1::uuid[]`, [patronIds]);
+  // What membership checks found goes; their outcome, library and date stay, anonymous, for the statistics.
+  await sql.query(
+    `UPDATE membership_check c SET matched_by = NULL, enrolled_or_renewed_on = NULL, member_until = NULL, birth_date_matches = NULL,
+            birth_year_matches = NULL, summary = ''
+       FROM registration_request r, unnest($1::uuid[]) AS g(id)
+      WHERE r.patron_id = g.id AND c.request_id = r.id`,
+    [patronIds],
+  );
   // Detached here in one pass, so that the patrons' deletion finds no request to update row by row.
   await sql.query(
-    `UPDATE registration_request r SET patron_id = NULL, response_message = NULL, search_text = NULL FROM unnest($1::uuid[]) AS g(id)
+    `UPDATE registration_request r SET patron_id = NULL, response_message = NULL, search_text = NULL, library_card_number = NULL
+       FROM unnest($1::uuid[]) AS g(id)
       WHERE r.patron_id = g.id`,
     [patronIds],
   );
@@ -57,7 +66,7 @@ export async function lapseDueRequests(sql: Sql, at: Date): Promise<z.infer<type
         FOR UPDATE SKIP LOCKED
      )
      UPDATE registration_request r
-        SET state = 'LAPSED', lapsed_at = r.confirmation_due_at, patron_id = NULL, search_text = NULL
+        SET state = 'LAPSED', lapsed_at = r.confirmation_due_at, patron_id = NULL, search_text = NULL, library_card_number = NULL
        FROM due WHERE r.id = due.id
      RETURNING due.patron_id, r.id, r.library_id, r.lapsed_at`,
     [at],

@@ -29,8 +29,8 @@ export interface JudgeMembershipInput {
   lookup: Lookup;
   kind: ConnectorKind;
   rule: MembershipRule;
-  /** YYYY-MM-DD, as the applicant declared it. */
-  applicantBirthDate: string;
+  /** YYYY-MM-DD, as the applicant declared it; null when there is none to compare (a staff's test). */
+  applicantBirthDate: string | null;
   checkedAt: Date;
 }
 
@@ -159,8 +159,9 @@ function decide(
 
 function birthComparison(
   facts: MemberFacts,
-  applicantBirthDate: string,
+  applicantBirthDate: string | null,
 ): { figures: Pick<MembershipFigures, 'birthDateMatches' | 'birthYearMatches'>; text: string } {
+  if (applicantBirthDate === null) return { figures: { birthDateMatches: null, birthYearMatches: null }, text: 'Date de naissance non comparée.' };
   const birthDateMatches = facts.birthDate ? facts.birthDate === applicantBirthDate : null;
   const birthYearMatches = facts.birthYear != null ? facts.birthYear === Number(applicantBirthDate.slice(0, 4)) : null;
   const text =
@@ -223,4 +224,22 @@ function shorten(text: string, max: number): string {
 /** Ends a sentence with a full stop unless it already has a final mark. */
 function sentence(text: string): string {
   return /[.!?…]$/.test(text) ? text : `${text}.`;
+}
+
+/** How long a check stands for an acceptance on the library's behalf. */
+export const FRESH_CHECK_HOURS = 24;
+
+/**
+ * Whether NuMos may accept on the library's behalf (the library opted in): the latest check is
+ * fresh, ACTIVE, found by card number or e-mail (not by name alone), with the birth date matching
+ * (or, when the system gives only a year, the birth year). The licence pool is checked by the
+ * acceptance itself. NuMos never refuses on its own.
+ */
+export function mayAcceptAutomatically(
+  check: Pick<MembershipFigures, 'outcome' | 'matchedBy' | 'birthDateMatches' | 'birthYearMatches'> & { checkedAt: Date },
+  now: Date,
+): boolean {
+  const fresh = now.getTime() - check.checkedAt.getTime() < FRESH_CHECK_HOURS * 3_600_000;
+  const birth = check.birthDateMatches === true || (check.birthDateMatches === null && check.birthYearMatches === true);
+  return fresh && check.outcome === 'ACTIVE' && (check.matchedBy === 'CARD_NUMBER' || check.matchedBy === 'EMAIL') && birth;
 }

@@ -18,6 +18,7 @@ import { passwordErrors } from '../passwords/policy.js';
 import { issueToken, findToken } from '../tokens/service.js';
 import { unitOfWork, type Work } from '../unit-of-work.js';
 import { lockIdentity } from './store.js';
+import { queueMembershipCheck } from '../membership/service.js';
 
 export { NAME_MAX } from '../../domain/person.js';
 
@@ -28,6 +29,8 @@ type Services = Pick<App, 'boss' | 'clock' | 'config' | 'metrics' | 'outbox' | '
 export const RECIPIENT_FLOODED = { field: 'email', what: "Trop d'e-mails ont déjà été envoyés à cette adresse." };
 
 export const LOGIN_PATTERN = /^[A-Za-z0-9._-]{3,32}$/;
+/** A library card number as libraries print them (barcodes): letters, digits, dashes. */
+export const CARD_NUMBER = /^[A-Za-z0-9-]{1,32}$/;
 
 export interface RegisterInput {
   lastName: string;
@@ -40,6 +43,8 @@ export interface RegisterInput {
   /** As decoded by the GraphQL layer: undefined or NO_MATCH name no library. */
   libraryId?: string;
   newsletter: boolean;
+  /** Optional: the library's system is searched by it first. */
+  libraryCardNumber?: string | null;
 }
 
 export interface RegisterResult {
@@ -81,7 +86,13 @@ export async function register(app: Services, input: RegisterInput, clientIp: st
 
   const fields = { lastName: cleanName(input.lastName), firstName: cleanName(input.firstName), login: input.login.trim() };
   const email = input.email.trim();
+  const cardNumber = input.libraryCardNumber?.trim() || null;
   const errors = formErrors(app, input, fields);
+  if (cardNumber && !CARD_NUMBER.test(cardNumber)) {
+    errors.push(
+      userError('INVALID_INPUT', 'Le numéro de carte ne contient que des lettres, des chiffres et des tirets (au plus 32 caractères).', 'libraryCardNumber'),
+    );
+  }
   const libraryId = input.libraryId;
   const library = libraryId ? await app.prisma.library.findUnique({ where: { id: libraryId } }) : null;
   if (!library) {
@@ -147,6 +158,7 @@ export async function register(app: Services, input: RegisterInput, clientIp: st
           submittedAt: now,
           confirmationDueAt,
           searchText: patron.searchText,
+          libraryCardNumber: cardNumber,
         },
       });
       await sendConfirmation(app, work, patron, library!, request);
@@ -286,6 +298,7 @@ export async function confirm(app: Services, rawToken: string): Promise<ConfirmR
     });
     const request = await tx.registrationRequest.findUniqueOrThrow({ where: { id: token.requestId } });
     await notifyLibrary(app, work, request, patron, patron.library);
+    await queueMembershipCheck(work, request);
     await work.publish({ type: 'CONFIRMED', occurredAt: now.toISOString(), requestId: request.id, libraryId: request.libraryId });
     work.afterCommit(() => app.metrics.registrations.inc({ step: 'confirmed' }));
     return { account: patron, errors: [] };

@@ -106,6 +106,10 @@ const RegisterInput = builder.inputType('RegisterInput', {
     passwordConfirmation: t.string({ required: true, ...maxChars(PASSWORD_MAX, 'The same password again.') }),
     libraryId: t.id({ required: true, description: 'The home library (from `libraries`), which will decide.' }),
     newsletter: t.boolean({ required: true, description: 'Whether the person wants the NuMos newsletter.' }),
+    libraryCardNumber: t.string({
+      required: false,
+      ...maxChars(32, "Optional library card number; when given, the library's system is searched by it first. Letters, digits and dashes."),
+    }),
   }),
 });
 

@@ -6,6 +6,7 @@ import type { RegistrationRequest } from '../../generated/prisma/client.js';
 import { Refusal, userError, type UserError } from '../../domain/errors.js';
 import { addParisDays, addParisYears, ageAt, ageGroupOf, formatFrenchDate } from '../../lib/calendar.js';
 import { notifyLibrary } from '../registration/service.js';
+import { queueMembershipCheck } from '../membership/service.js';
 import { birthDateOf } from '../../domain/person.js';
 import { findToken } from '../tokens/service.js';
 import { unauthenticated } from '../../domain/errors.js';
@@ -68,6 +69,7 @@ export async function requestRenewal(app: Services, caller: Caller, rawToken: st
       },
     });
     await notifyLibrary(app, work, created, patron, patron.library);
+    await queueMembershipCheck(work, created);
     await work.publish({ type: 'RENEWAL_REQUESTED', occurredAt: now.toISOString(), requestId: created.id, libraryId: created.libraryId });
     work.afterCommit(() => app.metrics.registrations.inc({ step: 'renewal_requested' }));
     return created;

@@ -7,7 +7,15 @@ import { badArgument } from '../../domain/errors.js';
 import { libraryScope } from '../../auth/visibility.js';
 import { addParisDays, addParisMonths, monthPeriod, nextPeriod, parisStartOfDay } from '../../lib/calendar.js';
 import { licencePool, type LicencePoolState } from '../licences/service.js';
-import { accountFigures, consumptionByMonth, registrationFigures, rollUpMonth, saturationByMonth, type RegistrationFigures } from './store.js';
+import {
+  accountFigures,
+  consumptionByMonth,
+  membershipCheckFigures,
+  registrationFigures,
+  rollUpMonth,
+  saturationByMonth,
+  type RegistrationFigures,
+} from './store.js';
 
 /** What this module uses of the application instance. */
 type Services = Pick<App, 'clock' | 'db' | 'settings'>;
@@ -27,6 +35,7 @@ export interface Stats {
   licencePool: LicencePoolState;
   consumption: { period: string; category: string; count: number }[];
   saturation: { period: string; category: string; share: number }[];
+  membershipChecks: { outcome: string; count: number }[];
 }
 
 const MAX_MONTHS = 120;
@@ -43,12 +52,13 @@ export async function stats(app: Services, caller: Caller, filter: StatsFilter):
     periods.push(p);
     if (periods.length > MAX_MONTHS) throw badArgument('Période trop longue : dix ans au plus.', 'filter');
   }
-  const [registrations, accounts, pool, consumption, saturation] = await Promise.all([
+  const [registrations, accounts, pool, consumption, saturation, membershipChecks] = await Promise.all([
     registrationFigures(app.db, start, end, library),
     accountFigures(app.db, library),
     licencePool(app),
     consumptionByMonth(app.db, periods, library),
     saturationByMonth(app.db, periods, library, monthPeriod(app.clock.now())),
+    membershipCheckFigures(app.db, start, end, library),
   ]);
   return {
     filter: { from: filter.from, to: filter.to, libraryId: library },
@@ -58,6 +68,7 @@ export async function stats(app: Services, caller: Caller, filter: StatsFilter):
     licencePool: pool,
     consumption,
     saturation,
+    membershipChecks,
   };
 }
 

@@ -12,6 +12,8 @@ export interface RegistrationFigures {
   escalated: number;
   renewalsRequested: number;
   medianHoursToDecision: number | null;
+  /** Requests NuMos accepted on a library's behalf. */
+  acceptedAutomatically: number;
 }
 
 const within = (column: string) => `${column} >= $1 AND ${column} < $2`;
@@ -26,6 +28,7 @@ export async function registrationFigures(sql: Sql, start: Date, end: Date, libr
               count(*) FILTER (WHERE ${within('lapsed_at')})::int AS lapsed,
               count(*) FILTER (WHERE ${within('escalated_at')})::int AS escalated,
               count(*) FILTER (WHERE kind = 'RENEWAL' AND ${within('submitted_at')})::int AS "renewalsRequested",
+              count(*) FILTER (WHERE decided_automatically AND ${within('decided_at')})::int AS "acceptedAutomatically",
               percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM decided_at - confirmed_at) / 3600)
                 FILTER (WHERE ${within('decided_at')} AND confirmed_at IS NOT NULL) AS "medianHoursToDecision"
          FROM registration_request
@@ -36,6 +39,17 @@ export async function registrationFigures(sql: Sql, start: Date, end: Date, libr
   const r = rows[0]!;
   // percentile_cont is a double precision: a number through `pg`, a string through Prisma.
   return { ...r, medianHoursToDecision: r.medianHoursToDecision === null ? null : Number(r.medianHoursToDecision) };
+}
+
+/** Membership checks made in [start, end), by outcome (what stays of them after erasure). */
+export async function membershipCheckFigures(sql: Sql, start: Date, end: Date, library: string | null): Promise<{ outcome: string; count: number }[]> {
+  const { rows } = await sql.query<{ outcome: string; count: number }>(
+    `SELECT outcome::text AS outcome, count(*)::int AS count FROM membership_check
+      WHERE ${within('checked_at')} AND ($3::uuid IS NULL OR library_id = $3)
+      GROUP BY outcome ORDER BY outcome`,
+    [start, end, library],
+  );
+  return rows;
 }
 
 export async function accountFigures(sql: Sql, library: string | null): Promise<{ active: number; temporary: number }> {

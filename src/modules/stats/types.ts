@@ -2,6 +2,7 @@ import { encodeGlobalID } from '@pothos/plugin-relay';
 import { builder } from '../../graphql/builder.js';
 import { LicencePoolType } from '../licences/types.js';
 import { ContentCategoryEnum } from '../quotas/types.js';
+import { MembershipCheckOutcomeEnum } from '../membership/types.js';
 import { stats, type Stats } from './service.js';
 import { decodeIds } from '../../graphql/ids.js';
 
@@ -14,7 +15,15 @@ const StatsFilter = builder.inputType('StatsFilter', {
   }),
 });
 
-const RegistrationStats = builder.objectRef<Stats['registrations']>('RegistrationStats').implement({
+const MembershipCheckStat = builder.objectRef<Stats['membershipChecks'][number]>('MembershipCheckStat').implement({
+  description: 'How many checks had one outcome.',
+  fields: (t) => ({
+    outcome: t.field({ type: MembershipCheckOutcomeEnum, description: 'The outcome.', resolve: (s) => s.outcome as never }),
+    count: t.exposeInt('count', { description: 'How many checks.' }),
+  }),
+});
+
+const RegistrationStats = builder.objectRef<Stats['registrations'] & { membershipChecks: Stats['membershipChecks'] }>('RegistrationStats').implement({
   description: 'Requests over the dates asked, each counted on the day of its step.',
   fields: (t) => ({
     submitted: t.exposeInt('submitted', { description: 'Registration forms sent.' }),
@@ -27,6 +36,13 @@ const RegistrationStats = builder.objectRef<Stats['registrations']>('Registratio
     medianHoursToDecision: t.exposeFloat('medianHoursToDecision', {
       nullable: true,
       description: 'Median hours from confirmation to decision; null without any decision.',
+    }),
+    acceptedAutomatically: t.exposeInt('acceptedAutomatically', { description: "Requests accepted by NuMos on a library's behalf." }),
+    membershipChecks: t.field({
+      type: [MembershipCheckStat],
+      description: 'Checks made in the period, by outcome.',
+      // The registrations' figures and the checks' are read together (src/modules/stats/service.ts).
+      resolve: (r) => r.membershipChecks,
     }),
   }),
 });
@@ -56,7 +72,11 @@ const StatsType = builder.objectRef<Stats>('Stats').implement({
       description: "A stable key for clients' caches (the dates and the library asked); not a node.",
       resolve: ({ filter }) => encodeGlobalID('Stats', `${filter.from}:${filter.to}:${filter.libraryId ?? 'all'}`),
     }),
-    registrations: t.field({ type: RegistrationStats, description: 'Requests over the dates.', resolve: (s) => s.registrations }),
+    registrations: t.field({
+      type: RegistrationStats,
+      description: 'Requests over the dates.',
+      resolve: (s) => ({ ...s.registrations, membershipChecks: s.membershipChecks }),
+    }),
     activeAccounts: t.exposeInt('activeAccounts', { description: 'ACTIVE accounts now.' }),
     temporaryAccounts: t.exposeInt('temporaryAccounts', { description: 'TEMPORARY accounts now.' }),
     licencePool: t.field({ type: LicencePoolType, description: "The département's licence pool now.", resolve: (s) => s.licencePool }),

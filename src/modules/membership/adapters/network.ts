@@ -69,14 +69,6 @@ function allowed(policy: NetworkPolicy) {
   return entry;
 }
 
-/** Whether an entry of NUMOS_CONNECTOR_ALLOWED_HOSTS is well formed (a host name, an address or a CIDR range). */
-export function isAllowedHostEntry(entry: string): boolean {
-  const [address = '', prefix, extra] = entry.trim().split('/');
-  const version = isIP(address);
-  if (version) return extra === undefined && (prefix === undefined || (/^\d+$/.test(prefix) && Number(prefix) <= (version === 4 ? 32 : 128)));
-  return prefix === undefined && /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.?$/i.test(address);
-}
-
 /** Refuses an address the connector may not reach (the host name as typed, for an allowed name). */
 export function checkAddress(policy: NetworkPolicy, host: string, address: string): void {
   const { names, ranges } = allowed(policy);
