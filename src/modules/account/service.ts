@@ -13,7 +13,7 @@ import { lockPatron, lockRequestsOf } from '../patrons/service.js';
 import type { Patron } from '../../generated/prisma/client.js';
 import { forbidden } from '../../domain/errors.js';
 import { refuseIfAny, Refusal, userError, type UserError } from '../../domain/errors.js';
-import { formatFrenchDateTime } from '../../lib/calendar.js';
+import { formatFrenchDateTime, isoDate } from '../../lib/calendar.js';
 import { hashPassword, verifyPassword } from '../../lib/password.js';
 import { THROTTLE_RULES } from '../../lib/throttle.js';
 import { links } from '../../links.js';
@@ -192,7 +192,7 @@ export async function personalDataExport(app: Services, caller: Caller): Promise
     where: { id: caller.patronId },
     include: {
       library: true,
-      requests: { orderBy: { submittedAt: 'asc' } },
+      requests: { orderBy: { submittedAt: 'asc' }, include: { membershipChecks: { orderBy: { checkedAt: 'asc' } } } },
       consumptions: { orderBy: { occurredAt: 'asc' } },
       usages: { orderBy: [{ period: 'asc' }, { category: 'asc' }] },
       messages: { orderBy: { createdAt: 'asc' } },
@@ -222,7 +222,21 @@ export async function personalDataExport(app: Services, caller: Caller): Promise
       confirmedAt: iso(r.confirmedAt),
       decision: r.decision,
       decidedAt: iso(r.decidedAt),
+      decidedAutomatically: r.decidedAutomatically,
       responseText: r.responseMessage,
+      libraryCardNumber: r.libraryCardNumber,
+      // What NuMos found in the library's own system (figures only: NuMos never keeps its record).
+      membershipChecks: r.membershipChecks.map((c) => ({
+        checkedAt: iso(c.checkedAt),
+        system: c.connector,
+        outcome: c.outcome,
+        matchedBy: c.matchedBy,
+        enrolledOrRenewedOn: c.enrolledOrRenewedOn && isoDate(c.enrolledOrRenewedOn),
+        memberUntil: c.memberUntil && isoDate(c.memberUntil),
+        birthDateMatches: c.birthDateMatches,
+        birthYearMatches: c.birthYearMatches,
+        summary: c.summary,
+      })),
     })),
     consumptions: patron.consumptions.map((c) => ({
       occurredAt: iso(c.occurredAt),
