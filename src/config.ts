@@ -79,6 +79,8 @@ export interface ConnectorsConfig {
   allowPlaintext: boolean;
   /** Extra certificate authorities (PEM file) trusted for libraries' systems (a self-signed SIP2 server). */
   caFile: string | undefined;
+  /** Each try of a call to a library's system, at most (SPEC: 5 seconds). */
+  timeoutMs: number;
 }
 
 /**
@@ -182,7 +184,13 @@ function readConnectors(read: Reader): ConnectorsConfig {
       read.problems.push(`NUMOS_CONNECTOR_ALLOWED_HOSTS : « ${entry} » n'est ni un nom d'hôte, ni une adresse, ni une plage CIDR`);
   const caFile = read.text('NUMOS_CONNECTOR_CA_FILE');
   if (caFile && !existsSync(caFile)) read.problems.push(`NUMOS_CONNECTOR_CA_FILE : fichier introuvable : ${caFile}`);
-  return { keys, allowedHosts, allowPlaintext: read.flag('NUMOS_CONNECTOR_ALLOW_PLAINTEXT', false), caFile };
+  return {
+    keys,
+    allowedHosts,
+    allowPlaintext: read.flag('NUMOS_CONNECTOR_ALLOW_PLAINTEXT', false),
+    caFile,
+    timeoutMs: read.integer('NUMOS_CONNECTOR_TIMEOUT_MS', 5_000, 100, 60_000),
+  };
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {

@@ -6,7 +6,7 @@
 //
 // A check runs as a job after each confirmation and renewal request, and on a librarian's recheck.
 // Calls to one library's system are limited across instances (2 at once, 60 a minute: they are
-// small servers), each has a 5-second limit and up to 3 tries; after 5 failed checks in a row the
+// small servers), each has a 5-second limit (NUMOS_CONNECTOR_TIMEOUT_MS) and up to 3 tries; after 5 failed checks in a row the
 // calls pause for 15 minutes and the library and the DLPB are told once. A failed check is
 // UNAVAILABLE: the request follows the manual path, unchanged.
 import { randomUUID } from 'node:crypto';
@@ -38,8 +38,6 @@ import { acquireCall, insertCheck, recordCall, releaseCall } from './store.js';
 /** What this module uses of the application instance. */
 type Services = Pick<App, 'boss' | 'clock' | 'config' | 'db' | 'metrics' | 'outbox' | 'prisma' | 'settings'>;
 
-/** A call's time limit, each try. */
-export const CALL_TIMEOUT_MS = 5_000;
 const TRIES = 3;
 /** Answers larger than this are failures. */
 const MAX_ANSWER_BYTES = 1024 * 1024;
@@ -114,7 +112,7 @@ async function lookUp(app: Services, connector: MembershipConnector, query: Appl
       const settings = settingsOf(app, connector);
       const options = {
         network: { allowedHosts: app.config.connectors.allowedHosts, allowPlaintext: app.config.connectors.allowPlaintext },
-        timeoutMs: CALL_TIMEOUT_MS,
+        timeoutMs: app.config.connectors.timeoutMs,
         maxBytes: MAX_ANSWER_BYTES,
         ca: extraAuthorities(app.config.connectors.caFile),
         now: app.clock.now(),
