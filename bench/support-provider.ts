@@ -1,7 +1,8 @@
 // A resource provider for the load benchmark, made through the service (its key is what the HTTP
 // clients send).
 import type { App } from '../src/instance.js';
-import type { Caller } from '../src/auth/caller.js';
+import { ProviderCaller, type Caller } from '../src/auth/caller.js';
+import { hashSecret } from '../src/lib/secrets.js';
 import { createResourceProvider } from '../src/modules/providers/service.js';
 
 export async function createProviderForBench(app: App): Promise<{ caller: Caller; apiKey: string }> {
@@ -17,5 +18,6 @@ export async function createProviderForBench(app: App): Promise<{ caller: Caller
     name: 'Banc de charge',
     categories: ['NEWSPAPER', 'FILM', 'BOOK', 'MAGAZINE', 'UNLIMITED'],
   });
-  return { caller: { kind: 'provider', providerId: provider!.id, categories: provider!.categories }, apiKey: apiKey! };
+  // The HTTP clients and the direct callers hold the same key: consumeQuota checks it in its own statement.
+  return { caller: new ProviderCaller(hashSecret(apiKey!), async () => ({ providerId: provider!.id, categories: provider!.categories })), apiKey: apiKey! };
 }

@@ -1,7 +1,7 @@
 // Providers' API keys, resolved through the providers module's service.
 import type { Sql } from '../db/sql.js';
 import { providerByKey, recordProviderUse } from '../modules/providers/service.js';
-import { VISITOR, type Caller, type ProviderKeyLookup } from './caller.js';
+import type { ProviderIdentity, ProviderKeyLookup } from './caller.js';
 
 /**
  * Providers' API keys. Each call looks its key up (one indexed read): no per-instance cache, so no
@@ -15,11 +15,11 @@ export class ProviderKeys implements ProviderKeyLookup {
 
   constructor(private readonly sql: Sql) {}
 
-  async resolve(tokenHash: string, now: Date): Promise<Caller> {
+  async resolve(tokenHash: string, now: Date): Promise<ProviderIdentity | null> {
     const provider = await providerByKey(this.sql, tokenHash, now);
-    if (!provider) return VISITOR;
+    if (!provider) return null;
     this.touch(provider.id, now);
-    return { kind: 'provider', providerId: provider.id, categories: provider.categories };
+    return { providerId: provider.id, categories: provider.categories };
   }
 
   private touch(providerId: string, now: Date): void {

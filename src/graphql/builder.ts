@@ -36,14 +36,16 @@ export const builder = new SchemaBuilder<{
   plugins: [ScopeAuthPlugin, PrismaPlugin, RelayPlugin],
   defaultFieldNullability: false,
   scopeAuth: {
-    authScopes: ({ caller }) => ({
+    // Evaluated once per request, at its first scope check: a provider's key is looked up there
+    // (consumeQuota has none: it checks the key in the statement that consumes).
+    authScopes: async ({ caller }) => ({
       patron: caller.kind === 'patron',
       staff: caller.kind === 'staff',
       dlpb: caller.kind === 'staff' && caller.role === 'DLPB_AGENT',
-      provider: caller.kind === 'provider',
+      provider: caller.kind === 'provider' && (await caller.identity()) !== null,
     }),
-    // The contract's two top-level codes: no credentials at all, or credentials without the right.
-    unauthorizedError: (_parent, { caller }) => (caller.kind === 'visitor' ? unauthenticated() : forbidden()),
+    unauthorizedError: (_parent, { caller }) =>
+      caller.kind === 'visitor' || (caller.kind === 'provider' && caller.known === null) ? unauthenticated() : forbidden(),
   },
   prisma: {
     client: (ctx) => ctx.prisma,

@@ -77,7 +77,7 @@ export function createHttpServer(app: App & { yoga: Yoga; documents: DocumentSto
           const contextValue = (await contextFactory()) as Context;
           // A document by its id, or as sent if the caller may send any (persisted documents).
           const source = app.documents
-            ? app.documents.documentFor({ query: payload.query, extensions: payload.extensions ?? undefined }, contextValue.caller)
+            ? await app.documents.documentFor({ query: payload.query, extensions: payload.extensions ?? undefined }, contextValue.caller)
             : { query: payload.query };
           if ('error' in source) return [new GraphQLError(source.error.message, { extensions: source.error.extensions })];
           const document = parse(source.query);

@@ -62,18 +62,20 @@ export class DocumentStore {
   }
 
   /** Whether this caller may send a document that is not in the manifest. */
-  mayRunAnyDocument(caller: Caller): boolean {
-    return !this.config.trusted || (this.config.exempt as string[]).includes(caller.kind);
+  async mayRunAnyDocument(caller: Caller): Promise<boolean> {
+    if (!this.config.trusted || !(this.config.exempt as string[]).includes(caller.kind)) return !this.config.trusted;
+    // A provider is exempt only with a key a live provider holds.
+    return caller.kind !== 'provider' || (await caller.identity()) !== null;
   }
 
   /** A subscription's document over WebSocket, by id or as sent; an error message when refused. */
-  documentFor(params: GraphQLParams, caller: Caller): { query: string } | { error: typeof PERSISTED_ONLY } {
+  async documentFor(params: GraphQLParams, caller: Caller): Promise<{ query: string } | { error: typeof PERSISTED_ONLY }> {
     const id = documentIdOf(params);
     if (id) {
       const query = this.get(id);
       return query ? { query } : { error: { ...notFound(), extensions: { ...notFound().extensions, http: { status: 400 } } } };
     }
-    return this.mayRunAnyDocument(caller) ? { query: params.query ?? '' } : { error: PERSISTED_ONLY };
+    return (await this.mayRunAnyDocument(caller)) ? { query: params.query ?? '' } : { error: PERSISTED_ONLY };
   }
 
   /** yoga's persisted-operations plugin on this store; `callerOf` tells exempt credentials apart. */

@@ -16,17 +16,18 @@ interface RequestFacts {
   traceId?: string;
   operation?: string;
   operationType?: string;
-  caller?: { kind: Caller['kind']; id?: string };
+  caller?: Caller;
 }
 
 const facts = new WeakMap<IncomingMessage, RequestFacts>();
 
+/** A provider's id is known once its key was checked (when the request needed it). */
 const idOfCaller = (caller: Caller) =>
-  caller.kind === 'patron' ? caller.patronId : caller.kind === 'staff' ? caller.staffId : caller.kind === 'provider' ? caller.providerId : undefined;
+  caller.kind === 'patron' ? caller.patronId : caller.kind === 'staff' ? caller.staffId : caller.kind === 'provider' ? caller.known?.providerId : undefined;
 
-/** Notes who is calling (from the GraphQL context). */
+/** Notes who is calling (from the GraphQL context); their id is read when the line is written. */
 export function noteCaller(request: IncomingMessage | undefined, caller: Caller): void {
-  if (request) facts.set(request, { ...facts.get(request), caller: { kind: caller.kind, id: idOfCaller(caller) } });
+  if (request) facts.set(request, { ...facts.get(request), caller });
 }
 
 /** Notes the operation of each request (name and type), for its log line. */
@@ -63,7 +64,10 @@ export function requestLogger(logger: Logger): (request: IncomingMessage, respon
       req: (request: { method?: string; url?: string }) => ({ method: request.method, path: request.url?.split('?')[0] }),
       res: (response: { statusCode?: number }) => ({ status: response.statusCode }),
     },
-    customProps: (request: IncomingMessage) => ({ ...facts.get(request) }),
+    customProps: (request: IncomingMessage) => {
+      const { caller, ...rest } = facts.get(request) ?? {};
+      return { ...rest, ...(caller ? { caller: { kind: caller.kind, id: idOfCaller(caller) } } : {}) };
+    },
     // 503 is the database being away: its cause is logged once (src/db/availability.ts), not per request.
     customLogLevel: (_request: IncomingMessage, response: ServerResponse, error?: Error) =>
       error || (response.statusCode >= 500 && response.statusCode !== 503) ? 'error' : 'info',

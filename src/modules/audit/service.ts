@@ -17,7 +17,13 @@ export interface AuditEntry {
 /** Who acted: a caller, or NuMos itself (null: a job, an acceptance on a library's behalf). */
 export async function audit(tx: Tx, caller: Caller | null, at: Date, entry: AuditEntry): Promise<void> {
   const actor =
-    caller?.kind === 'staff' ? caller.staffId : caller?.kind === 'patron' ? caller.patronId : caller?.kind === 'provider' ? caller.providerId : null;
+    caller?.kind === 'staff'
+      ? caller.staffId
+      : caller?.kind === 'patron'
+        ? caller.patronId
+        : caller?.kind === 'provider'
+          ? (caller.known?.providerId ?? null)
+          : null;
   await tx.auditLog.create({
     data: {
       occurredAt: at,

@@ -9,8 +9,8 @@ import { decodeId } from '../../graphql/ids.js';
 export const ResourceProviderType = builder.prismaNode('ResourceProvider', {
   description: 'A platform (films, e-books, press) that checks and consumes quotas with its API key. Visible to the DLPB and to itself.',
   id: { field: 'id' },
-  authScopes: (provider, { caller }) =>
-    (caller.kind === 'staff' && caller.role === 'DLPB_AGENT') || (caller.kind === 'provider' && caller.providerId === provider.id),
+  authScopes: async (provider, { caller }) =>
+    (caller.kind === 'staff' && caller.role === 'DLPB_AGENT') || (caller.kind === 'provider' && (await caller.identity())?.providerId === provider.id),
   fields: (t) => ({
     name: t.exposeString('name', { description: 'Its name, as staff know it.' }),
     categories: t.field({ type: [ContentCategoryEnum], description: 'The content categories it may consume and read.', resolve: (p) => p.categories }),

@@ -11,18 +11,17 @@ import { canSeePatron, type Viewing } from '../../auth/visibility.js';
 import type { Sql } from '../../db/sql.js';
 import type { ContentCategory } from '../../generated/prisma/client.js';
 import { NO_MATCH } from '../../domain/ids.js';
-import { forbidden, refuseIfAny, userError, type UserError } from '../../domain/errors.js';
-import { ageAt, ageGroupOf, isoDate, monthPeriod, nextPeriod, periodStart } from '../../lib/calendar.js';
+import { forbidden, refuseIfAny, Refusal, unauthenticated, userError, type UserError } from '../../domain/errors.js';
+import { monthPeriod, nextPeriod, periodStart } from '../../lib/calendar.js';
 import { unitOfWork } from '../unit-of-work.js';
 import {
   balanceRows,
-  consumer,
+  consumeForProvider,
   consumptionOf,
   giveUnitBack,
   limitsInForce,
   lockPolicies,
   METERED_CATEGORIES,
-  takeUnit,
   type MeteredCategory,
   type QuotaRow,
 } from './store.js';
@@ -84,15 +83,17 @@ export async function quotaBalance(sql: Sql, patronId: string, at: Date): Promis
  */
 export async function readBalance(app: Services, viewing: Viewing, patronId: string | undefined): Promise<QuotaBalance> {
   const { caller } = viewing;
+  if (caller.kind === 'provider' && !(await caller.identity())) throw unauthenticated();
   const patron = patronId ? await app.prisma.patron.findUnique({ where: { id: patronId }, select: { id: true, libraryId: true } }) : null;
   if (!patron || (caller.kind !== 'provider' && !canSeePatron(viewing, patron))) throw forbidden();
   return balanceFor(caller, await quotaBalance(app.db, patron.id, app.clock.now()));
 }
 
-/** What a provider may read of a balance: the lines of its own categories only. */
+/** What a provider may read of a balance: the lines of its own categories only (none before its key was checked). */
 export function balanceFor(caller: Caller, balance: QuotaBalance): QuotaBalance {
   if (caller.kind !== 'provider') return balance;
-  return { ...balance, lines: balance.lines.filter((line) => caller.categories.includes(line.category)) };
+  const categories = caller.known?.categories ?? [];
+  return { ...balance, lines: balance.lines.filter((line) => categories.includes(line.category)) };
 }
 
 export interface ConsumeInput {
@@ -129,63 +130,35 @@ const MESSAGES: Record<string, string> = {
 
 const errorOf = (code: string | null, field?: string): UserError[] => (code ? [userError(code as UserError['code'], MESSAGES[code] ?? code, field)] : []);
 
+/**
+ * A provider takes a unit of a patron's monthly quota, in one round trip to the database (the key,
+ * the patron, the rules, the unit and the record in one statement: consume_for_provider).
+ */
 export async function consumeQuota(app: Services, caller: Caller, input: ConsumeInput): Promise<ConsumeResult> {
-  if (caller.kind !== 'provider') throw new Error('consumeQuota: provider only');
-  const now = app.clock.now();
+  if (caller.kind !== 'provider') throw caller.kind === 'visitor' ? unauthenticated() : forbidden();
   const key = input.idempotencyKey.trim();
-  if (!key) {
-    return {
-      granted: false,
-      consumptionId: null,
-      balance: null,
-      replayed: false,
-      errors: [userError('INVALID_INPUT', "La clé d'idempotence est obligatoire.", 'idempotencyKey')],
-    };
-  }
+  if (!key) throw new Refusal(userError('INVALID_INPUT', "La clé d'idempotence est obligatoire.", 'idempotencyKey'));
   const named = input.patronId !== NO_MATCH;
   const requestHash = createHash('sha256')
     .update(JSON.stringify([named ? input.patronId : input.patronRef, input.category, input.resourceId, input.minimumAge ?? null]))
     .digest('hex');
-
-  const patron = named ? await consumer(app.db, input.patronId) : undefined;
-  const age = patron ? ageAt(isoDate(patron.birth_date), now) : null;
-  // Open access needs a TEMPORARY or ACTIVE account, metered content an ACTIVE one.
-  const statuses = input.category === 'UNLIMITED' ? ['ACTIVE', 'TEMPORARY'] : ['ACTIVE'];
-  const refusal = !caller.categories.includes(input.category)
-    ? 'CATEGORY_NOT_ALLOWED'
-    : !patron
-      ? 'NOT_FOUND'
-      : !statuses.includes(patron.status)
-        ? 'ACCOUNT_NOT_ACTIVE'
-        : input.minimumAge != null && age! < input.minimumAge
-          ? 'AGE_RESTRICTED'
-          : null;
-
-  // One round trip, one transaction: the unit taken below the limit, the balance after it, the call
-  // and its answer recorded under its key, a replay counted once and answered as the first call.
-  const outcome = await takeUnit(app.db, {
-    patronId: patron ? input.patronId : null,
+  const now = app.clock.now();
+  const outcome = await consumeForProvider(app.db, {
+    keyHash: caller.keyHash,
+    patronId: named ? input.patronId : null,
     period: monthPeriod(now),
     category: input.category,
-    metered: !refusal && input.category !== 'UNLIMITED',
-    providerId: caller.providerId,
     key,
     requestHash,
-    libraryId: patron?.library_id ?? null,
-    ageGroup: age === null ? null : ageGroupOf(age),
     resourceId: input.resourceId,
     minimumAge: input.minimumAge ?? null,
-    refusal,
     now,
   });
+  caller.learn(outcome ? { providerId: outcome.provider_id, categories: outcome.categories } : null);
+  // The key names no live provider (unknown, revoked, past its rotation's overlap).
+  if (!outcome) throw unauthenticated();
   if (outcome.request_hash !== requestHash) {
-    return {
-      granted: false,
-      consumptionId: null,
-      balance: null,
-      replayed: false,
-      errors: [userError('IDEMPOTENCY_KEY_REUSED', "Cette clé d'idempotence a déjà servi pour un autre appel.", 'idempotencyKey')],
-    };
+    throw new Refusal(userError('IDEMPOTENCY_KEY_REUSED', "Cette clé d'idempotence a déjà servi pour un autre appel.", 'idempotencyKey'));
   }
   app.metrics.consumptions.inc({
     category: input.category,
@@ -207,9 +180,10 @@ export async function cancelConsumption(
   caller: Caller,
   consumptionId: string | undefined,
 ): Promise<{ balance: QuotaBalance | null; errors: UserError[] }> {
-  if (caller.kind !== 'provider') throw new Error('cancelConsumption: provider only');
+  const provider = caller.kind === 'provider' ? await caller.identity() : null;
+  if (!provider) throw unauthenticated();
   const now = app.clock.now();
-  const found = consumptionId ? await consumptionOf(app.db, consumptionId, caller.providerId) : undefined;
+  const found = consumptionId ? await consumptionOf(app.db, consumptionId, provider.providerId) : undefined;
   if (!consumptionId || !found) return { balance: null, errors: [userError('NOT_FOUND', 'Consommation introuvable.', 'consumptionId')] };
   const windowEnd = new Date(found.occurred_at.getTime() + app.settings.cancellationHours * 3_600_000);
   if (now >= windowEnd) {

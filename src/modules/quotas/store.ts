@@ -3,7 +3,7 @@
 // checks what they return.
 import { column, rowsOf, z } from '../../db/rows.js';
 import { lockKey, type Sql } from '../../db/sql.js';
-import type { AgeGroup, ContentCategory } from '../../generated/prisma/enums.js';
+import type { ContentCategory } from '../../generated/prisma/enums.js';
 
 /** The metered categories, in the order balances and policies list them: quota_seed_limits()'s. */
 export const METERED_CATEGORIES = ['FILM', 'BOOK', 'MAGAZINE', 'NEWSPAPER'] as const satisfies readonly ContentCategory[];
@@ -26,36 +26,22 @@ export async function limitsInForce(sql: Sql, period: string): Promise<z.infer<t
   return rowsOf(LimitShape, rows, 'quota_limits_in_force');
 }
 
-const ConsumerShape = z.object({
-  status: z.enum(['UNCONFIRMED', 'TEMPORARY', 'ACTIVE', 'EXPIRED', 'REFUSED']),
-  birth_date: column.instant,
-  library_id: column.uuid,
-});
-
-/** What a consumption needs to know of the patron (a prepared statement: providers call often). */
-export async function consumer(sql: Sql, patronId: string): Promise<z.infer<typeof ConsumerShape> | undefined> {
-  const { rows } = await sql.query('SELECT status, birth_date, library_id FROM patron WHERE id = $1', [patronId], 'consume-patron');
-  return rowsOf(ConsumerShape, rows, 'consumer')[0];
-}
-
 export interface ConsumeCall {
+  /** SHA-256 of the provider's API key, checked in the same statement. */
+  keyHash: string;
   patronId: string | null;
   period: string;
   category: ContentCategory;
-  /** True when a unit is to be taken: a metered category and no refusal. */
-  metered: boolean;
-  providerId: string;
   key: string;
   requestHash: string;
-  libraryId: string | null;
-  ageGroup: AgeGroup | null;
   resourceId: string;
   minimumAge: number | null;
-  refusal: string | null;
   now: Date;
 }
 
 const ConsumeOutcomeShape = z.object({
+  provider_id: column.uuid,
+  categories: z.array(z.enum(['UNLIMITED', ...METERED_CATEGORIES])),
   id: column.uuid,
   granted: z.boolean(),
   error_code: z.string().nullable(),
@@ -66,31 +52,19 @@ const ConsumeOutcomeShape = z.object({
 });
 export type ConsumeOutcome = z.infer<typeof ConsumeOutcomeShape>;
 
-/** One round trip, one transaction: consume_quota, with its arguments by name. */
-export async function takeUnit(sql: Sql, call: ConsumeCall): Promise<ConsumeOutcome> {
+/**
+ * consumeQuota in one round trip (consume_for_provider): the key checked, the patron read, the
+ * rules applied, the unit taken, the call recorded. Undefined: the key names no live provider.
+ */
+export async function consumeForProvider(sql: Sql, call: ConsumeCall): Promise<ConsumeOutcome | undefined> {
   const { rows } = await sql.query(
-    `SELECT id, granted, error_code, request_hash, balance, period, replayed FROM consume_quota(
-       p_patron_id => $1, p_period => $2, p_category => $3, p_metered => $4, p_provider_id => $5, p_key => $6,
-       p_request_hash => $7, p_library_id => $8, p_age_group => $9, p_resource_id => $10, p_minimum_age => $11,
-       p_refusal => $12, p_now => $13)`,
-    [
-      call.patronId,
-      call.period,
-      call.category,
-      call.metered,
-      call.providerId,
-      call.key,
-      call.requestHash,
-      call.libraryId,
-      call.ageGroup,
-      call.resourceId,
-      call.minimumAge,
-      call.refusal,
-      call.now,
-    ],
-    'consume-quota',
+    `SELECT provider_id, categories, id, granted, error_code, request_hash, balance, period, replayed
+       FROM consume_for_provider(p_key_hash => $1, p_patron_id => $2, p_period => $3, p_category => $4, p_key => $5,
+                                 p_request_hash => $6, p_resource_id => $7, p_minimum_age => $8, p_now => $9)`,
+    [call.keyHash, call.patronId, call.period, call.category, call.key, call.requestHash, call.resourceId, call.minimumAge, call.now],
+    'consume-for-provider',
   );
-  return rowsOf(ConsumeOutcomeShape, rows, 'consume_quota')[0]!;
+  return rowsOf(ConsumeOutcomeShape, rows, 'consume_for_provider')[0];
 }
 
 const ConsumptionShape = z.object({

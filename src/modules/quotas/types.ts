@@ -145,7 +145,7 @@ builder.mutationField('consumeQuota', (t) =>
     type: ConsumeQuotaPayload,
     description:
       "Providers only. Grants one unit if the patron may have it. Idempotent per key (kept at least 24 hours): a retry with the same key and parameters returns the first call's answer and counts nothing; the same key with other parameters is IDEMPOTENCY_KEY_REUSED.",
-    authScopes: { provider: true },
+    // No scope check before it: the key is checked in the statement that consumes (one round trip).
     args: { input: t.arg({ type: ConsumeQuotaInput, required: true, description: 'The consumption.' }) },
     resolve: (_root, { input }, { app, caller }) =>
       consumeQuota(app, caller, { ...input, patronId: decodeId('Patron', input.patronId) ?? NO_MATCH, patronRef: input.patronId }),

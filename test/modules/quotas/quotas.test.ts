@@ -178,6 +178,44 @@ describe('consumeQuota', () => {
   });
 });
 
+describe('consumeQuota in one round trip', () => {
+  it('makes one SQL statement per call, the key checked in it: a revoked key is refused from the next call on', async () => {
+    const p = await patron();
+    const created = await t.gql(CREATE_PROVIDER, { input: { name: 'Éphémère', categories: ['NEWSPAPER'] } }, { token: dlpb });
+    const key = created.data.createResourceProvider.apiKey;
+    const statements: string[] = [];
+    const query = t.app.pool.query.bind(t.app.pool);
+    t.app.pool.query = ((config: unknown, ...rest: unknown[]) => {
+      statements.push(typeof config === 'string' ? config : (config as { text: string }).text);
+      return (query as (...a: unknown[]) => unknown)(config, ...rest);
+    }) as typeof t.app.pool.query;
+    try {
+      expect((await consume(key, p.id, 'NEWSPAPER', 'un-aller-retour')).data.consumeQuota.granted).toBe(true);
+    } finally {
+      t.app.pool.query = query;
+    }
+    expect(statements).toHaveLength(1);
+    expect(statements[0]).toContain('consume_for_provider');
+    const revoked = await t.gql(
+      `mutation($id: ID!) { revokeProvider(input: { providerId: $id }) { errors { code } } }`,
+      {
+        id: created.data.createResourceProvider.provider.id,
+      },
+      { token: dlpb },
+    );
+    expect(revoked.data.revokeProvider.errors).toEqual([]);
+    const refused = await consume(key, p.id, 'NEWSPAPER', 'apres-revocation');
+    expect(refused.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    expect(await t.app.prisma.consumption.count({ where: { idempotencyKey: 'apres-revocation' } })).toBe(0);
+    expect((await consume('nmk_inconnue', p.id, 'NEWSPAPER', 'cle-inconnue')).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    // Staff and patrons are not providers: FORBIDDEN, as before.
+    expect((await consume(dlpb, p.id, 'NEWSPAPER', 'agent')).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect(
+      (await t.gql(CONSUME, { input: { patronId: p.id, category: 'NEWSPAPER', resourceId: 'x', idempotencyKey: 'anonyme' } })).errors?.[0]?.extensions?.code,
+    ).toBe('UNAUTHENTICATED');
+  });
+});
+
 describe('cancelConsumption', () => {
   it('gives the unit back within 24 hours, for the provider that made it only', async () => {
     const p = await patron();
