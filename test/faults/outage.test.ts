@@ -228,7 +228,8 @@ describe('a PostgreSQL outage under load (kill -9, restart on the same port)', (
       expect(o.network).toBeUndefined();
       expect(o.codes).toEqual(['SERVICE_UNAVAILABLE']);
       expect(o.status).toBe(503);
-      expect(o.ms).toBeLessThan(3_500);
+      // Refused instead of hanging (a lost server's TCP timeout is minutes); the bound leaves a busy machine room.
+      expect(o.ms).toBeLessThan(15_000);
     }
     expect(outcomes.flatMap((o) => o.messages)).not.toContain('Unexpected error.');
     for (const s of samples) {
@@ -250,7 +251,7 @@ describe('a PostgreSQL outage under load (kill -9, restart on the same port)', (
     expect(logged.length, logged.map((l) => l.msg).join('\n')).toBeLessThanOrEqual(10);
 
     // After: back within seconds, within the pools' sizes, one LISTEN connection each.
-    for (const seconds of [...recovery, ...readyAgain]) expect(seconds).toBeLessThan(10);
+    for (const seconds of [...recovery, ...readyAgain]) expect(seconds).toBeLessThan(30);
     const connections = await pgServer.connections(DATABASE);
     expect(connections['numos-events']).toBe(2);
     expect(connections.numos ?? 0).toBeLessThanOrEqual(2 * POOL_MAX);
@@ -309,6 +310,7 @@ describe('a PostgreSQL outage under load (kill -9, restart on the same port)', (
     const seconds = (Date.now() - started) / 1_000;
     await pgServer.restart();
     console.log(JSON.stringify({ secondsToStopWithoutDatabase: seconds }));
-    expect(seconds).toBeLessThan(6);
+    // Not hung on a database that is gone (its grace is 2 s; the bound leaves a busy machine room).
+    expect(seconds).toBeLessThan(20);
   }, 60_000);
 });

@@ -49,18 +49,20 @@ describe('shutdown under keep-alive load', () => {
       }
     };
     const loops = Array.from({ length: 16 }, loop);
-    await new Promise((r) => setTimeout(r, 500));
+    // Under load for a number of answers, whatever the machine's speed, then stopped.
+    await expect.poll(() => outcomes.answered, { timeout: 20_000, interval: 20 }).toBeGreaterThanOrEqual(100);
     const started = Date.now();
     await http.close(8_000);
     const seconds = (Date.now() - started) / 1_000;
     stopped = true;
     await Promise.all(loops);
     await agent.close();
+    // Informative only: how long the drain took depends on the machine.
     console.log(JSON.stringify({ ...outcomes, secondsToDrain: seconds }));
-    expect(outcomes.answered).toBeGreaterThan(100);
+    expect(outcomes.answered).toBeGreaterThanOrEqual(100);
+    // Nothing cut: every request that reached the server was answered (none needed the grace's cut).
     expect(outcomes.cut).toEqual([]);
-    expect(seconds).toBeLessThan(8);
     await feed.ended;
     expect(feed.pending()).toEqual([]);
-  }, 30_000);
+  }, 60_000);
 });
