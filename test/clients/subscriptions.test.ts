@@ -159,7 +159,7 @@ describe('the end of a session ends its subscriptions, on every instance, within
     return { ws, sse, seen: [overWs.seen, overSse.seen] };
   }
 
-  async function expectEndedWithinASecond(seen: Seen[], since: number, clients: { ws: WsClient; sse: { dispose(): void } }) {
+  async function expectEndedPromptly(seen: Seen[], since: number, clients: { ws: WsClient; sse: { dispose(): void } }) {
     await until(() => seen.every((s) => s.completedAt !== undefined || s.errors.length > 0), 10_000);
     // Ended promptly (sessions are swept twice a second); the bound leaves a busy machine room.
     for (const s of seen) expect((s.completedAt ?? Date.now()) - since).toBeLessThan(5_000);
@@ -172,7 +172,7 @@ describe('the end of a session ends its subscriptions, on every instance, within
     const open = await openEverywhere(token);
     const { data } = await two.t.gql('mutation { logout { ok } }', {}, { token });
     expect(data.logout.ok).toBe(true);
-    await expectEndedWithinASecond(open.seen, Date.now(), open);
+    await expectEndedPromptly(open.seen, Date.now(), open);
     // And a new subscription with that token is refused.
     const again = observer();
     const client = sseClient(one, token);
@@ -192,7 +192,7 @@ describe('the end of a session ends its subscriptions, on every instance, within
       { t: link },
     );
     expect(reset.data.resetPassword.ok).toBe(true);
-    await expectEndedWithinASecond(open.seen, Date.now(), open);
+    await expectEndedPromptly(open.seen, Date.now(), open);
   });
 
   it('when the session expires', async () => {
@@ -202,7 +202,7 @@ describe('the end of a session ends its subscriptions, on every instance, within
     one.t.clock.advance(hours13);
     two.t.clock.advance(hours13);
     try {
-      await expectEndedWithinASecond(open.seen, Date.now(), open);
+      await expectEndedPromptly(open.seen, Date.now(), open);
     } finally {
       one.t.clock.advance(-hours13);
       two.t.clock.advance(-hours13);

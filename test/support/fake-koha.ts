@@ -92,6 +92,8 @@ export interface ReceivedRequest {
   authorization: 'bearer' | 'basic' | 'other' | null;
   /** The HTTP status answered (0: no answer, e.g. reset or endless body). */
   status: number;
+  /** When the request arrived (Date.now()). */
+  at: number;
 }
 
 /** Query parameters of `GET /patrons` the fake filters on (patrons.yaml has more; all are accepted). */
@@ -139,6 +141,9 @@ export class FakeKoha {
   readonly requests: ReceivedRequest[] = [];
   /** Bytes written by endless answers (to check that the client stopped reading early). */
   bytesStreamed = 0;
+  /** Requests being answered right now, and the most seen at once since start (a library's small server counts them). */
+  inFlight = 0;
+  maxInFlight = 0;
   url = '';
 
   private readonly tokens = new Map<string, { clientId: string; expiresAt: number }>();
@@ -235,7 +240,31 @@ export class FakeKoha {
     return this.requests.filter((r) => r.path === `/api/v1/${route === 'token' ? 'oauth/token' : 'patrons'}`);
   }
 
+  /** The most requests to a route that arrived within any span of `windowMs` (a sliding window, not calendar minutes). */
+  maxWithin(route: 'token' | 'patrons', windowMs: number): number {
+    const times = this.received(route)
+      .map((r) => r.at)
+      .sort((x, y) => x - y);
+    let most = 0;
+    for (let first = 0, last = 0; last < times.length; last++) {
+      while (times[last]! - times[first]! >= windowMs) first++;
+      most = Math.max(most, last - first + 1);
+    }
+    return most;
+  }
+
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // Counted from the first byte to the last of the answer (or the connection's end).
+    this.inFlight++;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    let counted = true;
+    const done = () => {
+      if (counted) this.inFlight--;
+      counted = false;
+    };
+    res.once('finish', done);
+    res.once('close', done);
+    const arrived = Date.now();
     const url = new URL(req.url ?? '/', 'http://fake');
     const raw = await readBody(req);
     const header = req.headers.authorization ?? '';
@@ -246,6 +275,7 @@ export class FakeKoha {
       query: Object.fromEntries(url.searchParams),
       authorization: !header ? null : /^Bearer /i.test(header) ? 'bearer' : /^Basic /i.test(header) ? 'basic' : 'other',
       status: 0,
+      at: arrived,
     };
     if (url.pathname === '/api/v1/oauth/token') record.form = Object.fromEntries(new URLSearchParams(raw));
     this.requests.push(record);

@@ -24,7 +24,7 @@ import type { MembershipConnector, Patron, RegistrationRequest } from '../../gen
 import type { App } from '../../instance.js';
 import { MEMBERSHIP_CHECK_QUEUE } from '../../jobs/queues.js';
 import { formatFrenchDateTime, isoDate } from '../../lib/calendar.js';
-import { seal, unseal } from '../../lib/sealed.js';
+import { needsResealing, seal, unseal } from '../../lib/sealed.js';
 import { birthDateOf } from '../../domain/person.js';
 import { settle } from '../decisions/service.js';
 import { unitOfWork, type Work } from '../unit-of-work.js';
@@ -47,8 +47,18 @@ export const CALLS_PER_MINUTE = 60;
 /** Failed checks in a row before the calls pause, and for how long. */
 export const PAUSE_AFTER_FAILURES = 5;
 export const PAUSE_MINUTES = 15;
-/** A slot is held at most this long (every try of a call and their pauses fit in it). */
-const LEASE_SECONDS = 30;
+/** Pauses between tries: 200 ms, then 400 ms. */
+const RETRY_PAUSE_MS = 200;
+
+/**
+ * How long a call's slot is held at most: every try of a call and their pauses fit in it, with a
+ * margin, whatever NUMOS_CONNECTOR_TIMEOUT_MS says (up to a minute a try). A slot outlives its
+ * holder only when the process died mid-call.
+ */
+function leaseSeconds(app: Services): number {
+  const longest = TRIES * app.config.connectors.timeoutMs + RETRY_PAUSE_MS * ((TRIES * (TRIES - 1)) / 2);
+  return Math.max(30, Math.ceil(longest / 1000) + 10);
+}
 
 /** One adapter per kind of system for the process: Koha's OAuth2 tokens are kept there until they expire. */
 const adapters: Record<ConnectorKind, MembershipAdapter> = { KOHA_REST: createKohaAdapter(), SIP2: createSip2Adapter() };
@@ -101,6 +111,22 @@ function settingsOf(app: Services, connector: MembershipConnector): ConnectorSet
 }
 
 /**
+ * During a change of NUMOS_SECRETS_KEY (the old one in NUMOS_SECRETS_KEY_PREVIOUS), a secret still
+ * sealed under the old key is sealed again under the new one as it is used, so that the old key
+ * can be retired. Only if nobody changed it meanwhile; a failure here never fails the check.
+ */
+async function resealIfNeeded(app: Services, connector: MembershipConnector, secret: string | null): Promise<void> {
+  const sealed = connector.secretSealed;
+  if (secret === null || !sealed || !needsResealing(app.config.connectors.keys, sealed)) return;
+  await app.prisma.membershipConnector
+    .updateMany({
+      where: { libraryId: connector.libraryId, secretSealed: sealed },
+      data: { secretSealed: seal(app.config.connectors.keys, secret, connector.libraryId) },
+    })
+    .catch(() => undefined);
+}
+
+/**
  * One lookup in the library's system, with up to 3 tries on what another try may mend (network,
  * time limit, a server error): the lookup, or why it failed (French, without any secret).
  */
@@ -110,6 +136,7 @@ async function lookUp(app: Services, connector: MembershipConnector, query: Appl
   return trace.getTracer('numos').startActiveSpan('membership.lookup', { attributes: { 'numos.membership.kind': kind } }, async (span) => {
     try {
       const settings = settingsOf(app, connector);
+      await resealIfNeeded(app, connector, settings.secret);
       const options = {
         network: { allowedHosts: app.config.connectors.allowedHosts, allowPlaintext: app.config.connectors.allowPlaintext },
         timeoutMs: app.config.connectors.timeoutMs,
@@ -125,7 +152,7 @@ async function lookUp(app: Services, connector: MembershipConnector, query: Appl
         } catch (error) {
           if (!(error instanceof ConnectorFailure) || !error.retryable || attempt >= TRIES) throw error;
           span.addEvent('retry', { attempt });
-          await sleep(200 * attempt);
+          await sleep(RETRY_PAUSE_MS * attempt);
         }
       }
     } catch (error) {
@@ -197,9 +224,19 @@ export async function runMembershipCheck(app: Services, job: CheckJob): Promise<
   const request = await requestToCheck(app, job.requestId);
   const connector = request?.library.connector;
   if (!request?.patron || request.state !== 'AWAITING_DECISION' || !connector?.enabled) return null;
-  const outcome = await checkRequest(app, request as RequestToCheck & { patron: Patron }, connector, job.eventKey);
-  if ('waitSeconds' in outcome) return { retryAfterSeconds: outcome.waitSeconds };
-  if (outcome.check && connector.autoAccept && mayAcceptAutomatically(outcome.check, app.clock.now())) await acceptOnBehalf(app, request.id);
+  // A job run again (its first run failed after storing the check, or a twin delivery) does not
+  // call the library's system again for the same event: the stored check stands, and the
+  // acceptance its first run may not have finished is tried again (settle lets one through).
+  const stored = await app.prisma.membershipCheck.findUnique({ where: { eventKey: job.eventKey } });
+  let check: MembershipCheckView | null;
+  if (stored) {
+    check = checkView(stored);
+  } else {
+    const outcome = await checkRequest(app, request as RequestToCheck & { patron: Patron }, connector, job.eventKey);
+    if ('waitSeconds' in outcome) return { retryAfterSeconds: outcome.waitSeconds };
+    check = outcome.check;
+  }
+  if (check && connector.autoAccept && mayAcceptAutomatically(check, app.clock.now())) await acceptOnBehalf(app, request.id);
   return null;
 }
 
@@ -224,19 +261,21 @@ async function checkRequest(
     });
   } else {
     const holder = randomUUID();
+    // Who to look for is read before a slot is taken: the slot's time is the call's.
+    const applicant = await applicantOf(app, request);
     const taken = await acquireCall(app.db, {
       libraryId: connector.libraryId,
       holder,
-      leaseSeconds: LEASE_SECONDS,
+      leaseSeconds: leaseSeconds(app),
       slots: CALLS_AT_ONCE,
       perMinute: CALLS_PER_MINUTE,
     });
     if ('waitSeconds' in taken) return taken;
     let result: Awaited<ReturnType<typeof lookUp>>;
     try {
-      result = await lookUp(app, connector, await applicantOf(app, request));
+      result = await lookUp(app, connector, applicant);
     } finally {
-      await releaseCall(app.db, connector.libraryId, taken.slot, holder);
+      await releaseCall(app.db, connector.libraryId, taken, holder);
     }
     const checkedAt = app.clock.now();
     if ('lookup' in result) {
@@ -535,13 +574,19 @@ export async function testMembershipConnector(app: Services, caller: Caller, inp
     throw new Refusal(invalid('Indiquez un numéro de carte, une adresse e-mail, ou les nom, prénom et date de naissance.', 'cardNumber'));
   }
   const holder = randomUUID();
-  const taken = await acquireCall(app.db, { libraryId: library.id, holder, leaseSeconds: LEASE_SECONDS, slots: CALLS_AT_ONCE, perMinute: CALLS_PER_MINUTE });
+  const taken = await acquireCall(app.db, {
+    libraryId: library.id,
+    holder,
+    leaseSeconds: leaseSeconds(app),
+    slots: CALLS_AT_ONCE,
+    perMinute: CALLS_PER_MINUTE,
+  });
   if ('waitSeconds' in taken) throw new Refusal({ ...callsTaken(taken.waitSeconds), field: 'libraryId' });
   let result: Awaited<ReturnType<typeof lookUp>>;
   try {
     result = await lookUp(app, connector, query);
   } finally {
-    await releaseCall(app.db, library.id, taken.slot, holder);
+    await releaseCall(app.db, library.id, taken, holder);
   }
   const checkedAt = app.clock.now();
   const figures =

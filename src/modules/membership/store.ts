@@ -1,63 +1,82 @@
-// The membership checks' SQL: the per-library limits on calls to its system (slots and a rate,
-// shared by every instance), what each call leaves on the connector (last call, failures in a row,
-// the pause), and the checks themselves, one per event.
+// The membership checks' SQL: the per-library limits on calls to its system (slots and rate
+// tokens, shared by every instance), what each call leaves on the connector (last call, failures
+// in a row, the pause), and the checks themselves, one per event.
 import { column, rowsOf, z } from '../../db/rows.js';
 import type { Db, Sql } from '../../db/sql.js';
 import type { MembershipFigures } from './outcome.js';
 
+/** Rate tokens are the lease rows from this slot on (below it: the slots of calls at once). */
+export const RATE_SLOT_BASE = 1000;
+
+/** What a call holds while it runs: a slot (calls at once) and a rate token (calls a minute). */
+export interface CallLease {
+  slot: number;
+  rateSlot: number;
+}
+
 /**
- * Takes one of the library's call slots (at most `slots` at once) and one call of its minute
- * (at most `perMinute`), in one transaction on the connector's row: either both, or neither and
- * how long to wait. Real time (the database's clock): this is the library's server's pace.
+ * Takes one of the library's call slots (at most `slots` at once) and one of its `perMinute` rate
+ * tokens, in one transaction on the connector's row: either both, or neither and how long to wait.
+ * A rate token is held from the call's start until a minute after its end, so that no 60-second
+ * span, wherever it starts, sees more than `perMinute` calls (a counter per calendar minute lets
+ * 120 through around a minute's turn). Real time (the database's clock at this moment, not the
+ * transaction's start, which may be late behind a lock): this is the library's server's pace.
  */
 export async function acquireCall(
   db: Db,
   call: { libraryId: string; holder: string; leaseSeconds: number; slots: number; perMinute: number },
-): Promise<{ slot: number } | { waitSeconds: number }> {
+): Promise<CallLease | { waitSeconds: number }> {
   return db.transaction(async (sql) => {
-    const { rows } = await sql.query(
-      `SELECT rate_calls, rate_window = date_trunc('minute', now()) AS same_minute,
-              extract(epoch FROM date_trunc('minute', now()) + interval '1 minute' - now())::float8 AS minute_left
-         FROM membership_connector WHERE library_id = $1 FOR UPDATE`,
-      [call.libraryId],
-    );
-    const [connector] = rowsOf(z.object({ rate_calls: column.count, same_minute: z.boolean().nullable(), minute_left: z.number() }), rows, 'acquireCall');
-    if (!connector) return { waitSeconds: 0 };
-    if (connector.same_minute && connector.rate_calls >= call.perMinute) return { waitSeconds: Math.max(0.2, connector.minute_left) };
-    await sql.query(`INSERT INTO connector_lease (library_id, slot) SELECT $1, s FROM generate_series(0, $2 - 1) AS s ON CONFLICT DO NOTHING`, [
-      call.libraryId,
-      call.slots,
-    ]);
-    const taken = await sql.query(
-      `UPDATE connector_lease SET holder = $2, held_until = now() + make_interval(secs => $3)
-        WHERE library_id = $1 AND slot = (SELECT min(slot) FROM connector_lease WHERE library_id = $1 AND slot < $4 AND held_until < now())
-        RETURNING slot`,
-      [call.libraryId, call.holder, call.leaseSeconds, call.slots],
-    );
-    const [lease] = rowsOf(z.object({ slot: z.number().int() }), taken.rows, 'acquireCall');
-    if (!lease) {
-      const { rows: next } = await sql.query(
-        `SELECT greatest(0.2, extract(epoch FROM min(held_until) - now()))::float8 AS wait FROM connector_lease WHERE library_id = $1 AND slot < $2`,
-        [call.libraryId, call.slots],
-      );
-      return { waitSeconds: Math.min(1, rowsOf(z.object({ wait: z.number().nullable() }), next, 'acquireCall')[0]?.wait ?? 1) };
-    }
+    const { rows } = await sql.query(`SELECT clock_timestamp() AS now FROM membership_connector WHERE library_id = $1 FOR UPDATE`, [call.libraryId]);
+    const [locked] = rowsOf(z.object({ now: column.instant }), rows, 'acquireCall');
+    if (!locked) return { waitSeconds: 0 };
+    const { now } = locked;
+    const lastRate = RATE_SLOT_BASE + call.perMinute - 1;
     await sql.query(
-      `UPDATE membership_connector SET rate_calls = CASE WHEN rate_window = date_trunc('minute', now()) THEN rate_calls + 1 ELSE 1 END,
-              rate_window = date_trunc('minute', now())
-        WHERE library_id = $1`,
-      [call.libraryId],
+      `INSERT INTO connector_lease (library_id, slot)
+       SELECT $1, s FROM (SELECT generate_series(0, $2 - 1) AS s UNION ALL SELECT generate_series($3::int, $4::int)) AS wanted
+        WHERE NOT EXISTS (SELECT 1 FROM connector_lease WHERE library_id = $1 AND slot = $2 - 1)
+           OR NOT EXISTS (SELECT 1 FROM connector_lease WHERE library_id = $1 AND slot = $4)
+       ON CONFLICT DO NOTHING`,
+      [call.libraryId, call.slots, RATE_SLOT_BASE, lastRate],
     );
-    return { slot: lease.slot };
+    const { rows: free } = await sql.query(
+      `SELECT (SELECT min(slot) FROM connector_lease WHERE library_id = $1 AND slot < $2 AND held_until <= $3) AS slot,
+              (SELECT greatest(0, extract(epoch FROM min(held_until) - $3))::float8 FROM connector_lease WHERE library_id = $1 AND slot < $2) AS slot_wait,
+              (SELECT slot FROM connector_lease WHERE library_id = $1 AND slot BETWEEN $4 AND $5 ORDER BY held_until, slot LIMIT 1) AS rate_slot,
+              (SELECT greatest(0, extract(epoch FROM min(held_until) - $3))::float8 FROM connector_lease WHERE library_id = $1 AND slot BETWEEN $4 AND $5) AS rate_wait`,
+      [call.libraryId, call.slots, now, RATE_SLOT_BASE, lastRate],
+    );
+    const [state] = rowsOf(
+      z.object({ slot: z.number().int().nullable(), slot_wait: z.number().nullable(), rate_slot: z.number().int().nullable(), rate_wait: z.number().nullable() }),
+      free,
+      'acquireCall',
+    );
+    // The minute's calls are all made: back when the oldest token frees.
+    if (state?.rate_slot == null || (state.rate_wait ?? 0) > 0) return { waitSeconds: Math.max(0.2, state?.rate_wait ?? 1) };
+    // Both slots busy: a call ends within its lease, usually much sooner; asked again within a second.
+    if (state.slot === null) return { waitSeconds: Math.min(1, Math.max(0.2, state.slot_wait ?? 1)) };
+    await sql.query(
+      `UPDATE connector_lease
+          SET holder = $2,
+              held_until = CASE WHEN slot = $3 THEN $5::timestamptz + make_interval(secs => $6)
+                                ELSE $5::timestamptz + interval '1 minute' + make_interval(secs => $6) END
+        WHERE library_id = $1 AND slot IN ($3, $4)`,
+      [call.libraryId, call.holder, state.slot, state.rate_slot, now, call.leaseSeconds],
+    );
+    return { slot: state.slot, rateSlot: state.rate_slot };
   });
 }
 
-export async function releaseCall(sql: Sql, libraryId: string, slot: number, holder: string): Promise<void> {
-  await sql.query(`UPDATE connector_lease SET held_until = '-infinity', holder = NULL WHERE library_id = $1 AND slot = $2 AND holder = $3`, [
-    libraryId,
-    slot,
-    holder,
-  ]);
+/** The call ended: its slot is free at once, its rate token a minute from now. */
+export async function releaseCall(sql: Sql, libraryId: string, lease: CallLease, holder: string): Promise<void> {
+  await sql.query(
+    `UPDATE connector_lease
+        SET held_until = CASE WHEN slot = $2 THEN '-infinity'::timestamptz ELSE clock_timestamp() + interval '1 minute' END,
+            holder = CASE WHEN slot = $2 THEN NULL ELSE holder END
+      WHERE library_id = $1 AND slot IN ($2, $3) AND holder = $4`,
+    [libraryId, lease.slot, lease.rateSlot, holder],
+  );
 }
 
 /**
