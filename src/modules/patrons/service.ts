@@ -17,7 +17,7 @@ import { libraryAdministration } from '../../email/outbox.js';
 import { checkLicenceAlert, lockLicencePool } from '../licences/service.js';
 import { birthDateError, birthDateOf, cleanName, identityKeyOf, patronSearchText } from '../../domain/person.js';
 import { revokeSessions } from '../sessions/service.js';
-import { lockPatron, searchedPatronPage } from './store.js';
+import { countPatrons, lockPatron, searchedPatronPage } from './store.js';
 
 // The locks other use cases take on a patron and their requests, in `decide`'s order.
 export { lockPatron, lockRequestsOf } from './store.js';
@@ -104,9 +104,11 @@ export async function patronsPage(
 
 const patronsCountKey = (filter: PatronsFilter | null | undefined) => `patrons:${JSON.stringify(filter ?? {})}`;
 
-/** How many patrons match: counted with the page when there is a search, else here. */
+/** How many patrons match: counted with the page when there is a search, else read from the kept counts. */
 export async function patronsCount(app: Services, caller: Caller, filter: PatronsFilter | null | undefined, counts: Map<string, number>): Promise<number> {
-  return counts.get(patronsCountKey(filter)) ?? app.prisma.patron.count({ where: patronsWhere(libraryScope(caller, filter?.libraryId), filter) });
+  return (
+    counts.get(patronsCountKey(filter)) ?? countPatrons(app.db, libraryScope(caller, filter?.libraryId), filter?.statuses?.length ? filter.statuses : null)
+  );
 }
 
 export interface PatronResult {
