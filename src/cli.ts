@@ -3,16 +3,29 @@
 //                                 postal_code, email); a file with any bad row imports nothing.
 //   mailbox [n]                   the last n e-mails of the outbox (10 by default), newest first,
 //                                 with their links: the development mailbox, in a terminal.
+//   migrate                       applies the migrations and stops: the release step before new
+//                                 instances start (they would apply them too, one at a time).
+//   outbox:retry [--since date]   sends again the e-mails given up or held (all, or those written
+//                                 since the date, YYYY-MM-DD), once Resend's key or sender is mended.
+// In a production image (no tsx): node dist/src/cli.js <command>.
 import { readFile } from 'node:fs/promises';
-import { ConfigError, loadConfig } from './config.js';
+import type pg from 'pg';
+import { type Config, ConfigError, loadConfig } from './config.js';
 import { openDatabase } from './database.js';
 import { applyMigrations } from './db/migrate.js';
 import { createPool, createPrisma, type PrismaClient } from './db/prisma.js';
+import { poolDb } from './db/sql.js';
+import { retryEmails } from './email/delivery.js';
 import { emailBody, linksOf, recentEmails } from './email/mailbox.js';
+import { startBoss } from './jobs/boss.js';
+import { parisDate, parisStartOfDay } from './lib/calendar.js';
+import { createMetrics } from './observability/metrics.js';
 import { importLibraries } from './modules/libraries/service.js';
 
 const USAGE = `Usage : npm run cli -- libraries:import <fichier.csv>
-        npm run cli -- mailbox [nombre]`;
+        npm run cli -- mailbox [nombre]
+        npm run cli -- migrate
+        npm run cli -- outbox:retry [--since AAAA-MM-JJ]`;
 
 async function importCommand(prisma: PrismaClient, content: string): Promise<number> {
   const result = await importLibraries(prisma, content);
@@ -36,10 +49,39 @@ async function mailboxCommand(prisma: PrismaClient, count: number): Promise<numb
   return 0;
 }
 
+async function retryCommand(config: Config, url: string, pool: pg.Pool, since: Date): Promise<number> {
+  if (!config.resendApiKey) {
+    console.log('Sans RESEND_API_KEY, les e-mails restent dans la boîte de développement : rien à renvoyer.');
+    return 0;
+  }
+  const boss = await startBoss(url, { poolMax: 1, quiet: true, emailRetryDelaySeconds: config.emailRetryDelaySeconds, scheduledJobs: [] });
+  try {
+    const count = await retryEmails({ db: poolDb(pool), boss, config, metrics: createMetrics() }, since);
+    console.log(`${count} e-mail(s) remis en file d'envoi.`);
+    return 0;
+  } finally {
+    await boss.stop({ graceful: false });
+  }
+}
+
+/** `--since YYYY-MM-DD` (midnight, Paris time), or the beginning of time. */
+function sinceOf(args: string[]): Date | undefined {
+  if (!args.length) return new Date(0);
+  if (args[0] !== '--since' || args.length !== 2 || !/^\d{4}-\d{2}-\d{2}$/.test(args[1]!)) return undefined;
+  // A date that does not exist (2027-02-30) is refused, not carried over to March.
+  const date = parisStartOfDay(args[1]!);
+  return !Number.isNaN(date.getTime()) && parisDate(date) === args[1] ? date : undefined;
+}
+
 async function main(args: string[]): Promise<number> {
   const [command, argument] = args;
   const count = argument === undefined ? 10 : Number(argument);
-  const valid = (command === 'libraries:import' && argument) || (command === 'mailbox' && Number.isInteger(count) && count > 0);
+  const since = command === 'outbox:retry' ? sinceOf(args.slice(1)) : undefined;
+  const valid =
+    (command === 'libraries:import' && argument) ||
+    (command === 'mailbox' && Number.isInteger(count) && count > 0) ||
+    (command === 'migrate' && args.length === 1) ||
+    (command === 'outbox:retry' && since);
   if (!valid) {
     console.error(USAGE);
     return 2;
@@ -66,7 +108,12 @@ async function main(args: string[]): Promise<number> {
   const pool = createPool(database.url, 2);
   const prisma = createPrisma(pool);
   try {
-    await applyMigrations(database.url);
+    const ran = await applyMigrations(database.url);
+    if (command === 'migrate') {
+      console.log(ran.length ? `${ran.length} migration(s) appliquée(s) : ${ran.join(', ')}` : 'Base à jour : aucune migration à appliquer.');
+      return 0;
+    }
+    if (command === 'outbox:retry') return await retryCommand(config, database.url, pool, since!);
     return command === 'mailbox' ? await mailboxCommand(prisma, count) : await importCommand(prisma, content);
   } finally {
     await prisma.$disconnect();

@@ -27,6 +27,10 @@ export interface BootstrapDlpb {
 export interface Config {
   nodeEnv: string;
   port: number;
+  /** The address the HTTP server binds (HOST); undefined: every interface. */
+  host: string | undefined;
+  /** Connections of the application's pool (NUMOS_DB_POOL_MAX) and of pg-boss's (NUMOS_JOBS_POOL_MAX); the event bus holds one more. */
+  pools: { app: number; jobs: number };
   /** Unset: an embedded PostgreSQL is started with data under `dataDir`. */
   databaseUrl: string | undefined;
   dataDir: string;
@@ -65,7 +69,7 @@ export interface Config {
     token: string | undefined;
   };
   /** /ready reports "degraded" beyond these. */
-  readiness: { outboxBacklog: number; outboxAgeSeconds: number; failedJobs: number };
+  readiness: { outboxBacklog: number; outboxAgeSeconds: number; failedJobs: number; failedEmails: number };
   /** Membership checks in the libraries' own systems. */
   connectors: ConnectorsConfig;
 }
@@ -89,10 +93,11 @@ export interface ConnectorsConfig {
  */
 export const nodeEnvironment = (env: NodeJS.ProcessEnv = process.env): string => env.NODE_ENV || 'development';
 
-/** The log until configureLogging: JSON in production, warnings only under test. */
+/** The log until configureLogging: JSON in production, warnings only under test (a LOG_LEVEL it does not know waits for loadConfig's report). */
 export function earlyLogging(env: NodeJS.ProcessEnv = process.env): { json: boolean; level: string } {
   const name = nodeEnvironment(env);
-  return { json: name === 'production', level: env.LOG_LEVEL ?? (name === 'test' || env.VITEST ? 'warn' : 'info') };
+  const fallback = name === 'test' || env.VITEST ? 'warn' : 'info';
+  return { json: name === 'production', level: env.LOG_LEVEL && LOG_LEVELS.includes(env.LOG_LEVEL) ? env.LOG_LEVEL : fallback };
 }
 
 /** Tracing, started before anything else is imported (src/observability/register.ts): the standard OTEL_* variables. */
@@ -102,6 +107,60 @@ export function tracingSettings(env: NodeJS.ProcessEnv = process.env): { enabled
 
 /** The environment a child process gets (the embedded PostgreSQL): this process's, with these values. */
 export const childEnvironment = (values: Record<string, string>): NodeJS.ProcessEnv => ({ ...process.env, ...values });
+
+/**
+ * Every variable the configuration reads (test/deploy/packaging.test.ts checks that the manifests,
+ * the unit and README name these and only these).
+ */
+export const KNOWN_VARIABLES = [
+  'NODE_ENV',
+  'PORT',
+  'HOST',
+  'DATABASE_URL',
+  'NUMOS_DB_POOL_MAX',
+  'NUMOS_JOBS_POOL_MAX',
+  'NUMOS_DATA_DIR',
+  'PUBLIC_APP_URL',
+  'ADMIN_APP_URL',
+  'RESEND_API_KEY',
+  'RESEND_BASE_URL',
+  'EMAIL_FROM',
+  'DLPB_EMAIL',
+  'SUPPORT_EMAIL',
+  'NUMOS_BOOTSTRAP_DLPB_LOGIN',
+  'NUMOS_BOOTSTRAP_DLPB_PASSWORD',
+  'NUMOS_BOOTSTRAP_DLPB_EMAIL',
+  'NUMOS_DEMO_DATA',
+  'NUMOS_TEST_CLOCK',
+  'NUMOS_THROTTLE',
+  'TRUSTED_PROXIES',
+  'NUMOS_GRAPHIQL',
+  'NUMOS_EMAIL_INTERVAL_MS',
+  'NUMOS_EMAIL_RETRY_DELAY_SECONDS',
+  'NUMOS_SHUTDOWN_GRACE_SECONDS',
+  'NUMOS_PERSISTED_DOCUMENTS',
+  'NUMOS_TRUSTED_DOCUMENTS',
+  'NUMOS_TRUSTED_DOCUMENTS_EXEMPT',
+  'LOG_LEVEL',
+  'LOG_FORMAT',
+  'METRICS_PORT',
+  'METRICS_TOKEN',
+  'NUMOS_METRICS',
+  'NUMOS_READY_MAX_OUTBOX',
+  'NUMOS_READY_MAX_OUTBOX_AGE_SECONDS',
+  'NUMOS_READY_MAX_FAILED_JOBS',
+  'NUMOS_READY_MAX_FAILED_EMAILS',
+  'NUMOS_SECRETS_KEY',
+  'NUMOS_SECRETS_KEY_PREVIOUS',
+  'NUMOS_CONNECTOR_ALLOWED_HOSTS',
+  'NUMOS_CONNECTOR_ALLOW_PLAINTEXT',
+  'NUMOS_CONNECTOR_CA_FILE',
+  'NUMOS_CONNECTOR_TIMEOUT_MS',
+  'OTEL_EXPORTER_OTLP_ENDPOINT',
+  'OTEL_SERVICE_NAME',
+  'OTEL_TRACES_SAMPLER',
+  'OTEL_TRACES_SAMPLER_ARG',
+] as const;
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -155,6 +214,14 @@ class Reader {
       this.problems.push(`${name} : adresse illisible (attendu ${protocols.map((p) => `${p}//…`).join(' ou ')})`);
     }
     return value.replace(/\/+$/, '');
+  }
+
+  /** An address or host name to bind, checked as such. */
+  host(name: string): string | undefined {
+    const value = this.text(name);
+    if (value !== undefined && !isIP(value) && !isAllowedHostEntry(value))
+      this.problems.push(`${name} : « ${value} » n'est ni une adresse IP ni un nom d'hôte`);
+    return value;
   }
 
   email(name: string, fallback: string): string {
@@ -243,6 +310,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const config: Config = {
     nodeEnv,
     port: read.integer('PORT', 4000, 0, 65_535),
+    host: read.host('HOST'),
+    pools: { app: read.integer('NUMOS_DB_POOL_MAX', 10, 2, 200), jobs: read.integer('NUMOS_JOBS_POOL_MAX', 4, 2, 50) },
     databaseUrl,
     dataDir: read.text('NUMOS_DATA_DIR') ?? '.data',
     publicAppUrl: read.url('PUBLIC_APP_URL', 'http://localhost:3000', ['http:', 'https:'])!,
@@ -276,6 +345,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       outboxBacklog: read.integer('NUMOS_READY_MAX_OUTBOX', 1_000, 1, 10_000_000),
       outboxAgeSeconds: read.integer('NUMOS_READY_MAX_OUTBOX_AGE_SECONDS', 3_600, 1, 30 * 86_400),
       failedJobs: read.integer('NUMOS_READY_MAX_FAILED_JOBS', 10, 1, 1_000_000),
+      failedEmails: read.integer('NUMOS_READY_MAX_FAILED_EMAILS', 10, 0, 1_000_000),
     },
   };
   if (config.port === config.metrics.port) problems.push('METRICS_PORT doit différer de PORT');

@@ -62,10 +62,10 @@ process.on('SIGTERM', () => void shutdown('SIGTERM reçu', 0));
 process.on('SIGINT', () => void shutdown('SIGINT reçu', 0));
 
 /** Listens, or rejects with the reason (a port in use) instead of an unhandled 'error'. */
-function listen(server: Server, port: number): Promise<void> {
+function listen(server: Server, port: number, host?: string): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, () => {
+    server.listen(port, host, () => {
       server.removeListener('error', reject);
       resolve();
     });
@@ -86,10 +86,10 @@ try {
   if (bootstrap === 'exists') log.info('NUMOS_BOOTSTRAP_DLPB_* ignorées : un agent DLPB existe déjà.');
   await app.startWorkers();
   http = createHttpServer(app);
-  await listen(http.server, config.port);
+  await listen(http.server, config.port, config.host);
   if (config.metrics.port !== undefined) {
     metrics = createMetricsServer(app);
-    await listen(metrics, config.metrics.port);
+    await listen(metrics, config.metrics.port, config.host);
   }
 } catch (error) {
   const code = (error as { code?: string }).code;

@@ -45,6 +45,15 @@ export function formatSender(address: string, name?: string): string {
 }
 
 /**
+ * A stored sender with today's EMAIL_FROM address, its display name kept: an e-mail held while
+ * Resend refused the old sender leaves with the mended one.
+ */
+export function withSenderAddress(stored: string, address: string): string {
+  const named = /^(".*") <[^<>]*>$/.exec(stored);
+  return named ? `${named[1]} <${address}>` : address;
+}
+
+/**
  * HTML and text parts. The text is derived from the HTML rather than from a second render: the
  * same result (the renderer's plain-text mode converts its own HTML), at half the cost, which
  * counts when a job writes one e-mail per library.

@@ -45,3 +45,18 @@ export async function insertEmail(sql: Sql, row: EmailRow): Promise<string> {
   );
   return rows[0]!.id;
 }
+
+/**
+ * E-mails given up (FAILED) or held (Resend refusing NuMos's key or sender) since a date, waiting
+ * again, their last error cleared; the last e-mails of erased accounts are not kept when they fail,
+ * so none is among them. Their ids, for new delivery jobs in the same transaction.
+ */
+export async function reopenEmails(sql: Sql, since: Date): Promise<string[]> {
+  const { rows } = await sql.query<{ id: string }>(
+    `UPDATE email_outbox SET status = 'PENDING', last_error = NULL
+      WHERE status IN ('FAILED', 'HELD') AND created_at >= $1
+      RETURNING id`,
+    [since],
+  );
+  return rows.map((row) => row.id).sort();
+}

@@ -12,4 +12,6 @@ export interface Context {
   granted: Set<string>;
   /** Totals a list's page query counted on its way, for its `totalCount` (keyed by list and filter). */
   counts: Map<string, number>;
+  /** How the operation came: over HTTP (SSE for subscriptions) or a WebSocket. */
+  transport: 'http' | 'websocket';
 }

@@ -8,8 +8,14 @@ import { queueDefinitions, type QueueOptions } from './queues.js';
 
 export type { PgBoss };
 
-export async function startBoss(connectionString: string, options: QueueOptions): Promise<PgBoss> {
-  const boss = new PgBoss({ connectionString, max: 4, application_name: 'numos-jobs' });
+/** `quiet`: only to send jobs (a command line), without the schedules and the maintenance of a server. */
+export async function startBoss(connectionString: string, options: QueueOptions & { poolMax?: number; quiet?: boolean }): Promise<PgBoss> {
+  const boss = new PgBoss({
+    connectionString,
+    max: options.poolMax ?? 4,
+    application_name: 'numos-jobs',
+    ...(options.quiet ? { schedule: false, supervise: false } : {}),
+  });
   // During a database outage every poll of every worker fails: one line per cause, not one per poll.
   boss.on('error', (error) =>
     isDatabaseUnavailable(error) ? reportDatabaseError(error) : repeatedErrors.report(`pg-boss:${error.message}`, `pg-boss : ${error.message}`),

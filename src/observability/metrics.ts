@@ -32,6 +32,8 @@ export interface Metrics {
   /** Top-level errors by code (one of the API's codes, else `other`). */
   errors: Counter<'code'>;
   httpDuration: Histogram<'method' | 'status'>;
+  /** Live subscriptions of this instance, by transport (sse, websocket). */
+  subscriptions: Gauge<'transport'>;
   /** The request metrics plugin; `knownOperations` are the names that may be labels. */
   plugin(knownOperations: ReadonlySet<string>): Plugin;
 }
@@ -74,7 +76,10 @@ function operationLabels(document: DocumentNode, operationName: string | null | 
 
 /** Reads of the database made when Prometheus scrapes. */
 export interface MetricsSources {
+  /** The pools: the application's (numos), pg-boss's (jobs). */
   pools: { name: string; pool: pg.Pool }[];
+  /** The event bus's LISTEN connection (events): 1 while up. */
+  listening(): boolean;
   /** One query: outbox backlog and its oldest row, pending requests, licences, failed jobs. */
   state(): Promise<ServiceState>;
 }
@@ -141,6 +146,12 @@ export function createMetrics(): Metrics {
       name: 'numos_graphql_errors_total',
       help: 'Top-level GraphQL errors, by code (the codes of the API, else other).',
       labelNames: ['code'],
+      registers: [registry],
+    }),
+    subscriptions: new Gauge({
+      name: 'numos_subscriptions_open',
+      help: 'Live subscriptions of this instance (admin dashboards), by transport: sse, websocket.',
+      labelNames: ['transport'],
       registers: [registry],
     }),
     httpDuration: new Histogram({
@@ -213,6 +224,9 @@ export function registerStateMetrics(metrics: Metrics, sources: MetricsSources):
         this.set({ pool: name, state: 'in_use' }, pool.totalCount - pool.idleCount);
         this.set({ pool: name, state: 'waiting' }, pool.waitingCount);
       }
+      const listening = sources.listening() ? 1 : 0;
+      this.set({ pool: 'events', state: 'total' }, listening);
+      this.set({ pool: 'events', state: 'in_use' }, listening);
     },
   });
   // One read per scrape, shared by the gauges below (each collect awaits the same promise), and
@@ -244,4 +258,39 @@ export function registerStateMetrics(metrics: Metrics, sources: MetricsSources):
     g.set({ kind: 'used' }, s.licences.used);
   });
   gauge('numos_jobs_failed', 'Jobs that exhausted their retries (pg-boss state failed, dead letters included).', [], (g, s) => g.set(s.failedJobs));
+  gauge(
+    'numos_job_queue_depth',
+    "pg-boss's queues by state (queued, active, deferred, failed), as its monitor counts them (at most a minute old).",
+    ['queue', 'state'],
+    (g, s) => {
+      for (const q of s.queues) {
+        g.set({ queue: q.name, state: 'queued' }, q.queued);
+        g.set({ queue: q.name, state: 'active' }, q.active);
+        g.set({ queue: q.name, state: 'deferred' }, q.deferred);
+        g.set({ queue: q.name, state: 'failed' }, q.failed);
+      }
+    },
+  );
+  gauge(
+    'numos_emails',
+    'E-mails by state: held (the provider refuses NuMos itself: a key, a sender), failed (given up, last 24 hours).',
+    ['status'],
+    (g, s) => {
+      g.set({ status: 'held' }, s.emailsHeld);
+      g.set({ status: 'failed' }, s.emailsFailedRecently);
+    },
+  );
+  // 1 when the scrape could read the database, 0 when not (the other gauges keep their last values then).
+  new Gauge({
+    name: 'numos_database_up',
+    help: 'Whether this instance reached PostgreSQL at this scrape (1) or not (0).',
+    registers: [registry],
+    async collect() {
+      this.set(
+        (await state()
+          .then(() => 1)
+          .catch(() => 0)) as number,
+      );
+    },
+  });
 }

@@ -21,7 +21,7 @@ import { log } from '../observability/logger.js';
 import { readServiceState } from '../observability/store.js';
 import { tracingEnabled, tracingPlugin } from '../observability/tracing.js';
 
-export type ServerContext = { req?: IncomingMessage };
+export type ServerContext = { req?: IncomingMessage; socket?: unknown };
 export type Yoga = YogaServerInstance<ServerContext, Context>;
 
 /**
@@ -87,8 +87,10 @@ function knownOperationNames(documents: DocumentStore | undefined): Set<string> 
  * /ready: 503 `unavailable` while the database, the job queue or the event bus is out of reach
  * (without naming a host or a port); 200 `degraded` with its reasons when e-mails pile up (more
  * than NUMOS_READY_MAX_OUTBOX waiting, or the oldest older than NUMOS_READY_MAX_OUTBOX_AGE_SECONDS)
- * or jobs failed for good (more than NUMOS_READY_MAX_FAILED_JOBS): the instance still serves, an
- * operator should look; else 200 `ready`.
+ * or jobs failed for good (more than NUMOS_READY_MAX_FAILED_JOBS), or Resend refuses NuMos itself
+ * (e-mails held for a key or a sender), or e-mails were given up (more than
+ * NUMOS_READY_MAX_FAILED_EMAILS in 24 hours): the instance still serves, an operator should look;
+ * else 200 `ready`.
  */
 async function readiness(app: App, Response: typeof globalThis.Response): Promise<Response> {
   const json = (status: number, body: object) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
@@ -101,8 +103,17 @@ async function readiness(app: App, Response: typeof globalThis.Response): Promis
       state.outboxPending > limits.outboxBacklog && 'outbox backlog',
       state.outboxOldestSeconds > limits.outboxAgeSeconds && 'outbox age',
       state.failedJobs > limits.failedJobs && 'failed jobs',
+      state.emailsHeld > 0 && 'emails held',
+      state.emailsFailedRecently > limits.failedEmails && 'emails failed',
     ].filter(Boolean);
-    const figures = { outboxPending: state.outboxPending, outboxOldestSeconds: Math.round(state.outboxOldestSeconds), failedJobs: state.failedJobs };
+    const figures = {
+      outboxPending: state.outboxPending,
+      outboxOldestSeconds: Math.round(state.outboxOldestSeconds),
+      failedJobs: state.failedJobs,
+      emailsHeld: state.emailsHeld,
+      emailsFailing: state.emailsFailing,
+      emailsFailedRecently: state.emailsFailedRecently,
+    };
     return json(200, reasons.length ? { status: 'degraded', reasons, ...figures } : { status: 'ready', ...figures });
   } catch {
     return unavailable();
@@ -181,7 +192,7 @@ export function createYogaServer(app: App, options: YogaOptions): Yoga {
       }),
       useReadinessCheck({ endpoint: '/ready', check: ({ fetchAPI }) => readiness(app, fetchAPI.Response) }),
     ],
-    context: async ({ request, req }) => {
+    context: async ({ request, req, socket }) => {
       await options.beforeOperation?.();
       return {
         app,
@@ -193,6 +204,7 @@ export function createYogaServer(app: App, options: YogaOptions): Yoga {
         clientIp: clientIp(proxies, req?.socket.remoteAddress, request.headers.get('x-forwarded-for')),
         granted: new Set<string>(),
         counts: new Map<string, number>(),
+        transport: socket ? 'websocket' : 'http',
       };
     },
   });

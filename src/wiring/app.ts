@@ -4,12 +4,13 @@
 import { OffsetClock, systemClock, type Clock } from '../clock.js';
 import type { App, ScheduledJob } from '../instance.js';
 import type { Config } from '../config.js';
+import type pg from 'pg';
 import { createPool, createPrisma } from '../db/prisma.js';
 import { poolDb } from '../db/sql.js';
 import { createDeliverer } from '../email/delivery.js';
 import { Outbox } from '../email/outbox.js';
 import { startEventBus } from '../events/bus.js';
-import { startBoss } from '../jobs/boss.js';
+import { startBoss, type PgBoss } from '../jobs/boss.js';
 import { SCHEDULED_JOBS } from './schedules.js';
 import { startWorkers } from './workers.js';
 import { createYogaServer, type Yoga } from '../server/yoga.js';
@@ -36,6 +37,12 @@ export interface RunningApp extends App {
   close(): Promise<void>;
 }
 
+/** pg-boss's pool, for its gauges (its database object keeps it as `pool`). */
+function jobsPool(boss: PgBoss): { name: string; pool: pg.Pool }[] {
+  const pool = (boss.getDb() as unknown as { pool?: pg.Pool }).pool;
+  return pool ? [{ name: 'jobs', pool }] : [];
+}
+
 /**
  * After the event bus was down: what may have been missed is read again. Events the bus could not
  * catch up on (an outage longer than its log keeps) end the live feeds, whose clients reload.
@@ -52,16 +59,16 @@ async function resync(app: App, eventsLost: boolean): Promise<void> {
 export async function createApp(options: { config: Config; databaseUrl: string; clock?: Clock; schedules?: ScheduledJob[] }): Promise<RunningApp> {
   const { config, databaseUrl } = options;
   const clock = options.clock ?? (config.testClock ? new OffsetClock() : systemClock);
-  const pool = createPool(databaseUrl);
+  const pool = createPool(databaseUrl, config.pools.app);
   const prisma = createPrisma(pool);
   const boss = await startBoss(databaseUrl, {
+    poolMax: config.pools.jobs,
     emailRetryDelaySeconds: config.emailRetryDelaySeconds,
     scheduledJobs: SCHEDULED_JOBS.map((job) => job.name),
   });
   const settings = await loadSettings(prisma);
   const db = poolDb(pool);
   const metrics = createMetrics();
-  registerStateMetrics(metrics, { pools: [{ name: 'numos', pool }], state: () => readServiceState(db, boss, clock.now(), settings.licenceCapacity) });
   const services: App = {
     metrics,
     config,
@@ -80,6 +87,15 @@ export async function createApp(options: { config: Config; databaseUrl: string; 
     sessions: new SessionWatch(clock),
     providerKeys: new ProviderKeys(db),
   };
+  registerStateMetrics(metrics, {
+    pools: [
+      { name: 'numos', pool },
+      // pg-boss's own pool, as its database object holds it.
+      ...jobsPool(boss),
+    ],
+    listening: () => services.events.listening,
+    state: () => readServiceState(db, boss, clock.now(), settings.licenceCapacity),
+  });
   // The server, its workers and its end are added below.
   const app = services as RunningApp;
   app.documents = config.documents && new DocumentStore(config.documents);

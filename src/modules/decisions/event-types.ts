@@ -1,6 +1,7 @@
 // The live feed of admin dashboards: registration events, filtered so that library staff receive
 // their own library's only, and DLPB agents every library's (or one library's when they ask).
 import { filter, pipe } from 'graphql-yoga';
+import type { Gauge } from 'prom-client';
 import { whileSessionLives } from '../../auth/session-watch.js';
 import { builder, forbidden, unauthenticated } from '../../graphql/builder.js';
 import { decodeId } from '../../graphql/ids.js';
@@ -18,6 +19,16 @@ const RegistrationEventTypeEnum = builder.enumType('RegistrationEventType', {
     MEMBERSHIP_CHECKED: { description: "NuMos looked the applicant up in the library's own system: `request.membershipCheck` tells what it found." },
   } as const,
 });
+
+/** A live feed, counted in numos_subscriptions_open while it lives. */
+async function* counted<T>(gauge: Gauge<'transport'>, transport: string, source: AsyncIterable<T>): AsyncGenerator<T> {
+  gauge.inc({ transport });
+  try {
+    yield* source;
+  } finally {
+    gauge.dec({ transport });
+  }
+}
 
 /** The event a request was loaded for, so that an error about its erased patron can say which. */
 const eventTypes = new WeakMap<object, RegistrationEventType>();
@@ -68,7 +79,7 @@ builder.subscriptionField('registrationEvents', (t) =>
       "Library staff: their library's events. DLPB: one library, or all when libraryId is null. Completes when the session ends (logout, password change, disabled account, expiry). Events sent while a client is disconnected are not replayed: reload the queue on reconnection.",
     authScopes: { staff: true },
     args: { libraryId: t.arg.id({ required: false, description: 'DLPB: one library only. Library staff: omit, or their own.' }) },
-    subscribe: (_root, { libraryId }, { app, caller }) => {
+    subscribe: (_root, { libraryId }, { app, caller, transport }) => {
       // Checked here: the scope check does not guard `subscribe` itself.
       if (caller.kind === 'visitor') throw unauthenticated();
       if (caller.kind !== 'staff') throw forbidden();
@@ -76,12 +87,16 @@ builder.subscriptionField('registrationEvents', (t) =>
       if (caller.role === 'LIBRARY_ADMIN' && asked && asked !== caller.libraryId) throw forbidden();
       const only = caller.role === 'LIBRARY_ADMIN' ? caller.libraryId : asked;
       // Ends with the session (logout, password change, disabled account, expiry), on every instance.
-      return whileSessionLives(
-        app.sessions,
-        caller,
-        pipe(
-          app.events.pubSub.subscribe(REGISTRATION_TOPIC),
-          filter((event: RegistrationEventPayload) => only === null || event.libraryId === only),
+      return counted(
+        app.metrics.subscriptions,
+        transport === 'websocket' ? 'websocket' : 'sse',
+        whileSessionLives(
+          app.sessions,
+          caller,
+          pipe(
+            app.events.pubSub.subscribe(REGISTRATION_TOPIC),
+            filter((event: RegistrationEventPayload) => only === null || event.libraryId === only),
+          ),
         ),
       );
     },

@@ -169,7 +169,7 @@ export async function claimPurgeable(sql: Sql, cutoff: Date): Promise<string[]> 
 /** E-mails handled before the cutoff, and bulk bodies no e-mail uses any more (purged patrons' too). */
 export async function pruneHandledEmails(sql: Sql, cutoff: Date, forgottenCutoff: Date): Promise<number> {
   const { rowCount } = await sql.query(
-    `DELETE FROM email_outbox WHERE status <> 'PENDING' AND (created_at < $1 OR (forget AND status = 'LOCAL' AND created_at < $2))`,
+    `DELETE FROM email_outbox WHERE status NOT IN ('PENDING', 'HELD') AND (created_at < $1 OR (forget AND status = 'LOCAL' AND created_at < $2))`,
     [cutoff, forgottenCutoff],
   );
   await sql.query(`DELETE FROM email_batch b WHERE created_at < $1 AND NOT EXISTS (SELECT FROM email_outbox o WHERE o.batch_id = b.id)`, [cutoff]);
