@@ -100,9 +100,34 @@ export function earlyLogging(env: NodeJS.ProcessEnv = process.env): { json: bool
   return { json: name === 'production', level: env.LOG_LEVEL && LOG_LEVELS.includes(env.LOG_LEVEL) ? env.LOG_LEVEL : fallback };
 }
 
-/** Tracing, started before anything else is imported (src/observability/register.ts): the standard OTEL_* variables. */
-export function tracingSettings(env: NodeJS.ProcessEnv = process.env): { enabled: boolean; serviceName: string; samplerChosen: boolean } {
-  return { enabled: Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT), serviceName: env.OTEL_SERVICE_NAME || 'numos', samplerChosen: Boolean(env.OTEL_TRACES_SAMPLER) };
+/** What the standard OTEL_* variables ask of tracing (read before anything else is imported, by src/observability/register.ts). */
+export interface TracingSettings {
+  /** An OTLP endpoint (OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT), unless OTEL_SDK_DISABLED=true or OTEL_TRACES_EXPORTER=none. */
+  enabled: boolean;
+  serviceName: string;
+  /** OTEL_TRACES_SAMPLER names one: the SDK reads it (and its argument) itself. */
+  samplerChosen: boolean;
+  /** Without a sampler named: the share of requests traced, OTEL_TRACES_SAMPLER_ARG or one in ten. */
+  ratio: number;
+  /** A value that could not be used, for loadConfig's report. */
+  problem?: string;
+}
+
+const DEFAULT_TRACE_RATIO = 0.1;
+
+export function tracingSettings(env: NodeJS.ProcessEnv = process.env): TracingSettings {
+  const endpoint = env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
+  const disabled = env.OTEL_SDK_DISABLED?.toLowerCase() === 'true' || env.OTEL_TRACES_EXPORTER === 'none';
+  const argument = env.OTEL_TRACES_SAMPLER_ARG;
+  const ratio = argument === undefined || argument === '' ? DEFAULT_TRACE_RATIO : Number(argument);
+  const valid = Number.isFinite(ratio) && ratio >= 0 && ratio <= 1;
+  return {
+    enabled: Boolean(endpoint) && !disabled,
+    serviceName: env.OTEL_SERVICE_NAME || 'numos',
+    samplerChosen: Boolean(env.OTEL_TRACES_SAMPLER),
+    ratio: valid ? ratio : DEFAULT_TRACE_RATIO,
+    ...(valid || env.OTEL_TRACES_SAMPLER ? {} : { problem: `OTEL_TRACES_SAMPLER_ARG doit être un nombre entre 0 et 1 (part des requêtes tracées), reçu « ${argument} »` }),
+  };
 }
 
 /** The environment a child process gets (the embedded PostgreSQL): this process's, with these values. */
@@ -157,6 +182,9 @@ export const KNOWN_VARIABLES = [
   'NUMOS_CONNECTOR_CA_FILE',
   'NUMOS_CONNECTOR_TIMEOUT_MS',
   'OTEL_EXPORTER_OTLP_ENDPOINT',
+  'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
+  'OTEL_SDK_DISABLED',
+  'OTEL_TRACES_EXPORTER',
   'OTEL_SERVICE_NAME',
   'OTEL_TRACES_SAMPLER',
   'OTEL_TRACES_SAMPLER_ARG',
@@ -349,6 +377,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
   };
   if (config.port === config.metrics.port) problems.push('METRICS_PORT doit différer de PORT');
+  const tracing = tracingSettings(env);
+  if (tracing.problem) problems.push(tracing.problem);
   if (problems.length) throw new ConfigError(problems);
   return config;
 }

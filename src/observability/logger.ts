@@ -2,10 +2,10 @@
 // carry its request id (and the trace id, when tracing is on) through an AsyncLocalStorage, so
 // whatever the request causes (a masked error, a lost connection) can be matched to it.
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { trace } from '@opentelemetry/api';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import pretty from 'pino-pretty';
 import { earlyLogging } from '../config.js';
+import { currentTrace } from './tracing.js';
 
 export type { Logger };
 
@@ -35,10 +35,8 @@ function build(options: LoggingOptions): Logger {
       base: { service: 'numos' },
       // Never a secret in a line, whatever an object carries.
       redact: { paths: ['password', 'token', 'apiKey', '*.password', '*.token', '*.apiKey', '*.authorization'], censor: '[masqué]' },
-      mixin: () => {
-        const span = trace.getActiveSpan()?.spanContext();
-        return span ? { traceId: span.traceId, spanId: span.spanId } : {};
-      },
+      // The trace and span ids, one key each: a line's own fields never repeat them (request-log.ts).
+      mixin: () => currentTrace() ?? {},
     },
     destination,
   );

@@ -1,6 +1,6 @@
-// Loaded before the application (`node --import tsx --import ./src/observability/register.ts`):
-// tracing starts first when OTEL_EXPORTER_OTLP_ENDPOINT is set, so that http, pg and undici are
-// instrumented as they are imported.
+// Loaded before the application (`node --import … register`): tracing starts first when an OTLP
+// endpoint is set, so that http, pg and undici are instrumented as they are imported; without it,
+// nothing of OpenTelemetry's SDK is loaded.
 import { startTracing } from './tracing.js';
 
-startTracing();
+await startTracing();

@@ -2,7 +2,7 @@
 // WebSocket on the same path, both through yoga's envelop (same schema, context, limits).
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import { Server as NetServer } from 'node:net';
-import { GraphQLError, type ExecutionArgs } from 'graphql';
+import { GraphQLError, getOperationAST, type ExecutionArgs } from 'graphql';
 import type { Context } from '../graphql/context.js';
 import { shapeError } from './errors.js';
 import { useServer } from 'graphql-ws/use/ws';
@@ -12,10 +12,10 @@ import { REQUEST_BODY_MAX, type Yoga } from './yoga.js';
 import type { DocumentStore } from './persisted-documents.js';
 import { serveMailbox } from './mailbox.js';
 import { serveMetrics } from './metrics.js';
-import { requestLogger } from './request-log.js';
+import { requestLogger, type SocketOperation, startSocketOperation } from './request-log.js';
 import { log, requestScope } from '../observability/logger.js';
 
-type EnvelopedRoot = { execute: (args: ExecutionArgs) => unknown; subscribe: (args: ExecutionArgs) => unknown };
+type EnvelopedRoot = { execute: (args: ExecutionArgs) => unknown; subscribe: (args: ExecutionArgs) => unknown; operation: SocketOperation };
 
 export interface HttpServer {
   server: Server;
@@ -51,13 +51,31 @@ export function createHttpServer(app: App & { yoga: Yoga; documents: DocumentSto
     if (request.url?.split('?')[0] !== app.yoga.graphqlEndpoint) return socket.destroy();
     sockets.handleUpgrade(request, socket, head, (client) => sockets.emit('connection', client, request));
   });
+  // The operations of each socket in progress, by their id: each gets its log line when it ends.
+  const operations = new WeakMap<object, Map<string, SocketOperation>>();
+  const operationOf = (ctx: object, id: string) => operations.get(ctx)?.get(id);
+  const endOperation = (ctx: object, id: string) => {
+    operationOf(ctx, id)?.end();
+    operations.get(ctx)?.delete(id);
+  };
+  // What an operation causes is logged with its id, as a request's is.
+  const inScope = (root: EnvelopedRoot, run: () => unknown) => requestScope.run({ requestId: root.operation.requestId, log: root.operation.log }, run);
   useServer(
     {
-      execute: (args) => (args.rootValue as EnvelopedRoot).execute(args) as never,
-      subscribe: (args) => (args.rootValue as EnvelopedRoot).subscribe(args) as never,
+      execute: (args) => {
+        const root = args.rootValue as EnvelopedRoot;
+        return inScope(root, () => root.execute(args)) as never;
+      },
+      subscribe: (args) => {
+        const root = args.rootValue as EnvelopedRoot;
+        return inScope(root, () => root.subscribe(args)) as never;
+      },
       // A bad document (syntax, limits, validation, a failing context) is answered with an error
       // message for its own subscription: the socket and its other subscriptions live on.
-      onSubscribe: async (ctx, _id, payload) => {
+      onSubscribe: async (ctx, id, payload) => {
+        const operation = startSocketOperation(log());
+        if (!operations.has(ctx)) operations.set(ctx, new Map());
+        operations.get(ctx)!.set(id, operation);
         // WebSocket clients send their token in the connection parameters, not in a header.
         const authorization = ctx.connectionParams?.authorization;
         // Any operation may come over the socket (graphql-ws runs queries and mutations too): it is
@@ -75,12 +93,15 @@ export function createHttpServer(app: App & { yoga: Yoga; documents: DocumentSto
         });
         try {
           const contextValue = (await contextFactory()) as Context;
+          operation.note({ caller: contextValue.caller, operation: payload.operationName ?? undefined });
           // A document by its id, or as sent if the caller may send any (persisted documents).
           const source = app.documents
             ? await app.documents.documentFor({ query: payload.query, extensions: payload.extensions ?? undefined }, contextValue.caller)
             : { query: payload.query };
           if ('error' in source) return [new GraphQLError(source.error.message, { extensions: source.error.extensions })];
           const document = parse(source.query);
+          const ast = getOperationAST(document, payload.operationName);
+          operation.note({ operation: ast?.name?.value ?? payload.operationName ?? undefined, operationType: ast?.operation });
           const errors = validate(schema, document);
           if (errors.length) return errors.map(shape);
           return {
@@ -89,14 +110,23 @@ export function createHttpServer(app: App & { yoga: Yoga; documents: DocumentSto
             document,
             variableValues: payload.variables,
             contextValue,
-            rootValue: { execute, subscribe },
+            rootValue: { execute, subscribe, operation } satisfies EnvelopedRoot,
           };
         } catch (error) {
           return [shape(error)];
         }
       },
-      // Errors of an operation, as over HTTP (codes, no internals).
-      onError: (_ctx, _id, _payload, errors) => errors.map(shape),
+      // Errors of an operation, as over HTTP (codes, no internals); they end it.
+      onError: (ctx, id, _payload, errors) => {
+        operationOf(ctx, id)?.failed(errors.length);
+        endOperation(ctx, id);
+        return errors.map(shape);
+      },
+      onNext: (ctx, id, _payload, _args, result) => {
+        if (result.errors?.length) operationOf(ctx, id)?.failed(result.errors.length);
+      },
+      // A query's single result, a subscription's end (by the server, the client or a closed socket).
+      onComplete: (ctx, id) => endOperation(ctx, id),
     },
     sockets,
   );

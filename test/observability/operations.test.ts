@@ -4,7 +4,9 @@
 import { spawnSync } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
 import { encodeGlobalID } from '@pothos/plugin-relay';
+import { createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { builder } from '../../src/graphql/builder.js';
 import { runScheduledJob } from '../../src/jobs/run.js';
 import { createHttpServer, type HttpServer } from '../../src/server/http.js';
@@ -82,6 +84,33 @@ describe('request log', () => {
     expect(body.errors[0]).toMatchObject({ message: 'Unexpected error.', extensions: { code: 'INTERNAL_SERVER_ERROR', requestId: 'panne-42' } });
     await new Promise((r) => setTimeout(r, 100));
     expect(lines.find((l) => l.reqId === 'panne-42' && l.msg === 'erreur inattendue')).toBeDefined();
+  });
+  it('logs each operation sent over WebSocket like a request: a login, a query, a refused document', async () => {
+    const client = createClient({ url: origin.replace('http', 'ws') + '/graphql', webSocketImpl: WebSocket, retryAttempts: 0 });
+    const once = (query: string, variables: Record<string, unknown> = {}) =>
+      new Promise<any>((resolve) => {
+        let result: any;
+        client.subscribe({ query, variables }, { next: (value) => (result = value), error: (errors) => resolve({ errors }), complete: () => resolve(result) });
+      });
+    const loginResult = await once('mutation Entrer($input: LoginInput!) { login(input: $input) { __typename } }', {
+      input: { realm: 'STAFF', login: 'dlpb', password: 'mot de passe DLPB' },
+    });
+    expect(loginResult.data.login.__typename).toBeDefined();
+    await once('query Villes { libraries { id } }');
+    await once('query Cassee { nimporte }');
+    await client.dispose();
+    await new Promise((r) => setTimeout(r, 100));
+
+    const socketLines = lines.filter((l) => l.transport === 'websocket');
+    expect(socketLines.map((l) => l.operation)).toEqual(['Entrer', 'Villes', 'Cassee']);
+    expect(socketLines[0]).toMatchObject({ msg: 'requête', operationType: 'mutation', caller: { kind: 'visitor' }, errors: 0 });
+    expect(socketLines[1]).toMatchObject({ operationType: 'query', errors: 0 });
+    expect(socketLines[2]!.errors).toBe(1);
+    for (const line of socketLines) {
+      expect(line.reqId).toMatch(/^[0-9a-f-]{36}$/);
+      expect(typeof line.responseTime).toBe('number');
+    }
+    expect(raw()).not.toContain('mot de passe DLPB');
   });
 });
 

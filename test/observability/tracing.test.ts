@@ -1,6 +1,10 @@
-// Traces (OpenTelemetry), with an in-memory exporter: a request's span, the GraphQL operation's
-// beneath it, the SQL statements and the call to Resend beneath that; the trace id in the log.
+// Traces (OpenTelemetry), with an in-memory exporter: a request's span, the GraphQL parse, validate
+// and execute spans beneath it, the SQL statements and the call to Resend beneath that; the trace
+// id in the log, once; no query string in any span; the SDK not even loaded when tracing is off.
 import { spans } from '../support/tracing.js';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { trace } from '@opentelemetry/api';
 import type { AddressInfo } from 'node:net';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { encodeGlobalID } from '@pothos/plugin-relay';
@@ -10,6 +14,7 @@ import { seedLibrary, startTestApp, type TestApp } from '../support/harness.js';
 import { REGISTER, registerInput } from '../support/patrons.js';
 import { captureLogs, type LogLine } from '../support/logs.js';
 
+const run = promisify(execFile);
 let t: TestApp;
 let http: HttpServer;
 let url: string;
@@ -62,4 +67,65 @@ describe('traces', () => {
     const line = lines.find((l) => l.msg === 'requête' && l.operationType === 'mutation');
     expect(line?.traceId).toBe(request!.spanContext().traceId);
   });
+
+  it('has a span for parsing and one for validating the document, beside the execution', async () => {
+    spans.reset();
+    await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ libraries { id } }' }),
+    });
+    // The execution's span ends once its result is sent.
+    // The execution's span ends once its result is sent.
+    await expect.poll(() => spans.getFinishedSpans().some((s) => s.name === 'query.anonymous')).toBe(true);
+    const all = spans.getFinishedSpans();
+    const request = all.find((s) => s.name.startsWith('POST') && s.attributes['url.path'] === '/graphql')!;
+    const phases = childrenOf(request, all).map((s) => s.name);
+    expect(phases, all.map((s) => `${s.name} ← ${s.parentSpanContext?.spanId}`).join(', ')).toEqual(
+      expect.arrayContaining(['graphql.parse', 'graphql.validate', 'query.anonymous']),
+    );
+  });
+
+  it('keeps query strings out of every span: GET variables, searches sent to other systems', async () => {
+    spans.reset();
+    const email = `trace-secret-${crypto.randomUUID()}@example.org`;
+    const params = new URLSearchParams({
+      query: 'query Q($e: String) { libraries(search: $e) { id } }',
+      variables: JSON.stringify({ e: email }),
+    });
+    const response = await fetch(`${url}?${params}`);
+    expect(await response.json()).toEqual({ data: { libraries: [] } });
+    // A call out with a query string, as a library system's search by e-mail is.
+    await trace.getTracer('test').startActiveSpan('appel sortant', async (span) => {
+      await fetch(`${t.resend!.url}/search?email=${encodeURIComponent(email)}`).catch(() => undefined);
+      span.end();
+    });
+    const all = spans.getFinishedSpans();
+    const incoming = all.find((s) => s.name.startsWith('GET') && s.attributes['url.path'] === '/graphql');
+    const outgoing = all.find((s) => s.name.startsWith('GET') && String(s.attributes['url.full'] ?? '').startsWith(t.resend!.url));
+    expect(incoming).toBeDefined();
+    expect(outgoing?.attributes['url.full']).toBe(`${t.resend!.url}/search`);
+    const everything = JSON.stringify(all.map((s) => ({ name: s.name, attributes: s.attributes, events: s.events })));
+    expect(everything).not.toContain('trace-secret');
+    expect(everything).not.toContain('variables');
+  });
+});
+
+describe('tracing off', () => {
+  // The server's modules (tracing, logs, request log: those that loaded the SDK before), imported
+  // as `npm start` does, in a child process that records whether the SDK was resolved at all.
+  const loaded = async (env: Record<string, string>) => {
+    const args = ['--import', './test/support/record-imports.mjs', '--import', 'tsx', '--import', './src/observability/register.ts'];
+    const { stderr } = await run(process.execPath, [...args, '-e', "await import('./src/server/yoga.ts')"], {
+      env: { ...process.env, RECORD_IMPORTS: '@opentelemetry/sdk-node', OTEL_EXPORTER_OTLP_ENDPOINT: '', ...env },
+      encoding: 'utf8',
+    });
+    return stderr.includes('LOADED');
+  };
+
+  it('loads no OpenTelemetry SDK without an endpoint, and loads it with one', async () => {
+    const [off, on] = await Promise.all([loaded({}), loaded({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9' })]);
+    expect(off).toBe(false);
+    expect(on).toBe(true);
+  }, 60_000);
 });

@@ -133,11 +133,16 @@ describe('npm start', () => {
       NUMOS_BOOTSTRAP_DLPB_LOGIN: 'dlpb',
       RESEND_API_KEY: 're_123',
       NUMOS_THROTTLE: 'peut-être',
+      LOG_LEVEL: 'verbose',
+      OTEL_TRACES_SAMPLER_ARG: '2',
     });
     expect(await server.exited).toBe(2);
     const output = server.output();
-    for (const problem of ['DATABASE_URL', 'PORT', 'NUMOS_BOOTSTRAP_DLPB_PASSWORD', 'EMAIL_FROM', 'NUMOS_THROTTLE']) expect(output).toContain(problem);
-    expect(output.match(/^ {2}- /gm)).toHaveLength(5);
+    for (const problem of ['DATABASE_URL', 'PORT', 'NUMOS_BOOTSTRAP_DLPB_PASSWORD', 'EMAIL_FROM', 'NUMOS_THROTTLE', 'LOG_LEVEL', 'OTEL_TRACES_SAMPLER_ARG'])
+      expect(output).toContain(problem);
+    expect(output.match(/^ {2}- /gm)).toHaveLength(7);
+    // No stack trace: the list is all.
+    expect(output).not.toMatch(/\n\s+at /);
     expect(existsSync(fresh)).toBe(false);
   }, 60_000);
 });

@@ -4,4 +4,4 @@ import { InMemorySpanExporter } from '@opentelemetry/sdk-trace';
 import { startTracing } from '../../src/observability/tracing.js';
 
 export const spans = new InMemorySpanExporter();
-startTracing(spans);
+await startTracing(spans);
