@@ -126,7 +126,9 @@ export function tracingSettings(env: NodeJS.ProcessEnv = process.env): TracingSe
     serviceName: env.OTEL_SERVICE_NAME || 'numos',
     samplerChosen: Boolean(env.OTEL_TRACES_SAMPLER),
     ratio: valid ? ratio : DEFAULT_TRACE_RATIO,
-    ...(valid || env.OTEL_TRACES_SAMPLER ? {} : { problem: `OTEL_TRACES_SAMPLER_ARG doit être un nombre entre 0 et 1 (part des requêtes tracées), reçu « ${argument} »` }),
+    ...(valid || env.OTEL_TRACES_SAMPLER
+      ? {}
+      : { problem: `OTEL_TRACES_SAMPLER_ARG doit être un nombre entre 0 et 1 (part des requêtes tracées), reçu « ${argument} »` }),
   };
 }
 
