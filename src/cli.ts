@@ -1,8 +1,9 @@
 // npm run cli -- <command> [arguments]
 //   libraries:import <file.csv>   creates or updates libraries (columns: code, name, town,
 //                                 postal_code, email); a file with any bad row imports nothing.
-//   mailbox [n]                   the last n e-mails of the outbox (10 by default), newest first,
-//                                 with their links: the development mailbox, in a terminal.
+//   mailbox [n] [--json]          the last n e-mails of the outbox (10 by default), newest first,
+//                                 with their links: the development mailbox, in a terminal (with
+//                                 --json, as /dev/mailbox.json answers); never in production.
 //   migrate                       applies the migrations and stops: the release step before new
 //                                 instances start (they would apply them too, one at a time).
 //   outbox:retry [--since date]   sends again the e-mails given up or held (all, or those written
@@ -16,14 +17,14 @@ import { applyMigrations } from './db/migrate.js';
 import { createPool, createPrisma, type PrismaClient } from './db/prisma.js';
 import { poolDb } from './db/sql.js';
 import { retryEmails } from './email/delivery.js';
-import { emailBody, linksOf, recentEmails } from './email/mailbox.js';
+import { recentEmails } from './email/mailbox.js';
 import { startBoss } from './jobs/boss.js';
 import { parisDate, parisStartOfDay } from './lib/calendar.js';
 import { createMetrics } from './observability/metrics.js';
 import { importLibraries } from './modules/libraries/service.js';
 
 const USAGE = `Usage : npm run cli -- libraries:import <fichier.csv>
-        npm run cli -- mailbox [nombre]
+        npm run cli -- mailbox [nombre] [--json]
         npm run cli -- migrate
         npm run cli -- outbox:retry [--since AAAA-MM-JJ]`;
 
@@ -38,13 +39,31 @@ async function importCommand(prisma: PrismaClient, content: string): Promise<num
   return 0;
 }
 
-async function mailboxCommand(prisma: PrismaClient, count: number): Promise<number> {
+interface MailboxOptions {
+  count: number;
+  /** The list as /dev/mailbox.json answers it, for a script. */
+  json: boolean;
+}
+
+/** `mailbox [n] [--json]`, in either order; undefined when malformed. */
+function mailboxOptionsOf(args: string[]): MailboxOptions | undefined {
+  const rest = args.filter((arg) => arg !== '--json');
+  if (rest.length > 1 || args.length - rest.length > 1) return undefined;
+  const count = rest[0] === undefined ? 10 : Number(rest[0]);
+  return Number.isInteger(count) && count > 0 ? { count, json: rest.length < args.length } : undefined;
+}
+
+async function mailboxCommand(prisma: PrismaClient, { count, json }: MailboxOptions): Promise<number> {
   const emails = await recentEmails(prisma, count);
+  if (json) {
+    console.log(JSON.stringify({ emails }, null, 2));
+    return 0;
+  }
   if (!emails.length) console.log('Boîte de développement vide.');
   for (const email of emails) {
     console.log(`\n${email.createdAt.toISOString()}  [${email.status}]  à ${email.to.join(', ')}${email.cc.length ? ` (cc ${email.cc.join(', ')})` : ''}`);
     console.log(`  ${email.subject}`);
-    for (const link of linksOf((await emailBody(prisma, email.id))?.text ?? '')) console.log(`  → ${link}`);
+    for (const link of email.links) console.log(`  → ${link}`);
   }
   return 0;
 }
@@ -75,11 +94,11 @@ function sinceOf(args: string[]): Date | undefined {
 
 async function main(args: string[]): Promise<number> {
   const [command, argument] = args;
-  const count = argument === undefined ? 10 : Number(argument);
+  const mailbox = command === 'mailbox' ? mailboxOptionsOf(args.slice(1)) : undefined;
   const since = command === 'outbox:retry' ? sinceOf(args.slice(1)) : undefined;
   const valid =
     (command === 'libraries:import' && argument) ||
-    (command === 'mailbox' && Number.isInteger(count) && count > 0) ||
+    (command === 'mailbox' && mailbox) ||
     (command === 'migrate' && args.length === 1) ||
     (command === 'outbox:retry' && since);
   if (!valid) {
@@ -103,6 +122,11 @@ async function main(args: string[]): Promise<number> {
     console.error(error.message);
     return 2;
   }
+  // Like the /dev/mailbox pages: the outbox of a production instance holds live links.
+  if (command === 'mailbox' && !config.mailbox) {
+    console.error("La boîte de développement n'existe pas en production (NODE_ENV=production).");
+    return 2;
+  }
   // A running `npm start` on the same data shares its embedded server.
   const database = await openDatabase(config, { share: true });
   const pool = createPool(database.url, 2);
@@ -114,7 +138,7 @@ async function main(args: string[]): Promise<number> {
       return 0;
     }
     if (command === 'outbox:retry') return await retryCommand(config, database.url, pool, since!);
-    return command === 'mailbox' ? await mailboxCommand(prisma, count) : await importCommand(prisma, content);
+    return command === 'mailbox' ? await mailboxCommand(prisma, mailbox!) : await importCommand(prisma, content);
   } finally {
     await prisma.$disconnect();
     await pool.end();

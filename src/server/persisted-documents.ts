@@ -5,8 +5,9 @@
 // - NUMOS_TRUSTED_DOCUMENTS=<manifest>: only the manifest's documents run, except for the
 //   credentials named in NUMOS_TRUSTED_DOCUMENTS_EXEMPT (resource providers by default: their
 //   servers are not front ends).
-// A document is named by the GraphQL-over-HTTP `documentId` ("sha256:<hex>" or the bare hash) or
-// by Apollo's persisted-query extension ({ persistedQuery: { version: 1, sha256Hash } }).
+// A document is named by the GraphQL-over-HTTP `documentId` or by Apollo's persisted-query
+// extension ({ persistedQuery: { version: 1, sha256Hash } }), by POST or GET, the hash with or
+// without codegen's "sha256:" prefix (see documentIdOf).
 import { readFileSync } from 'node:fs';
 import { usePersistedOperations } from '@graphql-yoga/plugin-persisted-operations';
 import type { GraphQLParams, Plugin } from 'graphql-yoga';
@@ -14,6 +15,13 @@ import type { Caller } from '../auth/caller.js';
 import type { DocumentsConfig, ExemptCaller } from '../config.js';
 
 export type { DocumentsConfig, ExemptCaller };
+
+/**
+ * Hashes are compared bare: codegen writes "sha256:<hex>" (the GraphQL-over-HTTP form) in the
+ * manifest and in each document's `__meta__.hash`, and front ends send either that or the bare hex
+ * (Apollo's `sha256Hash`, or whatever their `generateHash` returns).
+ */
+const bareHash = (id: string) => id.replace(/^sha256:/, '');
 
 /** hash → document, from a manifest; the start stops with a clear message when it cannot be read. */
 export function loadManifest(file: string): Map<string, string> {
@@ -26,15 +34,21 @@ export function loadManifest(file: string): Map<string, string> {
   if (!parsed || typeof parsed !== 'object' || Object.values(parsed).some((v) => typeof v !== 'string')) {
     throw new Error(`Manifeste de documents invalide (${file}) : attendu un objet { "<hash>": "<document>" }.`);
   }
-  // codegen writes "sha256:<hex>" keys; Apollo's extension names the bare hash.
-  return new Map(Object.entries(parsed as Record<string, string>).map(([key, document]) => [key.replace(/^sha256:/, ''), document]));
+  return new Map(Object.entries(parsed as Record<string, string>).map(([key, document]) => [bareHash(key), document]));
 }
 
-/** The hash a request names its document by, if it does. */
-export function documentIdOf(params: GraphQLParams & { documentId?: unknown }): string | null {
-  if (typeof params.documentId === 'string') return params.documentId.replace(/^sha256:/, '');
+/**
+ * The hash a request names its document by, if it does: `documentId` in a POST body or in a GET's
+ * URL (yoga's GET parser keeps only query, variables, operationName and extensions, so it is read
+ * from the URL here), else Apollo's persisted-query extension (POST body, or a GET's `extensions`
+ * parameter). Without a request: a subscription's payload over WebSocket.
+ */
+export function documentIdOf(params: GraphQLParams & { documentId?: unknown }, request?: Request): string | null {
+  const documentId =
+    typeof params.documentId === 'string' ? params.documentId : request?.method === 'GET' ? new URL(request.url).searchParams.get('documentId') : null;
   const persisted = (params.extensions as { persistedQuery?: { version?: unknown; sha256Hash?: unknown } } | undefined)?.persistedQuery;
-  return persisted?.version === 1 && typeof persisted.sha256Hash === 'string' ? persisted.sha256Hash : null;
+  const id = documentId ?? (persisted?.version === 1 && typeof persisted.sha256Hash === 'string' ? persisted.sha256Hash : null);
+  return id ? bareHash(id) : null;
 }
 
 const notFound = () => ({ message: 'PersistedQueryNotFound', extensions: { code: 'PERSISTED_QUERY_NOT_FOUND' } });
@@ -82,7 +96,7 @@ export class DocumentStore {
   plugin(callerOf: (request: Request) => Promise<Caller>): Plugin {
     return usePersistedOperations({
       getPersistedOperation: (hash) => this.get(hash) ?? null,
-      extractPersistedOperationId: (params) => documentIdOf(params),
+      extractPersistedOperationId: (params, request) => documentIdOf(params, request),
       allowArbitraryOperations: this.config.trusted ? async (request) => this.mayRunAnyDocument(await callerOf(request)) : true,
       customErrors: {
         notFound: notFound(),
