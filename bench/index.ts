@@ -3,10 +3,12 @@
 import { credentialsBench } from './credentials.js';
 import { consumeBench } from './consume.js';
 import { jobsBench } from './jobs.js';
+import { membershipBench } from './membership.js';
 import { observabilityBench } from './observability.js';
 import { patronsBench } from './patrons.js';
 import { pendingQueueBench } from './pending-queue.js';
 import { searchBench } from './search.js';
+import { startBench } from './start.js';
 import { configureLogging } from '../src/observability/logger.js';
 
 // Benchmarks measure the service, not a terminal: warnings only, as JSON, unless LOG_LEVEL says
@@ -21,6 +23,8 @@ const benches: Record<string, () => Promise<void>> = {
   consume: () => consumeBench(),
   search: () => searchBench(),
   observability: () => observabilityBench(),
+  membership: () => membershipBench(),
+  start: () => startBench(),
 };
 
 const wanted = process.argv.slice(2);

@@ -1,5 +1,5 @@
 // The library ended a patron's access before its term (the person left the library).
-import { Text } from '@react-email/components';
+import { Text } from '@react-email/text';
 import { Layout, styles } from './components/Layout.js';
 
 export interface AccessEndedProps {

@@ -1,6 +1,6 @@
 // Someone registered again for a person who already has an account: no second account is made,
 // and the existing address is told (the registration form itself answers as for anyone).
-import { Text } from '@react-email/components';
+import { Text } from '@react-email/text';
 import { ActionLink, Layout, styles } from './components/Layout.js';
 
 export interface AccountAlreadyExistsProps {

@@ -1,5 +1,5 @@
 // The last e-mail to a patron who erased their account: once Resend has it, the address is gone too.
-import { Text } from '@react-email/components';
+import { Text } from '@react-email/text';
 import { Layout, styles } from './components/Layout.js';
 
 export interface AccountDeletedProps {

@@ -1,5 +1,5 @@
 // Sent to the new address a patron asked for: the change takes effect when the link is followed.
-import { Text } from '@react-email/components';
+import { Text } from '@react-email/text';
 import { ActionLink, Layout, styles } from './components/Layout.js';
 
 export interface ConfirmEmailChangeProps {

@@ -1,5 +1,5 @@
 // Step 2 of the seed: the applicant confirms their request (this also keeps robots out).
-import { Text } from '@react-email/components';
+import { Text } from '@react-email/text';
 import { ActionLink, Layout, styles } from './components/Layout.js';
 
 export interface ConfirmRegistrationProps {

@@ -1,6 +1,6 @@
 // To a library and the DLPB when NuMos stops calling the library's system for a while, after
 // several failed membership checks in a row (once per outage).
-import { Text } from '@react-email/components';
+import { Text } from '@react-email/text';
 import { Layout, styles } from './components/Layout.js';
 
 export interface ConnectorPausedProps {

@@ -1,5 +1,5 @@
 // Sent to the address in force when a change is asked: its owner learns of it before it happens.
-import { Text } from '@react-email/components';
+import { Text } from '@react-email/text';
 import { Layout, styles } from './components/Layout.js';
 
 export interface EmailChangeRequestedProps {

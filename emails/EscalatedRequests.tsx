@@ -1,6 +1,8 @@
 // Requests undecided 5 days after confirmation: one digest to the DLPB per run, one reminder to
 // each library concerned.
-import { Link, Section, Text } from '@react-email/components';
+import { Link } from '@react-email/link';
+import { Section } from '@react-email/section';
+import { Text } from '@react-email/text';
 import { Layout, styles } from './components/Layout.js';
 
 export interface EscalatedRequestLine {

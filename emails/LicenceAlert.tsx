@@ -1,5 +1,5 @@
 // To the DLPB when the licence pool's use crosses 90 % or reaches 100 %.
-import { Text } from '@react-email/components';
+import { Text } from '@react-email/text';
 import { Layout, styles } from './components/Layout.js';
 
 export interface LicenceAlertProps {

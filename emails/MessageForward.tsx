@@ -1,6 +1,6 @@
 // A message written through NuMos ("Écrire à ma médiathèque", "Poser une question au support"),
 // forwarded to the library or to technical support; replying answers the sender directly.
-import { Text } from '@react-email/components';
+import { Text } from '@react-email/text';
 import { Layout, styles } from './components/Layout.js';
 
 export interface MessageForwardProps {

@@ -1,5 +1,5 @@
 // Sent after a password change made from a session: if it was not the owner, they know at once.
-import { Text } from '@react-email/components';
+import { Text } from '@react-email/text';
 import { ActionLink, Layout, styles } from './components/Layout.js';
 
 export interface PasswordChangedProps {

@@ -1,5 +1,5 @@
 // Sent on "mot de passe oublié" and to new staff members, who choose their first password this way.
-import { Text } from '@react-email/components';
+import { Text } from '@react-email/text';
 import { ActionLink, Layout, styles } from './components/Layout.js';
 
 export interface PasswordResetProps {

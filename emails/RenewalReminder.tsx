@@ -1,6 +1,6 @@
 // Step 6 of the seed: 15 days before the end of the year of access, an invitation to renew.
 // Rendered once per run with markers, then filled per patron (src/modules/lifecycle/jobs.ts).
-import { Text } from '@react-email/components';
+import { Text } from '@react-email/text';
 import { ActionLink, Layout, styles } from './components/Layout.js';
 
 export interface RenewalReminderProps {

@@ -25,6 +25,14 @@ try {
 }
 const log = configureLogging(config.log);
 const started = performance.now();
+/** How long each step of the start took (ms), in the "ready" line: where a slow start goes. */
+const phases: Record<string, number> = { modules: Math.round(started) };
+let phaseStart = started;
+const phase = (name: string) => {
+  const now = performance.now();
+  phases[name] = Math.round(now - phaseStart);
+  phaseStart = now;
+};
 
 // What is open, closed in the reverse order by the shutdown.
 let database: Database | undefined;
@@ -74,9 +82,12 @@ function listen(server: Server, port: number, host?: string): Promise<void> {
 
 try {
   database = await openDatabase(config, { share: false });
+  phase('database');
   const migrations = await applyMigrations(database.url);
   if (migrations.length) log.info(`migrations appliquées : ${migrations.join(', ')}`);
+  phase('migrations');
   app = await createApp({ config, databaseUrl: database.url });
+  phase('application');
   if (config.demoData) {
     const loaded = await loadDemoLibraries(app.prisma);
     if (loaded) log.info(`${loaded} bibliothèques de démonstration chargées (codes et adresses fictifs)`);
@@ -84,7 +95,9 @@ try {
   const bootstrap = await bootstrapDlpbAgent(app.prisma, config);
   if (bootstrap === 'created') log.info(`premier agent DLPB créé : ${config.bootstrapDlpb?.login}`);
   if (bootstrap === 'exists') log.info('NUMOS_BOOTSTRAP_DLPB_* ignorées : un agent DLPB existe déjà.');
+  phase('data');
   await app.startWorkers();
+  phase('workers');
   http = createHttpServer(app);
   await listen(http.server, config.port, config.host);
   if (config.metrics.port !== undefined) {
@@ -106,9 +119,11 @@ try {
   await shutdown('démarrage interrompu', 1);
 }
 
+phase('listen');
 const base = `http://localhost:${config.port}`;
 const seconds = ((performance.now() - started) / 1_000).toFixed(1);
 log.info(
+  { phases },
   `API prête en ${seconds} s sur ${base}/graphql (${database!.embedded ? 'PostgreSQL embarqué' : 'DATABASE_URL'})` +
     (config.mailbox && !config.resendApiKey ? ` ; e-mails gardés dans la boîte de développement : ${base}/dev/mailbox` : '') +
     (config.metrics.port !== undefined ? ` ; métriques : http://localhost:${config.metrics.port}/metrics` : ''),

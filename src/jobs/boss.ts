@@ -21,11 +21,17 @@ export async function startBoss(connectionString: string, options: QueueOptions 
     isDatabaseUnavailable(error) ? reportDatabaseError(error) : repeatedErrors.report(`pg-boss:${error.message}`, `pg-boss : ${error.message}`),
   );
   await boss.start();
-  for (const { name, ...queue } of queueDefinitions(options)) {
-    // createQueue leaves an existing queue as it was; updateQueue brings its options up to date.
+  // createQueue leaves an existing queue as it was; updateQueue brings its options up to date.
+  // Dead-letter queues first (a queue can only name one that exists), then the others together:
+  // one round of statements instead of one per queue, at each start.
+  const definitions = queueDefinitions(options);
+  const deadLetters = new Set(definitions.map((queue) => queue.deadLetter).filter(Boolean));
+  const ensure = async ({ name, ...queue }: (typeof definitions)[number]) => {
     await boss.createQueue(name, queue);
     await boss.updateQueue(name, queue);
-  }
+  };
+  await Promise.all(definitions.filter((queue) => deadLetters.has(queue.name)).map(ensure));
+  await Promise.all(definitions.filter((queue) => !deadLetters.has(queue.name)).map(ensure));
   return boss;
 }
 

@@ -3,7 +3,10 @@
 // a day across a daylight-saving change keeps the hour, adding a month to 31 January lands on the
 // last day of February.
 import { TZDate, tzOffset } from '@date-fns/tz';
-import { addDays, addMonths, addYears } from 'date-fns';
+// One file each: date-fns's index loads its 300 modules, seconds of a server's start.
+import { addDays } from 'date-fns/addDays';
+import { addMonths } from 'date-fns/addMonths';
+import { addYears } from 'date-fns/addYears';
 
 export const TIME_ZONE = 'Europe/Paris';
 

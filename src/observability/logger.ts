@@ -2,8 +2,8 @@
 // carry its request id (and the trace id, when tracing is on) through an AsyncLocalStorage, so
 // whatever the request causes (a masked error, a lost connection) can be matched to it.
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { createRequire } from 'node:module';
 import pino, { type DestinationStream, type Logger } from 'pino';
-import pretty from 'pino-pretty';
 import { earlyLogging } from '../config.js';
 import { currentTrace } from './tracing.js';
 
@@ -25,10 +25,16 @@ export interface RequestScope {
 
 export const requestScope = new AsyncLocalStorage<RequestScope>();
 
+/** Readable lines, for a terminal: pino-pretty, loaded only then (a production server writes JSON). */
+function readableLines(): DestinationStream {
+  const pretty = createRequire(import.meta.url)('pino-pretty') as typeof import('pino-pretty');
+  return pretty({ sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service' });
+}
+
 function build(options: LoggingOptions): Logger {
   const destination =
     options.destination ??
-    (options.json ? pino.destination({ sync: false }) : pretty({ sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service' }));
+    (options.json ? pino.destination({ sync: false }) : readableLines());
   return pino(
     {
       level: options.level,

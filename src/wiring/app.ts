@@ -61,13 +61,17 @@ export async function createApp(options: { config: Config; databaseUrl: string; 
   const clock = options.clock ?? (config.testClock ? new OffsetClock() : systemClock);
   const pool = createPool(databaseUrl, config.pools.app);
   const prisma = createPrisma(pool);
-  const boss = await startBoss(databaseUrl, {
-    poolMax: config.pools.jobs,
-    emailRetryDelaySeconds: config.emailRetryDelaySeconds,
-    scheduledJobs: SCHEDULED_JOBS.map((job) => job.name),
-  });
-  const settings = await loadSettings(prisma);
   const db = poolDb(pool);
+  // Independent of one another: opened together, the start waits for the slowest only.
+  const [boss, settings, events] = await Promise.all([
+    startBoss(databaseUrl, {
+      poolMax: config.pools.jobs,
+      emailRetryDelaySeconds: config.emailRetryDelaySeconds,
+      scheduledJobs: SCHEDULED_JOBS.map((job) => job.name),
+    }),
+    loadSettings(prisma),
+    startEventBus(databaseUrl, db),
+  ]);
   const metrics = createMetrics();
   const services: App = {
     metrics,
@@ -80,7 +84,7 @@ export async function createApp(options: { config: Config; databaseUrl: string; 
     boss,
     outbox: new Outbox({ boss, config, clock, metrics }),
     throttle: new Throttle(pool, config.throttle),
-    events: await startEventBus(databaseUrl, db),
+    events,
     libraries: new LibraryDirectory(prisma),
     schedules: options.schedules ?? SCHEDULED_JOBS,
     deliverer: createDeliverer({ prisma, boss, config, clock, metrics }),
