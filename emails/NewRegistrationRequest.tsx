@@ -1,6 +1,6 @@
 // Step 3 of the seed: the home library (copy to the DLPB) is told that a request awaits its decision.
-import { Column, Row, Section, Text } from '@react-email/components';
-import { ActionLink, Layout, styles } from './components/Layout.js';
+import { Text } from '@react-email/text';
+import { ActionLink, Facts, Layout, styles } from './components/Layout.js';
 
 export interface NewRegistrationRequestProps {
   kind: 'REGISTRATION' | 'RENEWAL';
@@ -34,14 +34,7 @@ export function NewRegistrationRequest(props: NewRegistrationRequestProps) {
           ? `Un usager de la bibliothèque « ${props.libraryName} » souhaite renouveler son inscription à NuMos.`
           : `Une personne se déclarant adhérente de la bibliothèque « ${props.libraryName} » demande l'accès à NuMos.`}
       </Text>
-      <Section>
-        {rows.map(([label, value]) => (
-          <Row key={label}>
-            <Column style={{ ...styles.text, width: '40%', fontWeight: 'bold' }}>{label}</Column>
-            <Column style={styles.text}>{value}</Column>
-          </Row>
-        ))}
-      </Section>
+      <Facts rows={rows} />
       <Text style={styles.text}>
         Avant de valider, vérifiez dans votre logiciel que la personne est adhérente depuis moins d'un an (ou a renouvelé son adhésion depuis moins d'un an) et,
         au moins, son année de naissance.

@@ -1,5 +1,15 @@
 // Frame shared by every NuMos e-mail: greeting area, body, the département's signature.
-import { Body, Container, Head, Hr, Html, Link, Preview, Section, Text } from '@react-email/components';
+import { Body } from '@react-email/body';
+import { Column } from '@react-email/column';
+import { Container } from '@react-email/container';
+import { Head } from '@react-email/head';
+import { Hr } from '@react-email/hr';
+import { Html } from '@react-email/html';
+import { Link } from '@react-email/link';
+import { Preview } from '@react-email/preview';
+import { Row } from '@react-email/row';
+import { Section } from '@react-email/section';
+import { Text } from '@react-email/text';
 import type { ReactNode } from 'react';
 
 export const styles = {
@@ -49,6 +59,25 @@ export function ActionLink({ href, children }: { href: string; children: ReactNo
       <Link href={href} style={styles.button}>
         {children}
       </Link>
+    </Section>
+  );
+}
+
+/**
+ * Labels and their values (a request's details): two columns in HTML; in the text part each row
+ * reads "Label : value", the label cell being marked for the text conversion (src/email/outbox.ts).
+ */
+export function Facts({ rows }: { rows: readonly (readonly [label: string, value: string])[] }) {
+  return (
+    <Section>
+      {rows.map(([label, value]) => (
+        <Row key={label}>
+          <Column data-text-label="true" style={{ ...styles.text, width: '40%', fontWeight: 'bold' }}>
+            {label}
+          </Column>
+          <Column style={styles.text}>{value}</Column>
+        </Row>
+      ))}
     </Section>
   );
 }

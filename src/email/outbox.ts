@@ -53,6 +53,27 @@ export function withSenderAddress(stored: string, address: string): string {
   return named ? `${named[1]} <${address}>` : address;
 }
 
+interface TextBuilder {
+  addLiteral(text: string): void;
+}
+
+/**
+ * The text conversion's rules beyond react-email's: a label cell (`data-text-label`, the Facts of
+ * emails/components/Layout.tsx) is followed by " : ", so that a row of two cells reads
+ * "Nom : Schmitt" rather than "NomSchmitt" (cells of a layout table are written side by side).
+ */
+const TEXT_OPTIONS = {
+  selectors: [{ selector: 'td[data-text-label]', format: 'textLabel' }],
+  formatters: {
+    // html-to-text's formatter signature (its types are not installed): the element, the walker of
+    // its children, the text being built.
+    textLabel: (element: { children: unknown }, walk: (nodes: unknown, builder: TextBuilder) => void, builder: TextBuilder) => {
+      walk(element.children, builder);
+      builder.addLiteral(' : ');
+    },
+  },
+};
+
 /**
  * HTML and text parts. The text is derived from the HTML rather than from a second render: the
  * same result (the renderer's plain-text mode converts its own HTML), at half the cost, which
@@ -60,7 +81,7 @@ export function withSenderAddress(stored: string, address: string): string {
  */
 export async function renderEmail(body: ReactElement): Promise<{ html: string; text: string }> {
   const html = await render(body);
-  return { html, text: toPlainText(html) };
+  return { html, text: toPlainText(html, TEXT_OPTIONS) };
 }
 
 export interface Envelope {
