@@ -101,12 +101,56 @@ function fieldOf(variable: string, at: string | undefined): string {
   );
 }
 
+/** A variable missing or null where required (graphql-js's getVariableValues; pinned like VARIABLE_ERROR). */
+export const VARIABLE_MISSING = /^Variable "\$(\w+)" of (?:required|non-null) type "[^"]+" (?:was not provided|must not be null)\.$/;
+
+/**
+ * graphql-js's reasons for refusing a value, in French (what follows "got invalid value … ;"). Our
+ * scalars give theirs in French already (src/graphql/scalars.ts); these are graphql-js's own, for
+ * the built-in types, enums and input objects. Pinned by test/server/errors.test.ts.
+ */
+const REASONS: [RegExp, (...groups: string[]) => string][] = [
+  [/^Field "(\w+)" of required type "[^"]+" was not provided\./, (field) => `Le champ « ${field} » est obligatoire.`],
+  [/^Field "(\w+)" is not defined by type "(\w+)"\./, (field, type) => `Le champ « ${field} » n'existe pas dans ${type}.`],
+  [/^Expected non-nullable type "[^"]+" not to be null\./, () => 'Valeur obligatoire.'],
+  [/^Expected type "(\w+)" to be an object\./, (type) => `Objet ${type} attendu.`],
+  [/^Value .* does not exist in "(\w+)" enum\./, (type) => `Valeur inconnue pour ${type}.`],
+  [/^Enum "(\w+)" cannot represent non-string value/, (type) => `Valeur inconnue pour ${type}.`],
+  [/^String cannot represent/, () => 'Texte attendu.'],
+  [/^Int cannot represent non 32-bit/, () => 'Nombre entier trop grand.'],
+  [/^Int cannot represent/, () => 'Nombre entier attendu.'],
+  [/^Float cannot represent/, () => 'Nombre attendu.'],
+  [/^Boolean cannot represent/, () => 'Booléen (true ou false) attendu.'],
+  [/^ID cannot represent/, () => 'Identifiant attendu.'],
+];
+
+/** The French reason of a refused variable: our scalar's own message, else graphql-js's translated. */
+function frenchReason(reason: string, ours: boolean): string {
+  const text = reason.replace(SUGGESTION, '').trim();
+  if (ours) return text;
+  for (const [pattern, say] of REASONS) {
+    const match = pattern.exec(text);
+    if (match) return say(...match.slice(1));
+  }
+  return 'Valeur invalide.';
+}
+
 /** The code (and field) of a top-level error, from what raised it, when it has none or too vague a one. */
 function classify(error: GraphQLError): { code: string; field?: string; message?: string } | undefined {
   if (isOverLimit(error)) return { code: 'QUERY_TOO_COMPLEX' };
   const variable = VARIABLE_ERROR.exec(error.message);
-  // A malformed scalar in a variable: the code its scalar gave, or BAD_USER_INPUT; and its field.
-  if (variable) return { code: String(error.extensions.code ?? 'BAD_USER_INPUT'), field: fieldOf(variable[1]!, variable[2]) };
+  // A malformed value in a variable: the code its scalar gave, or BAD_USER_INPUT; its field, as
+  // payload errors name it; and the reason alone, in French (a form shows it beside the field).
+  if (variable) {
+    const ours = error.extensions.code !== undefined;
+    return {
+      code: String(error.extensions.code ?? 'BAD_USER_INPUT'),
+      field: fieldOf(variable[1]!, variable[2]),
+      message: frenchReason(error.message.slice(variable[0].length), ours),
+    };
+  }
+  const missing = VARIABLE_MISSING.exec(error.message);
+  if (missing) return { code: 'BAD_USER_INPUT', field: missing[1], message: `La variable $${missing[1]} est obligatoire.` };
   if (error.extensions.code) return undefined;
   if (error.originalError instanceof PothosValidationError) {
     // Pothos's own checks: a global ID or a cursor that is not one.

@@ -227,14 +227,13 @@ describe('e-mail addresses (RFC 5321) and scalars', () => {
   it('refuses a 5,000-character local part at the scalar, naming the variable, echoing a short prefix only', async () => {
     const email = `${'a'.repeat(5_000)}@example.org`;
     const { errors } = await t.gql(`mutation($e: EmailAddress!) { resendConfirmation(input: { email: $e }) { ok } }`, { e: email });
-    expect(errors![0]!.message).toContain('$e');
-    expect(errors![0]!.message).toContain('Adresse e-mail trop longue');
-    expect(errors![0]!.message.length).toBeLessThan(400);
+    expect(errors![0]!.message).toBe("Adresse e-mail trop longue : 254 caractères au plus, dont 64 avant l'arobase.");
+    expect(errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'e' });
   });
 
   it('refuses a NUL byte in an e-mail address', async () => {
     const { errors } = await t.gql(`mutation($e: EmailAddress!) { resendConfirmation(input: { email: $e }) { ok } }`, { e: 'lecteur\u0000@example.org' });
-    expect(errors![0]!.message).toContain('Adresse e-mail invalide.');
+    expect(errors![0]!.message).toBe('Adresse e-mail invalide.');
   });
 
   it('echoes no more than a short prefix of a 100 KB value in a variable error', async () => {
