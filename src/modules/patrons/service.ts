@@ -104,11 +104,16 @@ export async function patronsPage(
 
 const patronsCountKey = (filter: PatronsFilter | null | undefined) => `patrons:${JSON.stringify(filter ?? {})}`;
 
-/** How many patrons match: counted with the page when there is a search, else read from the kept counts. */
+/**
+ * How many patrons match: counted with the page when there is a search, else read from the kept
+ * counts. A search asked for its total alone (no page selected, so no page was read) is counted here.
+ */
 export async function patronsCount(app: Services, caller: Caller, filter: PatronsFilter | null | undefined, counts: Map<string, number>): Promise<number> {
-  return (
-    counts.get(patronsCountKey(filter)) ?? countPatrons(app.db, libraryScope(caller, filter?.libraryId), filter?.statuses?.length ? filter.statuses : null)
-  );
+  const counted = counts.get(patronsCountKey(filter));
+  if (counted !== undefined) return counted;
+  const libraryId = libraryScope(caller, filter?.libraryId);
+  if (searchTerms(filter?.search).length) return app.prisma.patron.count({ where: patronsWhere(libraryId, filter) });
+  return countPatrons(app.db, libraryId, filter?.statuses?.length ? filter.statuses : null);
 }
 
 export interface PatronResult {

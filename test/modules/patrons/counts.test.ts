@@ -69,5 +69,8 @@ describe('kept patron counts', () => {
     expect(await count({ libraryId: encodeGlobalID('Library', libraries[1]!), statuses: ['EXPIRED'] })).toBe(
       await exact(`library_id = $1 AND status = 'EXPIRED'`, [libraries[1]]),
     );
+    // A search asked for its total alone (no page read) is counted, not taken from the kept counts.
+    expect(await count({ search: 'compte.4' })).toBe(await exact(`login_key LIKE 'compte.4%'`, []));
+    expect(await count({ search: 'compte.4', statuses: ['ACTIVE'] })).toBe(await exact(`login_key LIKE 'compte.4%' AND status = 'ACTIVE'`, []));
   });
 });

@@ -84,10 +84,11 @@ describe('register', () => {
     expect(data.register.errors.map((e: { code: string }) => e.code)).toEqual(code ? [code] : []);
   });
 
-  it('rejects a birth date that does not exist at the scalar, naming the variable', async () => {
+  it('rejects a birth date that does not exist at the scalar, naming the field', async () => {
     const { data, errors } = await t.gql(REGISTER, { input: registerInput(libraryId, { birthDate: '1990-02-30' }) });
     expect(data).toBeUndefined();
-    expect(errors?.[0]?.message).toContain('$input');
+    expect(errors?.[0]?.message).toBe('Date invalide : attendu une date qui existe, au format AAAA-MM-JJ.');
+    expect(errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'birthDate' });
   });
 
   it.each([
