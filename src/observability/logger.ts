@@ -32,9 +32,7 @@ function readableLines(): DestinationStream {
 }
 
 function build(options: LoggingOptions): Logger {
-  const destination =
-    options.destination ??
-    (options.json ? pino.destination({ sync: false }) : readableLines());
+  const destination = options.destination ?? (options.json ? pino.destination({ sync: false }) : readableLines());
   return pino(
     {
       level: options.level,

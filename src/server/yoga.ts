@@ -129,6 +129,20 @@ const refineValidationErrors = (production: boolean): Plugin => ({
     },
 });
 
+/**
+ * An execution's errors refined as soon as it ends, before the plugins after this one see them: a
+ * refused variable is graphql-js's message quoting the whole value sent (a connector's secret, a
+ * password), which the tracing plugin would otherwise record on the operation's span.
+ */
+const refineExecutionErrors = (production: boolean): Plugin => ({
+  onExecute: () => ({
+    onExecuteDone: ({ result, setResult }) => {
+      if (!('errors' in result) || !result.errors?.length) return;
+      setResult({ ...result, errors: result.errors.map((error) => refineError(error, production)) });
+    },
+  }),
+});
+
 /** What the wiring gives the server beside the instance: the schema, and what runs before each operation. */
 export interface YogaOptions {
   schema: GraphQLSchema;
@@ -177,6 +191,7 @@ export function createYogaServer(app: App, options: YogaOptions): Yoga {
       csrfPrevention(),
       noteOperation,
       app.config.metrics.enabled ? app.metrics.plugin(knownOperationNames(options.documents)) : {},
+      refineExecutionErrors(production),
       tracingEnabled() ? tracingPlugin() : {},
       options.documents?.plugin((request) => resolveCaller(app.prisma, app.providerKeys, bearerToken(request.headers.get('authorization')), app.clock.now())) ??
         {},

@@ -86,7 +86,7 @@ describe('request log', () => {
     expect(lines.find((l) => l.reqId === 'panne-42' && l.msg === 'erreur inattendue')).toBeDefined();
   });
   it('logs each operation sent over WebSocket like a request: a login, a query, a refused document', async () => {
-    const client = createClient({ url: origin.replace('http', 'ws') + '/graphql', webSocketImpl: WebSocket, retryAttempts: 0 });
+    const client = createClient({ url: `${origin.replace('http', 'ws')}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0 });
     const once = (query: string, variables: Record<string, unknown> = {}) =>
       new Promise<any>((resolve) => {
         let result: any;
