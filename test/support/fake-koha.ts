@@ -150,10 +150,12 @@ export class FakeKoha {
   private failure: FakeFailure | undefined;
   private failuresLeft = Number.POSITIVE_INFINITY;
   private server: Server | undefined;
+  private tls = false;
   private nextId = 1;
 
   /** Listens on 127.0.0.1 (a free port); returns the API base, `http(s)://127.0.0.1:PORT/api/v1`. */
-  async start({ tls = false }: { tls?: boolean } = {}): Promise<string> {
+  async start({ tls = false, port = 0 }: { tls?: boolean; port?: number } = {}): Promise<string> {
+    this.tls = tls;
     const handler = (req: IncomingMessage, res: ServerResponse) => void this.handle(req, res);
     this.server = tls
       ? createHttpsServer({ cert: readFileSync(join(TLS_DIR, 'cert.pem')), key: readFileSync(join(TLS_DIR, 'key.pem')) }, handler)
@@ -161,9 +163,8 @@ export class FakeKoha {
     // A TLS client that refuses the certificate closes the connection: not an error of the fake.
     this.server.on('tlsClientError', () => undefined);
     this.server.on('clientError', (_error, socket) => socket.destroy());
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    const { port } = this.server.address() as AddressInfo;
-    this.url = `${tls ? 'https' : 'http'}://127.0.0.1:${port}/api/v1`;
+    await new Promise<void>((resolve) => this.server!.listen(port, '127.0.0.1', resolve));
+    this.url = `${tls ? 'https' : 'http'}://127.0.0.1:${(this.server.address() as AddressInfo).port}/api/v1`;
     return this.url;
   }
 
@@ -188,6 +189,11 @@ export class FakeKoha {
       server.close(() => resolve());
       server.closeAllConnections();
     });
+  }
+
+  /** Listens again on the same port after `down()` (patrons, clients and tokens kept). */
+  async up(): Promise<void> {
+    if (!this.server) await this.start({ tls: this.tls, port: this.port });
   }
 
   stop(): Promise<void> {

@@ -14,7 +14,7 @@ import { lookup as dnsLookup } from 'node:dns/promises';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SpanStatusCode, trace } from '@opentelemetry/api';
+import { context, ROOT_CONTEXT, SpanStatusCode, trace } from '@opentelemetry/api';
 import { createElement } from 'react';
 import { ConnectorPaused } from '../../../emails/ConnectorPaused.js';
 import type { Caller } from '../../auth/caller.js';
@@ -34,6 +34,7 @@ import { checkAddress, checkEncrypted, checkHost } from './adapters/network.js';
 import { createSip2Adapter, parseEndpoint } from './adapters/sip2.js';
 import { judgeMembership, mayAcceptAutomatically, unavailableMembership, type MembershipFigures, type MembershipRule } from './outcome.js';
 import { acquireCall, insertCheck, recordCall, releaseCall } from './store.js';
+import { log } from '../../observability/logger.js';
 
 /** What this module uses of the application instance. */
 type Services = Pick<App, 'boss' | 'clock' | 'config' | 'db' | 'metrics' | 'outbox' | 'prisma' | 'settings'>;
@@ -146,7 +147,10 @@ async function lookUp(app: Services, connector: MembershipConnector, query: Appl
       };
       for (let attempt = 1; ; attempt++) {
         try {
-          const lookup = await adapters[kind].lookup(settings, query, options);
+          // Outside any trace: the HTTP client's spans would record the URL, whose query string
+          // carries the person's card number, address or names (and would send our trace ids to
+          // the library's server). This span says what was called, how long, and how it ended.
+          const lookup = await context.with(ROOT_CONTEXT, () => adapters[kind].lookup(settings, query, options));
           app.metrics.connectorCalls.inc({ kind, outcome: lookup.found === 'one' ? 'found' : lookup.found === 'many' ? 'ambiguous' : 'not_found' });
           return { lookup };
         } catch (error) {
@@ -159,6 +163,8 @@ async function lookUp(app: Services, connector: MembershipConnector, query: Appl
       // An unexpected error's text may say anything: only the adapters' own failures are shown.
       const failure = error instanceof ConnectorFailure ? error.message : 'erreur inattendue pendant la vérification';
       app.metrics.connectorCalls.inc({ kind, outcome: 'failed' });
+      // For the operators: which library's system, and why (the adapters' messages hold no secret).
+      log().warn({ libraryId: connector.libraryId, kind, failure }, 'appel au SIGB en échec');
       span.setStatus({ code: SpanStatusCode.ERROR, message: failure });
       return { failure };
     } finally {

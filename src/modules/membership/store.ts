@@ -48,7 +48,12 @@ export async function acquireCall(
       [call.libraryId, call.slots, now, RATE_SLOT_BASE, lastRate],
     );
     const [state] = rowsOf(
-      z.object({ slot: z.number().int().nullable(), slot_wait: z.number().nullable(), rate_slot: z.number().int().nullable(), rate_wait: z.number().nullable() }),
+      z.object({
+        slot: z.number().int().nullable(),
+        slot_wait: z.number().nullable(),
+        rate_slot: z.number().int().nullable(),
+        rate_wait: z.number().nullable(),
+      }),
       free,
       'acquireCall',
     );
@@ -81,7 +86,8 @@ export async function releaseCall(sql: Sql, libraryId: string, lease: CallLease,
 
 /**
  * What a call leaves on the connector, in one statement: the last call, the failures in a row,
- * and at the `pauseAfter`-th the pause. `announce`: this failure started a pause that nobody was
+ * and at the `pauseAfter`-th the pause (a pause over, or a success, clears it: `pausedUntil` is
+ * shown to the library as "calls suspended"). `announce`: this failure started a pause that nobody was
  * told of yet (one e-mail per outage: a success clears the flag).
  */
 export async function recordCall(
@@ -93,10 +99,11 @@ export async function recordCall(
        SELECT consecutive_failures, pause_announced FROM membership_connector WHERE library_id = $1 FOR UPDATE
      )
      UPDATE membership_connector c SET
-            last_call_at = $2, last_call_ok = $3,
+            last_call_at = $2::timestamptz, last_call_ok = $3::boolean,
             last_error = CASE WHEN $3 THEN c.last_error ELSE $4 END,
             consecutive_failures = CASE WHEN $3 OR before.consecutive_failures + 1 >= $5 THEN 0 ELSE before.consecutive_failures + 1 END,
-            paused_until = CASE WHEN NOT $3 AND before.consecutive_failures + 1 >= $5 THEN $2 + make_interval(mins => $6) ELSE c.paused_until END,
+            paused_until = CASE WHEN NOT $3 AND before.consecutive_failures + 1 >= $5 THEN $2::timestamptz + make_interval(mins => $6::int)
+                                WHEN $3 OR c.paused_until <= $2::timestamptz THEN NULL ELSE c.paused_until END,
             pause_announced = CASE WHEN $3 THEN false WHEN before.consecutive_failures + 1 >= $5 THEN true ELSE before.pause_announced END
        FROM before
       WHERE c.library_id = $1
