@@ -106,6 +106,14 @@ builder.addScalarType('DateTime', DateTimeScalar);
 builder.addScalarType('LocalDate', LocalDateScalar);
 builder.addScalarType('EmailAddress', EmailAddressScalar);
 
+/** The schema's own description: GraphiQL shows it at the root of its documentation. */
+export const SCHEMA_DESCRIPTION = [
+  'NuMos, the free digital media library of the Département de la Moselle: registration requests and their decisions by the libraries (or the DLPB), yearly renewals, and the monthly quotas that resource providers check and consume.',
+  'Authentication: `Authorization: Bearer <token>`, a session token from `login` (patrons and staff) or a provider’s API key; visitors may list libraries, register and confirm.',
+  'Errors: a business refusal comes back in the mutation payload’s `errors` (a stable `code`, a French `message`, the `field` at fault); missing rights are a top-level UNAUTHENTICATED or FORBIDDEN.',
+  'Lists are Relay connections (at most 100 items a page, `totalCount`). Objects that clients’ caches keep and mutations change have an `id`, their cache key.',
+].join('\n\n');
+
 builder.queryType({ description: 'Reading. Visitors may list libraries and read the quota policy; everything else needs a session or an API key.' });
 builder.mutationType({
   description: "Changes. Business refusals come back in each payload's `errors`; missing rights as a top-level UNAUTHENTICATED or FORBIDDEN.",

@@ -1,9 +1,9 @@
 // Cursors that belong to their list. plugin-prisma's cursors say only which key a row had, so a
 // cursor of one list given to another was either a Prisma validation error ("Unexpected error.")
-// or, worse, silently a page of the wrong list. Each connection field's cursors are tagged with its
-// connection type here, once for the whole schema: a cursor from elsewhere, or a malformed one, is
-// BAD_USER_INPUT naming the argument; so is asking for `first` and `last` at once (as Relay and
-// GitHub refuse it).
+// or, worse, silently a page of the wrong list. Each connection field's cursors are tagged with the
+// field (`Query.pendingRegistrations`: two lists of one connection type keep apart) here, once for
+// the whole schema: a cursor from elsewhere, or a malformed one, is BAD_USER_INPUT naming the
+// argument; so is asking for `first` and `last` at once (as Relay and GitHub refuse it).
 import { decodeBase64, encodeBase64 } from '@pothos/core';
 import { getNamedType, isObjectType, type GraphQLFieldResolver, type GraphQLSchema } from 'graphql';
 import { badArgument } from '../domain/errors.js';
@@ -44,7 +44,7 @@ export function typedCursors(schema: GraphQLSchema): GraphQLSchema {
     for (const field of Object.values(type.getFields())) {
       const returned = getNamedType(field.type);
       if (!isObjectType(returned) || !returned.name.endsWith('Connection') || !returned.getFields().edges || !returned.getFields().pageInfo) continue;
-      const tag = returned.name;
+      const tag = `${type.name}.${field.name}`;
       const resolve: GraphQLFieldResolver<unknown, unknown> | undefined = field.resolve;
       if (!resolve) continue;
       field.resolve = async (source, args: Record<string, unknown>, context, info) => {

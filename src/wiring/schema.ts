@@ -1,7 +1,7 @@
 // Imports every domain's types for their side effects and builds the schema. Nothing imports this
 // file but the server and the schema printer, which keeps the builder out of import cycles.
 import { GraphQLObjectType, GraphQLSchema, lexicographicSortSchema } from 'graphql';
-import { builder } from '../graphql/builder.js';
+import { builder, SCHEMA_DESCRIPTION } from '../graphql/builder.js';
 import { typedCursors } from '../graphql/cursors.js';
 import { refusalsAnswered } from '../graphql/refusals.js';
 import { guardInputs } from '../graphql/input-guard.js';
@@ -31,7 +31,8 @@ const schemas = new Map<boolean, GraphQLSchema>();
 export function getSchema(testClock = false): GraphQLSchema {
   let schema = schemas.get(testClock);
   if (!schema) {
-    const full = builder.toSchema();
+    // Pothos has no option for the schema's own description: it is set on the built schema.
+    const full = new GraphQLSchema({ ...builder.toSchema().toConfig(), description: SCHEMA_DESCRIPTION });
     schema = guardInputs(typedCursors(refusalsAnswered(lexicographicSortSchema(testClock ? full : withoutTestClock(full)))));
     schemas.set(testClock, schema);
   }

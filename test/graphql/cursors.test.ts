@@ -15,6 +15,8 @@ const LISTS = {
   staffAccounts: `query($first: Int, $last: Int, $after: String, $before: String) { list: staffAccounts(first: $first, last: $last, after: $after, before: $before) { edges { cursor } pageInfo { startCursor endCursor } } }`,
   pendingRegistrations: `query($first: Int, $last: Int, $after: String, $before: String) { list: pendingRegistrations(first: $first, last: $last, after: $after, before: $before) { edges { cursor } pageInfo { startCursor endCursor } } }`,
   auditLog: `query($first: Int, $last: Int, $after: String, $before: String) { list: auditLog(first: $first, last: $last, after: $after, before: $before) { edges { cursor } pageInfo { startCursor endCursor } } }`,
+  // The same connection type as pendingRegistrations: a list of its own all the same.
+  registrationRequests: `query($first: Int, $last: Int, $after: String, $before: String) { list: registrationRequests(first: $first, last: $last, after: $after, before: $before) { edges { cursor } pageInfo { startCursor endCursor } } }`,
 };
 type List = keyof typeof LISTS;
 const cursors = {} as Record<List, string>;
@@ -25,9 +27,20 @@ beforeAll(async () => {
   await seedStaff(t.app, { login: 'dlpb', password: 'mot de passe DLPB', role: 'DLPB_AGENT' });
   dlpb = await login(t, 'STAFF', 'dlpb', 'mot de passe DLPB');
   const libraryId = encodeGlobalID('Library', library.id);
-  // Two rows in each list: a patron awaiting a decision (patrons, pending requests), two staff accounts, two audit entries.
+  // Two rows at least in each list: patrons awaiting a decision (patrons, pending requests), two staff accounts, audit entries.
   await registerAndConfirm(t, libraryId);
   await registerAndConfirm(t, libraryId);
+  // Two decided requests (registrationRequests); their decisions are two more audit entries.
+  for (const _ of [1, 2]) {
+    const { input } = await registerAndConfirm(t, libraryId);
+    const request = await t.app.prisma.registrationRequest.findFirstOrThrow({ where: { patron: { loginKey: input.login.toLowerCase() } } });
+    const { data } = await t.gql(
+      `mutation($input: DecideInput!) { decide(input: $input) { errors { code } } }`,
+      { input: { requestId: encodeGlobalID('RegistrationRequest', request.id), decision: 'REFUSE' } },
+      { token: dlpb },
+    );
+    expect(data.decide.errors).toEqual([]);
+  }
   for (const name of ['agent.un', 'agent.deux']) {
     const { data } = await t.gql(
       `mutation($input: CreateStaffAccountInput!) { createStaffAccount(input: $input) { errors { code } } }`,

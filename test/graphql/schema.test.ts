@@ -2,6 +2,8 @@
 // value (front-end teams read it in GraphiQL and their editors), and a documented maximum on every
 // string input (src/graphql/input-guard.ts).
 import {
+  graphql,
+  printSchema,
   getNullableType,
   isListType,
   type GraphQLInputType,
@@ -42,6 +44,12 @@ function describedPlaces(schema: GraphQLSchema): { place: string; described: boo
 }
 
 describe('the printed schema', () => {
+  it('describes itself: the root of GraphiQL’s documentation (introspection)', async () => {
+    const { data } = await graphql({ schema: getSchema(), source: '{ __schema { description } }' });
+    expect((data as { __schema: { description: string } }).__schema.description).toMatch(/^NuMos, the free digital media library/);
+    expect(printSchema(getSchema())).toContain('schema {');
+  });
+
   for (const testClock of [false, true]) {
     it(`describes everything${testClock ? ' (with the test clock)' : ''}`, () => {
       const places = describedPlaces(getSchema(testClock));

@@ -93,7 +93,7 @@ export async function changePassword(app: Services, caller: Caller, input: Chang
       body: createElement(PasswordChanged, {
         displayName,
         changedAt: formatFrenchDateTime(now),
-        resetLink: `${app.config.publicAppUrl}/mot-de-passe-oublie`,
+        resetLink: links(app.config).forgotPassword,
       }),
       patronId: account.patron?.id,
     });

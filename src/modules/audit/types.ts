@@ -8,6 +8,7 @@ import { decodeId } from '../../graphql/ids.js';
 import { maxChars } from '../../graphql/input-guard.js';
 import { LibraryType } from '../libraries/types.js';
 import { StaffAccountType } from '../staff/types.js';
+import { AUDIT_ACTIONS, auditActionNamed } from './service.js';
 
 const STAFF_ACTORS = ['LIBRARY_ADMIN', 'DLPB_AGENT'];
 
@@ -23,10 +24,7 @@ const AuditEntryType = builder.prismaNode('AuditLog', {
   authScopes: (entry, { caller }) => canSeeEntry(caller, entry),
   fields: (t) => ({
     occurredAt: t.expose('occurredAt', { type: 'DateTime', description: 'When it was done.' }),
-    action: t.exposeString('action', {
-      description:
-        'What was done: DECIDE, CREATE_STAFF_ACCOUNT, SET_STAFF_ACCOUNT_DISABLED, CREATE_RESOURCE_PROVIDER, ROTATE_PROVIDER_KEY, REVOKE_PROVIDER, SET_QUOTA_LIMITS, SET_LICENCE_CAPACITY, SAVE_LIBRARY, SET_RESPONSE_TEMPLATE, RESET_RESPONSE_TEMPLATE, CORRECT_PATRON, END_ACCESS, PERSONAL_DATA_EXPORT, DELETE_ACCOUNT.',
-    }),
+    action: t.exposeString('action', { description: `What was done, one of: ${AUDIT_ACTIONS.join(', ')}.` }),
     actor: t.field({
       type: StaffAccountType,
       nullable: true,
@@ -62,7 +60,13 @@ const AuditLogFilter = builder.inputType('AuditLogFilter', {
   description: 'Which audit entries to list.',
   fields: (t) => ({
     libraryId: t.id({ required: false, description: 'Library admins: their own library only. DLPB: one library, or all when null.' }),
-    action: t.string({ required: false, ...maxChars(60, 'Only this action (e.g. END_ACCESS).') }),
+    action: t.string({
+      required: false,
+      ...maxChars(
+        60,
+        `Only this action, in any case ("decide" is DECIDE; dashes or spaces for underscores): one of ${AUDIT_ACTIONS.join(', ')}. Another word is BAD_USER_INPUT listing them.`,
+      ),
+    }),
     actorId: t.id({ required: false, description: 'Only what this staff account did.' }),
     from: t.field({ type: 'DateTime', required: false, description: 'From this instant (included).' }),
     to: t.field({ type: 'DateTime', required: false, description: 'Until this instant (excluded).' }),
@@ -75,7 +79,7 @@ function auditWhere(caller: Caller, filter: AuditFilter | null | undefined): Pri
   const libraryId = libraryScope(caller, decodeId('Library', filter?.libraryId));
   return {
     ...(libraryId ? { libraryId } : {}),
-    ...(filter?.action ? { action: filter.action } : {}),
+    ...(filter?.action ? { action: auditActionNamed(filter.action, 'filter.action') } : {}),
     ...(filter?.actorId ? { actorId: decodeId('StaffAccount', filter.actorId) } : {}),
     ...(filter?.from || filter?.to ? { occurredAt: { ...(filter.from ? { gte: filter.from } : {}), ...(filter.to ? { lt: filter.to } : {}) } } : {}),
   };

@@ -1,6 +1,7 @@
 // The seed's "Validation des inscriptions" screen as a query: requests awaiting a decision,
 // filtered, searched and ordered. Library staff see their own library only.
 import type { Caller } from '../../auth/caller.js';
+import type { PrismaClient } from '../../db/prisma.js';
 import type { Prisma } from '../../generated/prisma/client.js';
 import type { MembershipCheckOutcome } from '../../generated/prisma/enums.js';
 import { libraryScope } from '../../auth/visibility.js';
@@ -52,4 +53,34 @@ export function pendingOrderBy(order: PendingOrder | null | undefined): Prisma.R
         : { submittedAt: direction };
   // The id makes the order total, so that cursors are stable.
   return [first, { id: direction }];
+}
+
+export interface PendingCounts {
+  /** The library counted (a UUID), or null for every library (the DLPB). */
+  libraryId: string | null;
+  registrations: number;
+  renewals: number;
+  escalated: number;
+  all: number;
+}
+
+/** The counts of the queue's tabs, in one grouped count over the requests awaiting a decision. */
+export async function pendingCounts(
+  prisma: Pick<PrismaClient, 'registrationRequest'>,
+  caller: Caller,
+  libraryId: string | null | undefined,
+): Promise<PendingCounts> {
+  const groups = await prisma.registrationRequest.groupBy({
+    by: ['kind', 'escalated'],
+    where: pendingWhere(caller, { libraryId }),
+    _count: { _all: true },
+  });
+  const count = (keep: (group: (typeof groups)[number]) => boolean) => groups.filter(keep).reduce((sum, group) => sum + group._count._all, 0);
+  return {
+    libraryId: libraryScope(caller, libraryId),
+    registrations: count((g) => g.kind === 'REGISTRATION'),
+    renewals: count((g) => g.kind === 'RENEWAL'),
+    escalated: count((g) => g.escalated),
+    all: count(() => true),
+  };
 }

@@ -11,10 +11,11 @@ import type { Decision, Library } from '../../generated/prisma/client.js';
 import { forbidden } from '../../domain/errors.js';
 import { refuseIfAny, Refusal, userError, type UserError } from '../../domain/errors.js';
 import { monthPeriod } from '../../lib/calendar.js';
+import { links } from '../../links.js';
 import { unitOfWork } from '../unit-of-work.js';
 import { policyInForce } from '../quotas/service.js';
 import { saveResponseTemplate } from './store.js';
-import { acceptanceTemplate, PLACEHOLDERS, refusalTemplate, sanitizeResponse, type TemplateLinks } from './templates.js';
+import { acceptanceTemplate, PLACEHOLDER_PATTERN, PLACEHOLDERS, refusalTemplate, sanitizeResponse, type TemplateLinks } from './templates.js';
 
 /** What this module uses of the application instance. */
 type Services = Pick<App, 'boss' | 'clock' | 'config' | 'outbox' | 'prisma'>;
@@ -27,6 +28,8 @@ type TemplateDb = Pick<Tx, 'responseTemplate'> & PrismaSqlSource;
 
 export interface ResponseTemplateView {
   decision: Decision;
+  /** The library whose text in force this is (its own or, inherited, the default); null: the defaults. */
+  inForceFor: string | null;
   /** Null for the département-wide default. */
   library: Library | null;
   body: string;
@@ -35,14 +38,8 @@ export interface ResponseTemplateView {
 }
 
 export function templateLinks(app: Services): TemplateLinks {
-  const base = app.config.publicAppUrl;
-  return {
-    resetPassword: `${base}/mot-de-passe-oublie`,
-    guide: `${base}/modedemploi`,
-    libraries: `${base}/bibliotheques`,
-    contact: `${base}/mes-messages/envoyer/question/support`,
-    departement: 'https://www.moselle.fr',
-  };
+  const { forgotPassword, guide, libraries, contactSupport } = links(app.config);
+  return { forgotPassword, guide, libraries, contactSupport };
 }
 
 /** The seed's text: the acceptance quotes the limits in force this month. */
@@ -56,14 +53,15 @@ async function seedText(app: Services, db: TemplateDb, decision: Decision): Prom
 async function defaultTemplate(app: Services, db: TemplateDb, decision: Decision): Promise<ResponseTemplateView> {
   const row = await db.responseTemplate.findFirst({ where: { decision, libraryId: null } });
   return row
-    ? { decision, library: null, body: row.body, updatedAt: row.updatedAt }
-    : { decision, library: null, body: await seedText(app, db, decision), updatedAt: null };
+    ? { decision, inForceFor: null, library: null, body: row.body, updatedAt: row.updatedAt }
+    : { decision, inForceFor: null, library: null, body: await seedText(app, db, decision), updatedAt: null };
 }
 
 /** The text in force for a library and a decision (placeholders not yet filled). */
 export async function templateInForce(app: Services, db: TemplateDb, library: Library, decision: Decision): Promise<ResponseTemplateView> {
   const own = await db.responseTemplate.findFirst({ where: { decision, libraryId: library.id } });
-  return own ? { decision, library, body: own.body, updatedAt: own.updatedAt } : defaultTemplate(app, db, decision);
+  if (own) return { decision, inForceFor: library.id, library, body: own.body, updatedAt: own.updatedAt };
+  return { ...(await defaultTemplate(app, db, decision)), inForceFor: library.id };
 }
 
 /** Staff: the texts in force for a library (a library admin: their own), or the defaults (DLPB, no library). */
@@ -76,16 +74,19 @@ export async function responseTemplates(app: Services, caller: Caller, libraryId
 
 /** Every `[…]` of a text that is not one of the four placeholders. */
 export const unknownPlaceholders = (html: string) =>
-  [...new Set(html.match(/\[[^\]\n]*\]/g) ?? [])].filter((p) => !(PLACEHOLDERS as readonly string[]).includes(p));
+  [...new Set(html.match(PLACEHOLDER_PATTERN) ?? [])].filter((written) => !PLACEHOLDERS.some((p) => p.name === written));
 
-/** The problems of a response text as written, before it is kept or sent. */
+/**
+ * The problems of a response text as written, before it is kept (setResponseTemplate) or sent
+ * (decide): one rule for both, so that a text refused as a template is refused as a message too.
+ */
 export function responseTextErrors(html: string, field: string): UserError[] {
   const unknown = unknownPlaceholders(html);
   if (unknown.length) {
-    return [
-      userError('INVALID_INPUT', `Champ(s) de fusion inconnu(s) : ${unknown.slice(0, 3).join(', ')}. Seuls ${PLACEHOLDERS.join(', ')} sont possibles.`, field),
-    ];
+    const names = PLACEHOLDERS.map((p) => p.name).join(', ');
+    return [userError('INVALID_INPUT', `Champ(s) de fusion inconnu(s) : ${unknown.slice(0, 3).join(', ')}. Seuls ${names} sont possibles.`, field)];
   }
+  if (html.trim() && !sanitizeResponse(html)) return [userError('INVALID_INPUT', 'Le texte est vide une fois les éléments non autorisés retirés.', field)];
   return [];
 }
 
@@ -116,7 +117,6 @@ export async function setResponseTemplate(
   const written = input.body?.trim() ?? '';
   refuseIfAny(responseTextErrors(written, 'body'));
   const body = written ? sanitizeResponse(written) : '';
-  if (written && !body) throw new Refusal(userError('INVALID_INPUT', 'Le texte est vide une fois les éléments non autorisés retirés.', 'body'));
 
   const template = await unitOfWork(app, { actor: caller }, async ({ tx, sql, now, audit }) => {
     const libraryId = library?.id ?? null;

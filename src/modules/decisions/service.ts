@@ -7,12 +7,12 @@ import type { Caller } from '../../auth/caller.js';
 import { canSeeLibraryData } from '../../auth/visibility.js';
 import type { Decision, Patron, RegistrationKind, RegistrationRequest } from '../../generated/prisma/client.js';
 import { forbidden } from '../../domain/errors.js';
-import { Refusal, userError, type UserError } from '../../domain/errors.js';
+import { Refusal, refuseIfAny, userError, type UserError } from '../../domain/errors.js';
 import { addParisYears, formatFrenchDate } from '../../lib/calendar.js';
 import { unitOfWork, type Work } from '../unit-of-work.js';
 import { libraryAdministration } from '../../email/outbox.js';
 import { checkLicenceAlert, lockLicencePool } from '../licences/service.js';
-import { templateInForce } from './responses.js';
+import { responseTextErrors, templateInForce } from './responses.js';
 import { renderResponse, type PlaceholderValues } from './templates.js';
 
 /** What this module uses of the application instance. */
@@ -62,11 +62,14 @@ export async function decide(app: Services, caller: Caller, input: DecideInput):
   const found = id ? await app.prisma.registrationRequest.findUnique({ where: { id }, select: { libraryId: true, patronId: true } }) : null;
   if (!found?.patronId) throw new Refusal(requestNotFound());
   if (!canSeeLibraryData(caller, found.libraryId)) throw forbidden();
+  // The decider's text follows the rules of the library's texts (setResponseTemplate).
+  const message = input.message?.trim() ? input.message : null;
+  if (message) refuseIfAny(responseTextErrors(message, 'message'));
   const request = await unitOfWork(app, { actor: caller }, (work) =>
     settle(app, work, {
       requestId: id!,
       decision: input.decision,
-      message: input.message?.trim() ? input.message : null,
+      message,
       decidedById: caller.staffId,
       onBehalf: caller.role === 'DLPB_AGENT',
       automatically: false,

@@ -5,8 +5,6 @@ import sanitizeHtml from 'sanitize-html';
 import { escapeHtml } from '../../lib/text.js';
 import type { MeteredCategory } from '../quotas/service.js';
 
-export const PLACEHOLDERS = ['[prenom]', '[nom_destinataire]', '[actif-jusquau]', '[identifiant]'] as const;
-
 export interface PlaceholderValues {
   firstName: string;
   lastName: string;
@@ -15,12 +13,35 @@ export interface PlaceholderValues {
   login: string;
 }
 
+export interface Placeholder {
+  /** As written in a text, brackets included. */
+  name: string;
+  /** What it becomes, in French for the staff who write the texts. */
+  description: string;
+  value: (values: PlaceholderValues) => string;
+}
+
+/** Anything in brackets: a placeholder, known or not. */
+export const PLACEHOLDER_PATTERN = /\[[^\]\n]*\]/g;
+
+/** The only placeholders a response text may use (the seed's four), and what fills each. */
+export const PLACEHOLDERS: readonly Placeholder[] = [
+  { name: '[prenom]', description: 'Le prénom de l’usager.', value: (v) => v.firstName },
+  { name: '[nom_destinataire]', description: 'Le nom de famille de l’usager.', value: (v) => v.lastName },
+  {
+    name: '[actif-jusquau]',
+    description: 'La date de fin d’accès que donne l’acceptation (par exemple « 28 novembre 2027 ») ; vide dans un refus.',
+    value: (v) => v.activeUntil,
+  },
+  { name: '[identifiant]', description: 'L’identifiant de connexion de l’usager.', value: (v) => v.login },
+];
+
+/** The pages the seed's texts link to (src/links.ts). */
 export interface TemplateLinks {
-  resetPassword: string;
+  forgotPassword: string;
   guide: string;
   libraries: string;
-  contact: string;
-  departement: string;
+  contactSupport: string;
 }
 
 export function acceptanceTemplate(limits: Record<MeteredCategory, number>, links: TemplateLinks): string {
@@ -37,7 +58,7 @@ export function acceptanceTemplate(limits: Record<MeteredCategory, number>, link
     `<li>${limits.MAGAZINE} magazines et ${limits.NEWSPAPER} quotidiens.</li></ul>`,
     '<p>Nous vous rappelons l’identifiant que vous avez choisi</p>',
     '<p><strong>Identifiant : [identifiant]</strong></p>',
-    `<p>Le mot de passe est celui que vous aviez défini dans le formulaire d’inscription. Si vous l’avez oublié, utilisez <a href="${links.resetPassword}">ce lien</a>.</p>`,
+    `<p>Le mot de passe est celui que vous aviez défini dans le formulaire d’inscription. Si vous l’avez oublié, utilisez <a href="${links.forgotPassword}">ce lien</a>.</p>`,
     `<p>Pour tout renseignement, consultez le <a href="${links.guide}">mode d’emploi</a> ou contactez votre bibliothèque.</p>`,
   ].join('\n');
 }
@@ -49,17 +70,17 @@ export function refusalTemplate(links: TemplateLinks): string {
     '<p>Nous avons le regret de vous faire savoir que nous ne pouvons pas satisfaire à votre demande en l’état.</p>',
     '<p>Nous vous invitons à vous rapprocher de votre bibliothèque pour vous y (ré)inscrire, puis à renouveler votre demande d’accès à NuMos.</p>',
     `<p>Vous pouvez consulter <a href="${links.libraries}">la liste des bibliothèques du réseau de lecture publique de Moselle</a> participant à ce service.</p>`,
-    `<p>Pour toute autre difficulté, vous pouvez nous contacter par <a href="${links.contact}">ce formulaire</a>.</p>`,
+    `<p>Pour toute autre difficulté, vous pouvez nous contacter par <a href="${links.contactSupport}">ce formulaire</a>.</p>`,
   ].join('\n');
 }
 
 /** Fills the placeholders (values escaped: a name is text, never markup), then sanitises. */
 export function renderResponse(html: string, values: PlaceholderValues): string {
-  const filled = html
-    .replaceAll('[prenom]', escapeHtml(values.firstName))
-    .replaceAll('[nom_destinataire]', escapeHtml(values.lastName))
-    .replaceAll('[actif-jusquau]', escapeHtml(values.activeUntil))
-    .replaceAll('[identifiant]', escapeHtml(values.login));
+  // One pass: a value that looks like a placeholder (a name "[identifiant]") stays as it is.
+  const filled = html.replace(PLACEHOLDER_PATTERN, (written) => {
+    const placeholder = PLACEHOLDERS.find((p) => p.name === written);
+    return placeholder ? escapeHtml(placeholder.value(values)) : written;
+  });
   return sanitizeResponse(filled);
 }
 

@@ -1,14 +1,17 @@
+import { encodeGlobalID } from '@pothos/plugin-relay';
 import { MembershipFilterEnum } from '../membership/types.js';
 import { builder } from '../../graphql/builder.js';
 import { connectionOptions, edgeOptions, SortDirectionEnum } from '../../graphql/connections.js';
 import { payloadType, type UserError } from '../../graphql/errors.js';
 import { decodeId, decodeIds, idOf } from '../../graphql/ids.js';
 import type { RegistrationRequest } from '../../generated/prisma/client.js';
-import { DecisionEnum, RegistrationRequestType } from '../registration/types.js';
+import { DecisionEnum, RegistrationKindEnum, RegistrationRequestType } from '../registration/types.js';
 import { decide, MESSAGE_MAX, responseDraft } from './service.js';
 import { responseTemplates, setResponseTemplate, TEMPLATE_MAX, type ResponseTemplateView } from './responses.js';
 import { maxChars, SEARCH_MAX, maxItems } from '../../graphql/input-guard.js';
-import { pendingOrderBy, pendingWhere } from './queue.js';
+import { pendingCounts, pendingOrderBy, pendingWhere, type PendingCounts } from './queue.js';
+import { decidedOrderBy, decidedWhere } from './history.js';
+import { PLACEHOLDERS, type Placeholder } from './templates.js';
 import { LibraryType } from '../libraries/types.js';
 
 const PendingStateEnum = builder.enumType('PendingState', {
@@ -54,6 +57,12 @@ const RegistrationOrder = builder.inputType('RegistrationOrder', {
   }),
 });
 
+/** One connection type for every list of requests (the queue, the decided ones); each list's cursors are its own (src/graphql/cursors.ts). */
+const RegistrationRequestConnection = builder.connectionObject(
+  { type: RegistrationRequestType, ...connectionOptions('RegistrationRequestConnection', 'requests') },
+  edgeOptions('RegistrationRequestEdge', 'A request'),
+);
+
 builder.queryField('pendingRegistrations', (t) =>
   t.prismaConnection(
     {
@@ -76,8 +85,105 @@ builder.queryField('pendingRegistrations', (t) =>
       totalCount: (_connection, { filter }, { prisma, caller }) =>
         prisma.registrationRequest.count({ where: pendingWhere(caller, decodeIds(filter, { libraryId: 'Library' })) }),
     },
-    connectionOptions('RegistrationRequestConnection', 'requests'),
-    edgeOptions('RegistrationRequestEdge', 'A request'),
+    RegistrationRequestConnection,
+  ),
+);
+
+const PendingRegistrationCountsType = builder.objectRef<PendingCounts>('PendingRegistrationCounts').implement({
+  description:
+    "How many requests await a decision, by tab of the queue (the seed's 'Inscriptions à valider' / 'Réinscriptions à valider', and the DLPB's escalated ones).",
+  fields: (t) => ({
+    id: t.id({
+      description:
+        "A stable key for clients' caches (the library counted, or every library); not a node. `decide` answers the same counts, so that the tabs follow a decision without a refetch.",
+      resolve: (c) => encodeGlobalID('PendingRegistrationCounts', c.libraryId ?? 'all'),
+    }),
+    registrations: t.exposeInt('registrations', { description: 'First registrations awaiting a decision (pendingRegistrations with state REGISTRATIONS).' }),
+    renewals: t.exposeInt('renewals', { description: 'Renewals awaiting a decision (state RENEWALS).' }),
+    escalated: t.exposeInt('escalated', { description: 'Requests of either kind escalated to the DLPB and still undecided (escalated: true).' }),
+    all: t.exposeInt('all', { description: 'Every request awaiting a decision (state ALL): registrations + renewals.' }),
+  }),
+});
+
+const countsArgs = builder.args((t) => ({
+  libraryId: t.id({ required: false, description: 'Library staff: ignored or must be their own library. DLPB: one library, or every library when null.' }),
+}));
+
+builder.queryField('pendingRegistrationCounts', (t) =>
+  t.field({
+    type: PendingRegistrationCountsType,
+    description: "Staff only: the counts of the queue's tabs in one call, scoped as pendingRegistrations (their library; the DLPB: one library or all).",
+    authScopes: { staff: true },
+    args: countsArgs,
+    resolve: (_root, { libraryId }, { prisma, caller }) => pendingCounts(prisma, caller, decodeId('Library', libraryId)),
+  }),
+);
+
+const RegistrationRequestSortFieldEnum = builder.enumType('RegistrationRequestSortField', {
+  description: 'What the decided requests are sorted by (then by request, so that pages are stable).',
+  values: {
+    DECIDED_AT: { description: 'When the request was decided.' },
+    SUBMITTED_AT: { description: 'When the request was sent.' },
+    LAST_NAME: { description: "The patron's last name." },
+  } as const,
+});
+
+const RegistrationRequestOrder = builder.inputType('RegistrationRequestOrder', {
+  description: 'How the decided requests are sorted.',
+  fields: (t) => ({
+    field: t.field({ type: RegistrationRequestSortFieldEnum, required: true, description: 'What to sort by.' }),
+    direction: t.field({ type: SortDirectionEnum, required: true, description: 'Which way.' }),
+  }),
+});
+
+const RegistrationRequestsFilter = builder.inputType('RegistrationRequestsFilter', {
+  description: 'Which decided requests to list: every condition given must hold.',
+  fields: (t) => ({
+    libraryId: t.id({ required: false, description: 'Library staff: ignored or must be their own library. DLPB: any library, or all when null.' }),
+    decision: t.field({ type: DecisionEnum, required: false, description: 'Only the accepted (ACCEPT) or the refused (REFUSE) ones; both when null.' }),
+    kind: t.field({ type: RegistrationKindEnum, required: false, description: 'Only first registrations or only renewals; both when null.' }),
+    decidedById: t.id({
+      required: false,
+      description:
+        'Only the decisions of this staff account. Library staff find only their own library’s deciders (a DLPB agent’s decision in their place has no decider for them).',
+    }),
+    decidedFrom: t.field({ type: 'DateTime', required: false, description: 'Decided at or after this instant.' }),
+    decidedTo: t.field({ type: 'DateTime', required: false, description: 'Decided before this instant (excluded).' }),
+    search: t.string({
+      required: false,
+      ...maxChars(
+        SEARCH_MAX,
+        'As the queue’s search: case- and accent-insensitive partial match on last name, first name, login and e-mail; the first 8 words count.',
+      ),
+    }),
+    escalated: t.boolean({ required: false, description: 'Only requests that had escalated to the DLPB (true), only the others (false), or both (null).' }),
+  }),
+});
+
+builder.queryField('registrationRequests', (t) =>
+  t.prismaConnection(
+    {
+      type: 'RegistrationRequest',
+      cursor: 'id',
+      defaultSize: 20,
+      maxSize: 100,
+      description:
+        "Staff only: the requests already decided (ACCEPTED or REFUSED), the history beside the queue: their library's; the DLPB: every library's. Requests whose person was erased are left out. Default order: DECIDED_AT DESC.",
+      authScopes: { staff: true },
+      args: {
+        filter: t.arg({ type: RegistrationRequestsFilter, required: false, description: 'Which decided requests; all when null.' }),
+        orderBy: t.arg({ type: RegistrationRequestOrder, required: false, description: 'Sort; DECIDED_AT DESC when null.' }),
+      },
+      resolve: (query, _root, { filter, orderBy }, { prisma, caller }) =>
+        prisma.registrationRequest.findMany({
+          ...query,
+          where: decidedWhere(caller, decodeIds(filter, { libraryId: 'Library', decidedById: 'StaffAccount' })),
+          orderBy: decidedOrderBy(orderBy),
+        }),
+      totalCount: (_connection, { filter }, { prisma, caller }) =>
+        prisma.registrationRequest.count({ where: decidedWhere(caller, decodeIds(filter, { libraryId: 'Library', decidedById: 'StaffAccount' })) }),
+    },
+    RegistrationRequestConnection,
   ),
 );
 
@@ -109,7 +215,20 @@ const DecideInput = builder.inputType('DecideInput', {
 });
 
 const DecidePayload = payloadType<{ request: RegistrationRequest | null; errors: UserError[] }>('DecidePayload', 'The answer to a decision.', (t) => ({
-  request: t.field({ type: RegistrationRequestType, nullable: true, description: 'The request as decided; null when refused.', resolve: (p) => p.request }),
+  request: t.field({
+    type: RegistrationRequestType,
+    nullable: true,
+    description:
+      'The request as decided (same `id`, new `state`: a cache updates it, and a queue drops it since it no longer awaits a decision); null when refused.',
+    resolve: (p) => p.request,
+  }),
+  pendingRegistrationCounts: t.field({
+    type: PendingRegistrationCountsType,
+    nullable: true,
+    description: 'The counts of the queue’s tabs after the decision, as pendingRegistrationCounts answers them (same `id`); null when refused.',
+    args: countsArgs,
+    resolve: (p, { libraryId }, { prisma, caller }) => (p.request ? pendingCounts(prisma, caller, decodeId('Library', libraryId)) : null),
+  }),
 }));
 
 builder.mutationField('decide', (t) =>
@@ -133,6 +252,11 @@ builder.prismaObjectField(RegistrationRequestType, 'responseDraft', (t) =>
 const ResponseTemplateType = builder.objectRef<ResponseTemplateView>('ResponseTemplate').implement({
   description: 'The response e-mail text of a decision: the département-wide default or a library’s own.',
   fields: (t) => ({
+    id: t.id({
+      description:
+        "A stable key for clients' caches: the decision and the library whose text in force this is (or the defaults), whether the text is its own or inherited, so that setResponseTemplate's answer replaces what responseTemplates gave. Not a node.",
+      resolve: (r) => encodeGlobalID('ResponseTemplate', `${r.decision}:${r.inForceFor ?? 'default'}`),
+    }),
     decision: t.field({ type: DecisionEnum, description: 'The decision it answers.', resolve: (r) => r.decision }),
     library: t.field({ type: LibraryType, nullable: true, description: 'Null for the département-wide default.', resolve: (r) => r.library }),
     body: t.exposeString('body', { description: 'HTML with the placeholders [prenom], [nom_destinataire], [actif-jusquau], [identifiant].' }),
@@ -186,5 +310,23 @@ builder.mutationField('setResponseTemplate', (t) =>
     authScopes: { staff: true },
     args: { input: t.arg({ type: SetResponseTemplateInput, required: true, description: 'The text.' }) },
     resolve: (_root, { input }, { app, caller }) => setResponseTemplate(app, caller, decodeIds(input, { libraryId: 'Library' })),
+  }),
+);
+
+const ResponsePlaceholderType = builder.objectRef<Placeholder>('ResponsePlaceholder').implement({
+  description: 'A placeholder a response text may use: `decide` fills it in for the request’s patron.',
+  fields: (t) => ({
+    name: t.exposeString('name', { description: 'As written in a text, brackets included, e.g. [prenom].' }),
+    description: t.exposeString('description', { description: 'What it becomes, in French, to show beside the text editor.' }),
+  }),
+});
+
+builder.queryField('responsePlaceholders', (t) =>
+  t.field({
+    type: [ResponsePlaceholderType],
+    description:
+      'Staff only: the placeholders response texts may use (the seed’s four), in the order of the seed. Any other `[…]` in setResponseTemplate or decide is INVALID_INPUT. A fixed list: it has no cache id.',
+    authScopes: { staff: true },
+    resolve: () => PLACEHOLDERS,
   }),
 );

@@ -11,6 +11,7 @@ export { providerByKey, recordProviderUse } from './store.js';
 import { refuseIfAny, Refusal, userError, type UserError } from '../../domain/errors.js';
 import { hashSecret, newSecret } from '../../lib/secrets.js';
 import { unitOfWork } from '../unit-of-work.js';
+import type { AuditAction } from '../audit/service.js';
 
 /** What this module uses of the application instance. */
 type Services = Pick<App, 'boss' | 'clock' | 'outbox' | 'prisma'>;
@@ -58,7 +59,7 @@ async function changeKeys(
     tx: Tx,
     provider: ResourceProvider,
     now: Date,
-  ) => Promise<{ provider: ResourceProvider; apiKey: string | null; action: string; after: Record<string, unknown> }>,
+  ) => Promise<{ provider: ResourceProvider; apiKey: string | null; action: AuditAction; after: Record<string, unknown> }>,
 ): Promise<ProviderResult> {
   const notFound = () => new Refusal(userError('NOT_FOUND', 'Fournisseur introuvable.', 'providerId'));
   if (!id) throw notFound();

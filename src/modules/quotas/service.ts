@@ -46,6 +46,8 @@ export interface QuotaBalance {
 }
 
 export interface PolicyInForce {
+  /** The month (YYYY-MM) it was read for: the policy in force then. */
+  period: string;
   effectiveFrom: string;
   limits: Record<MeteredCategory, number>;
 }
@@ -54,7 +56,11 @@ export interface PolicyInForce {
 export async function policyInForce(sql: Sql, period: string): Promise<PolicyInForce> {
   const rows = await limitsInForce(sql, period);
   // Every category comes from the same policy (or from the seed, before the first one).
-  return { effectiveFrom: rows[0]!.effective_from, limits: Object.fromEntries(rows.map((r) => [r.category, r.limit])) as PolicyInForce['limits'] };
+  return {
+    period,
+    effectiveFrom: rows[0]!.effective_from,
+    limits: Object.fromEntries(rows.map((r) => [r.category, r.limit])) as PolicyInForce['limits'],
+  };
 }
 
 function balanceOf(patronId: string, period: string, rows: QuotaRow[]): QuotaBalance {
@@ -248,7 +254,7 @@ export async function setQuotaLimits(
       before: { effectiveFrom: before.effectiveFrom, limits: before.limits },
       after: { effectiveFrom: input.effectiveFrom, limits },
     });
-    return { effectiveFrom: input.effectiveFrom, limits };
+    return { period: input.effectiveFrom, effectiveFrom: input.effectiveFrom, limits };
   });
   return { policy, errors: [] };
 }

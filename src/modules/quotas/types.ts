@@ -32,9 +32,16 @@ export const ContentCategoryEnum = builder.enumType('ContentCategory', {
   } as const,
 });
 
-const QuotaLineType = builder.objectRef<QuotaBalance['lines'][number]>('QuotaLine').implement({
+/** A line with the balance it belongs to, for its cache key. */
+type BalanceLine = QuotaBalance['lines'][number] & Pick<QuotaBalance, 'patronId' | 'period'>;
+
+const QuotaLineType = builder.objectRef<BalanceLine>('QuotaLine').implement({
   description: 'One metered category of a balance.',
   fields: (t) => ({
+    id: t.id({
+      description: "A stable key for clients' caches (the patron, the month and the category); not a node.",
+      resolve: (l) => encodeGlobalID('QuotaLine', `${l.patronId}:${l.period}:${l.category}`),
+    }),
     category: t.field({ type: ContentCategoryEnum, description: 'The category.', resolve: (l) => l.category }),
     limit: t.exposeInt('limit', { description: 'The monthly limit in force for the month.' }),
     used: t.exposeInt('used', { description: 'Units used in the month (cancelled ones given back).' }),
@@ -54,14 +61,18 @@ export const QuotaBalanceType = builder.objectRef<QuotaBalance>('QuotaBalance').
     lines: t.field({
       type: [QuotaLineType],
       description: 'One line per metered category (FILM, BOOK, MAGAZINE, NEWSPAPER).',
-      resolve: (b) => b.lines,
+      resolve: (b) => b.lines.map((line) => ({ ...line, patronId: b.patronId, period: b.period })),
     }),
   }),
 });
 
-const QuotaLimitType = builder.objectRef<{ category: string; limit: number }>('QuotaLimit').implement({
+const QuotaLimitType = builder.objectRef<{ period: string; category: string; limit: number }>('QuotaLimit').implement({
   description: 'The monthly limit of one category.',
   fields: (t) => ({
+    id: t.id({
+      description: "A stable key for clients' caches (the month of its policy and the category); not a node.",
+      resolve: (l) => encodeGlobalID('QuotaLimit', `${l.period}:${l.category}`),
+    }),
     category: t.field({ type: ContentCategoryEnum, description: 'The category.', resolve: (l) => l.category as never }),
     limit: t.exposeInt('limit', { description: 'Units a patron may use in a month.' }),
   }),
@@ -70,11 +81,16 @@ const QuotaLimitType = builder.objectRef<{ category: string; limit: number }>('Q
 const QuotaPolicyType = builder.objectRef<PolicyInForce>('QuotaPolicy').implement({
   description: 'Monthly limits per metered category, in force from a month until the next policy.',
   fields: (t) => ({
+    id: t.id({
+      description:
+        "A stable key for clients' caches: the month the policy is read for (quotaPolicy: this month; setQuotaLimits: `effectiveFrom`), so that new limits from this month replace the cached policy of this month. Not a node.",
+      resolve: (p) => encodeGlobalID('QuotaPolicy', p.period),
+    }),
     effectiveFrom: t.exposeString('effectiveFrom', { description: 'First month (YYYY-MM) these limits apply to.' }),
     limits: t.field({
       type: [QuotaLimitType],
       description: 'One limit per metered category.',
-      resolve: (p) => METERED_CATEGORIES.map((category) => ({ category, limit: p.limits[category] })),
+      resolve: (p) => METERED_CATEGORIES.map((category) => ({ period: p.period, category, limit: p.limits[category] })),
     }),
   }),
 });

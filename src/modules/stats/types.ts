@@ -23,9 +23,16 @@ const MembershipCheckStat = builder.objectRef<Stats['membershipChecks'][number]>
   }),
 });
 
-const RegistrationStats = builder.objectRef<Stats['registrations'] & { membershipChecks: Stats['membershipChecks'] }>('RegistrationStats').implement({
+/** The cache key of figures: the dates and the library asked. */
+const statsKey = ({ filter }: Pick<Stats, 'filter'>) => `${filter.from}:${filter.to}:${filter.libraryId ?? 'all'}`;
+
+const RegistrationStats = builder.objectRef<Stats['registrations'] & Pick<Stats, 'filter' | 'membershipChecks'>>('RegistrationStats').implement({
   description: 'Requests over the dates asked, each counted on the day of its step.',
   fields: (t) => ({
+    id: t.id({
+      description: "A stable key for clients' caches (the dates and the library asked, as its Stats); not a node.",
+      resolve: (r) => encodeGlobalID('RegistrationStats', statsKey(r)),
+    }),
     submitted: t.exposeInt('submitted', { description: 'Registration forms sent.' }),
     confirmed: t.exposeInt('confirmed', { description: 'Registrations confirmed by their person.' }),
     accepted: t.exposeInt('accepted', { description: 'Requests accepted (registrations and renewals).' }),
@@ -70,12 +77,12 @@ const StatsType = builder.objectRef<Stats>('Stats').implement({
   fields: (t) => ({
     id: t.id({
       description: "A stable key for clients' caches (the dates and the library asked); not a node.",
-      resolve: ({ filter }) => encodeGlobalID('Stats', `${filter.from}:${filter.to}:${filter.libraryId ?? 'all'}`),
+      resolve: (s) => encodeGlobalID('Stats', statsKey(s)),
     }),
     registrations: t.field({
       type: RegistrationStats,
       description: 'Requests over the dates.',
-      resolve: (s) => ({ ...s.registrations, membershipChecks: s.membershipChecks }),
+      resolve: (s) => ({ ...s.registrations, filter: s.filter, membershipChecks: s.membershipChecks }),
     }),
     activeAccounts: t.exposeInt('activeAccounts', { description: 'ACTIVE accounts now.' }),
     temporaryAccounts: t.exposeInt('temporaryAccounts', { description: 'TEMPORARY accounts now.' }),
