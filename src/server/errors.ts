@@ -171,6 +171,7 @@ export function refineError(error: GraphQLError, production: boolean): GraphQLEr
     source: error.source,
     positions: error.positions,
     path: error.path,
+    originalError: error.originalError,
     extensions: { ...error.extensions, ...(found && { code: found.code }), ...(found?.field && { field: found.field }) },
   });
 }

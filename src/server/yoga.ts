@@ -138,7 +138,8 @@ const refineExecutionErrors = (production: boolean): Plugin => ({
   onExecute: () => ({
     onExecuteDone: ({ result, setResult }) => {
       if (!('errors' in result) || !result.errors?.length) return;
-      setResult({ ...result, errors: result.errors.map((error) => refineError(error, production)) });
+      // Request errors only (no path: a refused variable); a resolver's error is shaped by maskError.
+      setResult({ ...result, errors: result.errors.map((error) => (error.path ? error : refineError(error, production))) });
     },
   }),
 });
