@@ -13,6 +13,10 @@ export default defineConfig({
     // cloned from a migrated template: files run in parallel and never see each other's rows.
     globalSetup: ['test/support/global-setup.ts'],
     pool: 'forks',
+    // Test files mostly wait (PostgreSQL, timers, fake servers, child processes): vitest's default
+    // (one worker per core but one) ran them one at a time on 2 cores (500 s); 4 at a time keep
+    // both cores busy.
+    maxWorkers: 4,
     testTimeout: 30_000,
     hookTimeout: 60_000,
     teardownTimeout: 30_000,
