@@ -82,7 +82,13 @@ function nodeOf(pid: number): number {
     .stdout.split('\n')
     .filter(Boolean)
     .map(Number);
-  const node = children.find((child) => spawnSync('ps', ['-o', 'comm=', '-p', String(child)], { encoding: 'utf8' }).stdout.trim() === 'node');
+  // By its command line: Node.js 24 names its main thread "MainThread", which `ps -o comm` shows.
+  const node = children.find((child) =>
+    spawnSync('ps', ['-o', 'args=', '-p', String(child)], { encoding: 'utf8' })
+      .stdout.trim()
+      .split(' ')[0]
+      ?.endsWith('node'),
+  );
   return node ? nodeOf(node) : pid;
 }
 
