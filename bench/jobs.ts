@@ -70,13 +70,16 @@ async function fill(url: string) {
  */
 const BARE: Record<string, (client: pg.Client, at: Date) => Promise<unknown>> = {
   'registration.lapse': async (client, at) => {
-    await client.query(
-      `WITH lapsed AS (
-         UPDATE registration_request SET state = 'LAPSED', lapsed_at = confirmation_due_at, patron_id = NULL, search_text = NULL
-          WHERE state = 'AWAITING_CONFIRMATION' AND confirmation_due_at <= $1 RETURNING patron_id
-       ) DELETE FROM patron p USING lapsed WHERE p.id = lapsed.patron_id`,
+    // The person's id as it was before the update (a self-join): RETURNING gives the new row,
+    // whose patron_id is already null.
+    const { rows } = await client.query<{ patron_id: string | null }>(
+      `UPDATE registration_request r SET state = 'LAPSED', lapsed_at = r.confirmation_due_at, patron_id = NULL, search_text = NULL
+         FROM registration_request old
+        WHERE old.id = r.id AND r.state = 'AWAITING_CONFIRMATION' AND r.confirmation_due_at <= $1
+       RETURNING old.patron_id`,
       [at],
     );
+    await client.query(`DELETE FROM patron p USING unnest($1::uuid[]) AS g(id) WHERE p.id = g.id`, [rows.flatMap((r) => (r.patron_id ? [r.patron_id] : []))]);
   },
   'account.temporary-expiry': (client, at) =>
     client.query(`UPDATE patron SET status = 'EXPIRED', status_changed_at = $1 WHERE status = 'TEMPORARY' AND temporary_until <= $1`, [at]),

