@@ -7,6 +7,7 @@ import { createApp, type RunningApp as App } from './wiring/app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { openDatabase, type Database } from './database.js';
 import { DataDirectoryInUse } from './db/embedded.js';
+import { ownDatabaseStopping } from './db/availability.js';
 import { applyMigrations } from './db/migrate.js';
 import { configureLogging } from './observability/logger.js';
 import { loadDemoLibraries } from './modules/libraries/service.js';
@@ -56,6 +57,7 @@ async function shutdown(reason: string, exitCode: number): Promise<never> {
   await http?.close(config.shutdownGraceSeconds * 1_000);
   metrics?.close();
   await app?.close();
+  ownDatabaseStopping();
   await database?.stop();
   await stopTracing();
   log.info('arrêté.');

@@ -41,8 +41,20 @@ export function isDatabaseUnavailable(error: unknown, depth = 0): boolean {
   return nested.some((inner) => isDatabaseUnavailable(inner, depth + 1));
 }
 
+/**
+ * Set by the shutdown just before it stops its own (embedded) PostgreSQL. A pool's end() has sent
+ * each connection its goodbye but does not wait for the socket to close; on a busy machine a
+ * backend may still be there when the fast shutdown ends it (57P01, "terminating connection due to
+ * administrator command"). That ending is the one the shutdown asked for, not a lost database.
+ */
+let stoppingOwnDatabase = false;
+export function ownDatabaseStopping(): void {
+  stoppingOwnDatabase = true;
+}
+
 /** A lost connection, an unreachable server: said once, then counted (src/lib/repeated-errors.ts). */
 export function reportDatabaseError(error: Error): void {
   const code = (error as { code?: string }).code;
+  if (stoppingOwnDatabase && code === '57P01') return;
   repeatedErrors.report(`database:${code ?? error.message}`, `connexion PostgreSQL perdue : ${error.message}`);
 }
