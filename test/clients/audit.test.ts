@@ -1,10 +1,9 @@
 // The GraphQL-over-HTTP audit of graphql-http (the reference implementation of the spec): every
 // MUST, SHOULD and MAY it checks, against the server over real HTTP. No error, no warning.
-import type { AddressInfo } from 'node:net';
 import { auditServer } from 'graphql-http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpServer, type HttpServer } from '../../src/server/http.js';
-import { startTestApp, type TestApp } from '../support/harness.js';
+import { startTestApp, type TestApp, listenOnLoopback } from '../support/harness.js';
 
 let t: TestApp;
 let http: HttpServer;
@@ -13,8 +12,7 @@ let url: string;
 beforeAll(async () => {
   t = await startTestApp();
   http = createHttpServer(t.app);
-  await new Promise<void>((resolve) => http.server.listen(0, '127.0.0.1', resolve));
-  url = `http://127.0.0.1:${(http.server.address() as AddressInfo).port}/graphql`;
+  url = `${await listenOnLoopback(http.server)}/graphql`;
 });
 afterAll(async () => {
   await http.close(1_000);

@@ -3,13 +3,12 @@
 // operations of codegen/ and run one (a screenshot is kept in test/output/); a page subscribes to
 // events with the browser builds of graphql-sse and graphql-ws, the clients the README names.
 import { existsSync, mkdirSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpServer, type HttpServer } from '../../src/server/http.js';
 import { encodeGlobalID } from '@pothos/plugin-relay';
-import { login, seedLibrary, seedStaff, startTestApp, type TestApp } from '../support/harness.js';
+import { login, seedLibrary, seedStaff, startTestApp, type TestApp, listenOnLoopback } from '../support/harness.js';
 import { registerAndConfirm } from '../support/patrons.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -29,8 +28,7 @@ beforeAll(async () => {
   libraryId = encodeGlobalID('Library', (await seedLibrary(t.app, { code: '5200001', name: 'Médiathèque de Nilvange', town: 'Nilvange' })).id);
   await seedStaff(t.app, { login: 'dlpb', password: 'mot de passe DLPB' });
   http = createHttpServer(t.app);
-  await new Promise<void>((resolve) => http.server.listen(0, '127.0.0.1', resolve));
-  origin = `http://127.0.0.1:${(http.server.address() as AddressInfo).port}`;
+  origin = await listenOnLoopback(http.server);
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: [

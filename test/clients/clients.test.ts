@@ -4,7 +4,6 @@
 // its schema): the Viewer union and the Node interface are then matched exactly, with no warning.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { ApolloClient, CombinedGraphQLErrors, gql, HttpLink, InMemoryCache } from '@apollo/client';
 import { encodeGlobalID } from '@pothos/plugin-relay';
@@ -16,7 +15,7 @@ import { Environment, fetchQuery, Network, RecordSource, Store, commitMutation, 
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createHttpServer, type HttpServer } from '../../src/server/http.js';
 import { generatedPossibleTypes, generatedUrqlSchema, type PossibleTypes, runCodegen } from '../support/codegen.js';
-import { login, seedLibrary, seedStaff, startTestApp, type TestApp } from '../support/harness.js';
+import { login, seedLibrary, seedStaff, startTestApp, type TestApp, listenOnLoopback } from '../support/harness.js';
 import { registerAndConfirm } from '../support/patrons.js';
 
 const RELAY_DIR = join(import.meta.dirname, 'relay');
@@ -35,8 +34,7 @@ beforeAll(async () => {
   const codegen = runCodegen();
   t = await startTestApp({ resend: true, workers: true, env: { NUMOS_THROTTLE: '0' } });
   http = createHttpServer(t.app);
-  await new Promise<void>((resolve) => http.server.listen(0, '127.0.0.1', resolve));
-  url = `http://127.0.0.1:${(http.server.address() as AddressInfo).port}/graphql`;
+  url = `${await listenOnLoopback(http.server)}/graphql`;
   const library = await seedLibrary(t.app, { code: '5212345', name: 'Médiathèque de Nilvange', town: 'Nilvange' });
   libraryId = encodeGlobalID('Library', library.id);
   staffId = encodeGlobalID(

@@ -6,7 +6,6 @@
 // PersistedQueryNotFound protocol.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { ApolloClient, ApolloLink, CombinedGraphQLErrors, gql, HttpLink, InMemoryCache } from '@apollo/client';
 import { PersistedQueryLink } from '@apollo/client/link/persisted-queries';
@@ -18,7 +17,7 @@ import WebSocket from 'ws';
 import { createHttpServer, type HttpServer } from '../../src/server/http.js';
 import { createResourceProvider } from '../../src/modules/providers/service.js';
 import { generatedPossibleTypes, type PossibleTypes, runCodegen } from '../support/codegen.js';
-import { seedLibrary, seedStaff, startTestApp, type TestApp } from '../support/harness.js';
+import { seedLibrary, seedStaff, startTestApp, type TestApp, listenOnLoopback } from '../support/harness.js';
 import { registerInput } from '../support/patrons.js';
 
 let t: TestApp;
@@ -54,8 +53,7 @@ beforeAll(async () => {
   }
   t = await startTestApp({ env: { NUMOS_TRUSTED_DOCUMENTS: manifestFile, NUMOS_THROTTLE: '0' } });
   http = createHttpServer(t.app);
-  await new Promise<void>((resolve) => http.server.listen(0, '127.0.0.1', resolve));
-  url = `http://127.0.0.1:${(http.server.address() as AddressInfo).port}/graphql`;
+  url = `${await listenOnLoopback(http.server)}/graphql`;
   const library = await seedLibrary(t.app, { code: '5212345', name: 'Nilvange' });
   libraryId = encodeGlobalID('Library', library.id);
   await seedStaff(t.app, { login: 'dlpb', password: 'mot de passe DLPB' });

@@ -2,7 +2,6 @@
 // graphql-ws (WebSocket) and graphql-sse (Server-Sent Events, distinct connections), on two
 // server instances over real HTTP. A bad document costs only itself; a session's end ends its
 // subscriptions everywhere within a second.
-import type { AddressInfo } from 'node:net';
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { createClient as createSseClient } from 'graphql-sse';
 import { createClient as createWsClient, type Client as WsClient } from 'graphql-ws';
@@ -10,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { lapseUnconfirmedRequests } from '../../src/modules/lifecycle/jobs.js';
 import { createHttpServer, type HttpServer } from '../../src/server/http.js';
-import { login, seedLibrary, seedStaff, startTestApp, type TestApp } from '../support/harness.js';
+import { login, seedLibrary, seedStaff, startTestApp, type TestApp, listenOnLoopback } from '../support/harness.js';
 import { REGISTER, registerAndConfirm, registerInput, tokenFrom, waitForEmail } from '../support/patrons.js';
 
 const EVENTS = `subscription { registrationEvents { type request { id state patron { lastName } } } }`;
@@ -27,8 +26,7 @@ let libraryId: string;
 
 async function serve(t: TestApp): Promise<Instance> {
   const http = createHttpServer(t.app);
-  await new Promise<void>((resolve) => http.server.listen(0, '127.0.0.1', resolve));
-  return { t, http, url: `http://127.0.0.1:${(http.server.address() as AddressInfo).port}/graphql` };
+  return { t, http, url: `${await listenOnLoopback(http.server)}/graphql` };
 }
 
 /** A subscription's values, errors and end, as its client reports them. */

@@ -6,7 +6,6 @@
 // every variable it reads is there. .ci/image-recipe.sh then carries the Dockerfile's steps out.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,7 +14,7 @@ import { copyParts, envPairs, type Instruction, parseDockerfile, parseDockerigno
 import { KNOWN_VARIABLES, loadConfig } from '../../src/config.js';
 import { createHttpServer, type HttpServer } from '../../src/server/http.js';
 import { createMetricsServer } from '../../src/server/metrics.js';
-import { startTestApp, type TestApp } from '../support/harness.js';
+import { startTestApp, type TestApp, listenOnLoopback } from '../support/harness.js';
 
 const read = (path: string) => readFileSync(path, 'utf8');
 const known = new Set<string>(KNOWN_VARIABLES);
@@ -390,11 +389,9 @@ describe('the probes and the scrape, asked of the real server', () => {
     // /metrics on a port of its own, as the manifests set it (METRICS_PORT).
     t = await startTestApp({ env: { METRICS_PORT: configMap.data.METRICS_PORT } });
     http = createHttpServer(t.app);
-    await new Promise<void>((resolve) => http.server.listen(0, '127.0.0.1', resolve));
-    origin = `http://127.0.0.1:${(http.server.address() as AddressInfo).port}`;
+    origin = await listenOnLoopback(http.server);
     metricsServer = createMetricsServer(t.app);
-    await new Promise<void>((resolve) => metricsServer.listen(0, '127.0.0.1', resolve));
-    metricsOrigin = `http://127.0.0.1:${(metricsServer.address() as AddressInfo).port}`;
+    metricsOrigin = await listenOnLoopback(metricsServer);
   });
   afterAll(async () => {
     metricsServer?.close();

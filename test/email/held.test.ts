@@ -2,7 +2,6 @@
 // /ready and /metrics say so, and they leave once the refusal ends. E-mails given up for good are
 // sent again by `npm run cli -- outbox:retry`.
 import { spawnSync } from 'node:child_process';
-import type { AddressInfo } from 'node:net';
 import { createElement } from 'react';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PasswordReset } from '../../emails/PasswordReset.js';
@@ -10,7 +9,7 @@ import { refusesConfiguration } from '../../src/email/delivery.js';
 import { formatSender, type OutgoingEmail, withSenderAddress } from '../../src/email/outbox.js';
 import { pruneHandledEmails } from '../../src/modules/lifecycle/store.js';
 import { createHttpServer, type HttpServer } from '../../src/server/http.js';
-import { startTestApp, type TestApp } from '../support/harness.js';
+import { startTestApp, type TestApp, listenOnLoopback } from '../support/harness.js';
 
 const email = (to: string): OutgoingEmail => ({
   template: 'PasswordReset',
@@ -57,8 +56,7 @@ describe('e-mails held while Resend refuses NuMos', () => {
   beforeAll(async () => {
     t = await startTestApp({ resend: true, workers: true, env: { NUMOS_EMAIL_RETRY_DELAY_SECONDS: '1', NUMOS_READY_MAX_FAILED_EMAILS: '0' } });
     http = createHttpServer(t.app);
-    await new Promise<void>((resolve) => http.server.listen(0, '127.0.0.1', resolve));
-    origin = `http://127.0.0.1:${(http.server.address() as AddressInfo).port}`;
+    origin = await listenOnLoopback(http.server);
   });
   afterAll(async () => {
     await http.close(1_000);

@@ -1,13 +1,12 @@
 // Documents nested far deeper than any real one (lists, selections, arguments), on a production
 // instance that has answered nothing yet: each is a coded error (QUERY_TOO_COMPLEX), over POST,
 // GET and WebSocket, never a 500, a stack overflow or an "erreur inattendue" in the log.
-import type { AddressInfo } from 'node:net';
 import { createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createHttpServer, type HttpServer } from '../../src/server/http.js';
 import { MAX_NESTING, nestingOf } from '../../src/server/nesting.js';
-import { startTestApp, type TestApp } from '../support/harness.js';
+import { startTestApp, type TestApp, listenOnLoopback } from '../support/harness.js';
 import { captureLogs, type LogLine } from '../support/logs.js';
 
 let t: TestApp;
@@ -19,8 +18,7 @@ beforeAll(async () => {
   ({ lines } = captureLogs('warn'));
   t = await startTestApp({ env: { NODE_ENV: 'production', NUMOS_THROTTLE: '0', METRICS_TOKEN: 'x' } });
   http = createHttpServer(t.app);
-  await new Promise<void>((resolve) => http.server.listen(0, '127.0.0.1', resolve));
-  origin = `http://127.0.0.1:${(http.server.address() as AddressInfo).port}`;
+  origin = await listenOnLoopback(http.server);
 });
 afterAll(async () => {
   await http.close(1_000);

@@ -3,7 +3,6 @@
 // same port. What must survive: the processes, a bounded number of connections, a clean coded
 // answer during the outage, every acknowledged write, and within seconds of the return
 // everything again (requests, jobs and e-mail, subscriptions with each event delivered once).
-import type { AddressInfo } from 'node:net';
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,7 +12,7 @@ import { hashPassword } from '../../src/lib/password.js';
 import { createHttpServer, type HttpServer } from '../../src/server/http.js';
 import { captureLogs, type LogLine } from '../support/logs.js';
 import { FakeResend } from '../support/fake-resend.js';
-import { login, seedLibrary, seedStaff, startTestApp, type TestApp } from '../support/harness.js';
+import { login, seedLibrary, seedStaff, startTestApp, type TestApp, listenOnLoopback } from '../support/harness.js';
 import { openFiles, socketsTo, startOwnPostgres, type OwnPostgres } from '../support/own-postgres.js';
 import { CONFIRM, REGISTER, registerInput, tokenFrom, waitForEmail } from '../support/patrons.js';
 import { subscribeSse, type Subscription } from '../support/subscriptions.js';
@@ -72,8 +71,7 @@ beforeAll(async () => {
   for (let i = 0; i < 2; i++) {
     const t = await startTestApp({ database, resend, workers: true, env });
     const http = createHttpServer(t.app);
-    await new Promise<void>((resolve) => http.server.listen(0, '127.0.0.1', resolve));
-    instances.push({ t, http, url: `http://127.0.0.1:${(http.server.address() as AddressInfo).port}` });
+    instances.push({ t, http, url: await listenOnLoopback(http.server) });
   }
   const { t } = instances[0]!;
   const library = await seedLibrary(t.app, { code: '5200001', name: 'Médiathèque de Nilvange', email: 'bib@nilvange.example' });
@@ -302,7 +300,7 @@ describe('a PostgreSQL outage under load (kill -9, restart on the same port)', (
       env: { NUMOS_SHUTDOWN_GRACE_SECONDS: '2' },
     });
     const http = createHttpServer(extra.app);
-    await new Promise<void>((resolve) => http.server.listen(0, '127.0.0.1', resolve));
+    await listenOnLoopback(http.server);
     await pgServer.kill();
     const started = Date.now();
     await http.close(2_000);

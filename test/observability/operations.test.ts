@@ -2,7 +2,6 @@
 // Prometheus metrics after a small workload, /ready when e-mails pile up, and the development
 // mailbox (its page and `npm run cli -- mailbox`).
 import { spawnSync } from 'node:child_process';
-import type { AddressInfo } from 'node:net';
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,7 +9,7 @@ import WebSocket from 'ws';
 import { builder } from '../../src/graphql/builder.js';
 import { runScheduledJob } from '../../src/jobs/run.js';
 import { createHttpServer, type HttpServer } from '../../src/server/http.js';
-import { login, seedLibrary, seedStaff, startTestApp, type TestApp } from '../support/harness.js';
+import { login, seedLibrary, seedStaff, startTestApp, type TestApp, listenOnLoopback } from '../support/harness.js';
 import { captureLogs, type LogLine } from '../support/logs.js';
 import { REGISTER, registerAndConfirm, registerInput } from '../support/patrons.js';
 
@@ -36,8 +35,7 @@ beforeAll(async () => {
   libraryId = encodeGlobalID('Library', (await seedLibrary(t.app, { code: '5200001', name: 'Nilvange' })).id);
   await seedStaff(t.app, { login: 'dlpb', password: 'mot de passe DLPB' });
   http = createHttpServer(t.app);
-  await new Promise<void>((resolve) => http.server.listen(0, '127.0.0.1', resolve));
-  origin = `http://127.0.0.1:${(http.server.address() as AddressInfo).port}`;
+  origin = await listenOnLoopback(http.server);
 });
 afterAll(async () => {
   await http.close(1_000);
@@ -229,8 +227,7 @@ describe('development mailbox', () => {
     mailbox = await startTestApp({ env: { NUMOS_THROTTLE: '0' } });
     await seedLibrary(mailbox.app, { code: '5200002', name: 'Metz' });
     server = createHttpServer(mailbox.app);
-    await new Promise<void>((resolve) => server.server.listen(0, '127.0.0.1', resolve));
-    url = `http://127.0.0.1:${(server.server.address() as AddressInfo).port}`;
+    url = await listenOnLoopback(server.server);
   });
   afterAll(async () => {
     await server.close(1_000);
@@ -272,8 +269,7 @@ describe('development mailbox', () => {
   it('exists in no production server', async () => {
     const production = await startTestApp({ database: mailbox.database, env: { NODE_ENV: 'production' } });
     const prod = createHttpServer(production.app);
-    await new Promise<void>((resolve) => prod.server.listen(0, '127.0.0.1', resolve));
-    const prodUrl = `http://127.0.0.1:${(prod.server.address() as AddressInfo).port}`;
+    const prodUrl = await listenOnLoopback(prod.server);
     expect((await fetch(`${prodUrl}/dev/mailbox`)).status).toBe(404);
     // Nor /metrics without a token or a port of its own.
     expect((await fetch(`${prodUrl}/metrics`)).status).toBe(404);

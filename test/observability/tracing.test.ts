@@ -5,12 +5,11 @@ import { spans } from '../support/tracing.js';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { trace } from '@opentelemetry/api';
-import type { AddressInfo } from 'node:net';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpServer, type HttpServer } from '../../src/server/http.js';
-import { seedLibrary, startTestApp, type TestApp } from '../support/harness.js';
+import { seedLibrary, startTestApp, type TestApp, listenOnLoopback } from '../support/harness.js';
 import { REGISTER, registerInput } from '../support/patrons.js';
 import { captureLogs, type LogLine } from '../support/logs.js';
 
@@ -26,8 +25,7 @@ beforeAll(async () => {
   t = await startTestApp({ resend: true, workers: true, env: { NUMOS_THROTTLE: '0' } });
   libraryId = encodeGlobalID('Library', (await seedLibrary(t.app, { code: '5200001', name: 'Nilvange' })).id);
   http = createHttpServer(t.app);
-  await new Promise<void>((resolve) => http.server.listen(0, '127.0.0.1', resolve));
-  url = `http://127.0.0.1:${(http.server.address() as AddressInfo).port}/graphql`;
+  url = `${await listenOnLoopback(http.server)}/graphql`;
 });
 afterAll(async () => {
   await http.close(1_000);

@@ -1,10 +1,9 @@
 // The server over real HTTP: endpoints, hardening, error masking.
 import { createServer, request as httpRequest, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builder } from '../../src/graphql/builder.js';
 import { createHttpServer, type HttpServer } from '../../src/server/http.js';
-import { seedLibrary, startTestApp, type TestApp } from '../support/harness.js';
+import { seedLibrary, startTestApp, type TestApp, listenOnLoopback } from '../support/harness.js';
 
 // A field that fails unexpectedly, to see what a client is told. Registered before the schema is
 // first built (the harness builds it lazily).
@@ -18,8 +17,7 @@ builder.queryField('testExplode', (t) =>
 
 async function serve(t: TestApp): Promise<{ server: Server; url: string }> {
   const server = createServer(t.app.yoga);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+  return { server, url: await listenOnLoopback(server) };
 }
 
 const post = (url: string, body: unknown, headers: Record<string, string> = {}) =>
@@ -142,8 +140,7 @@ describe('request bodies', () => {
   beforeAll(async () => {
     t = await startTestApp();
     http = createHttpServer(t.app);
-    await new Promise<void>((resolve) => http.server.listen(0, '127.0.0.1', resolve));
-    port = (http.server.address() as AddressInfo).port;
+    port = Number(new URL(await listenOnLoopback(http.server)).port);
   });
   afterAll(async () => {
     await http.close(1_000);

@@ -2,10 +2,9 @@
 // /dev/mailbox.json, /dev/mailbox/<id>.json and `npm run cli -- mailbox --json`; never in production.
 // (The HTML pages and the text CLI: test/observability/operations.test.ts.)
 import { spawnSync } from 'node:child_process';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpServer, type HttpServer } from '../../src/server/http.js';
-import { seedLibrary, startTestApp, type TestApp } from '../support/harness.js';
+import { seedLibrary, startTestApp, type TestApp, listenOnLoopback } from '../support/harness.js';
 import { REGISTER, registerInput } from '../support/patrons.js';
 
 interface Entry {
@@ -27,8 +26,7 @@ const addresses: string[] = [];
 
 async function listen(app: TestApp['app']): Promise<{ server: HttpServer; url: string }> {
   const server = createHttpServer(app);
-  await new Promise<void>((resolve) => server.server.listen(0, '127.0.0.1', resolve));
-  return { server, url: `http://127.0.0.1:${(server.server.address() as AddressInfo).port}` };
+  return { server, url: await listenOnLoopback(server.server) };
 }
 
 function cli(args: string[], env: Record<string, string> = {}) {

@@ -1,11 +1,10 @@
 // Graceful shutdown as a client on kept-alive connections meets it: every request is either
 // answered or refused before it reaches the server (connection refused), never cut off midway,
 // so a client always knows whether its request ran.
-import type { AddressInfo } from 'node:net';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpServer } from '../../src/server/http.js';
-import { login, seedLibrary, seedStaff, startTestApp, type TestApp } from '../support/harness.js';
+import { login, seedLibrary, seedStaff, startTestApp, type TestApp, listenOnLoopback } from '../support/harness.js';
 import { subscribeSse } from '../support/subscriptions.js';
 
 let t: TestApp;
@@ -19,8 +18,7 @@ afterAll(() => t.close());
 describe('shutdown under keep-alive load', () => {
   it('answers every request that reached it and resets none; SSE streams end', async () => {
     const http = createHttpServer(t.app);
-    await new Promise<void>((resolve) => http.server.listen(0, '127.0.0.1', resolve));
-    const origin = `http://127.0.0.1:${(http.server.address() as AddressInfo).port}`;
+    const origin = await listenOnLoopback(http.server);
     const token = await login(t, 'STAFF', 'dlpb', 'mot de passe DLPB');
     const feed = await subscribeSse(`${origin}/graphql`, 'subscription { registrationEvents { type } }', {}, token);
     const agent = new Agent({ connections: 16, pipelining: 1 });

@@ -3,6 +3,8 @@
 // (`gql`, in-process yoga.fetch) as a front end would.
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { randomBytes } from 'node:crypto';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import pg from 'pg';
 import { inject } from 'vitest';
 import { createApp, type RunningApp as App } from '../../src/wiring/app.js';
@@ -176,4 +178,10 @@ export async function seedTwoLibraries(
     adminB: await login(t, 'STAFF', libraries[1].code, 'mot de passe B'),
     dlpb: await login(t, 'STAFF', 'dlpb', 'mot de passe DLPB'),
   };
+}
+
+/** Listens on a free loopback port; the origin to reach it (`http://127.0.0.1:PORT`). */
+export async function listenOnLoopback(server: Server): Promise<string> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }

@@ -1,13 +1,12 @@
 // The live feed: registration events over SSE and WebSocket, across two server instances on one
 // database, each subscriber seeing only what it may see.
-import type { AddressInfo } from 'node:net';
 import { decodeGlobalID, encodeGlobalID } from '@pothos/plugin-relay';
 import { createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { escalateOverdueRequests } from '../../../src/modules/decisions/jobs.js';
 import { createHttpServer, type HttpServer } from '../../../src/server/http.js';
-import { login, seedLibrary, seedStaff, startTestApp, type TestApp } from '../../support/harness.js';
+import { login, seedLibrary, seedStaff, startTestApp, type TestApp, listenOnLoopback } from '../../support/harness.js';
 import { registerAndConfirm } from '../../support/patrons.js';
 import { subscribeSse } from '../../support/subscriptions.js';
 
@@ -139,8 +138,7 @@ describe('registrationEvents over WebSocket', () => {
   let url: string;
   beforeAll(async () => {
     http = createHttpServer(two.app);
-    await new Promise<void>((resolve) => http.server.listen(0, '127.0.0.1', resolve));
-    url = `ws://127.0.0.1:${(http.server.address() as AddressInfo).port}/graphql`;
+    url = `${(await listenOnLoopback(http.server)).replace('http', 'ws')}/graphql`;
   });
   afterAll(() => http.close(1_000));
 

@@ -4,14 +4,13 @@
 // the library's system is asked about a person (card, address) stays out of traces too. The calls
 // are counted by kind and outcome.
 import { spans } from '../../support/tracing.js';
-import type { AddressInfo } from 'node:net';
 import { SpanKind } from '@opentelemetry/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpServer, type HttpServer } from '../../../src/server/http.js';
 import { dumpEverything } from '../../support/dump.js';
 import { FakeKoha } from '../../support/fake-koha.js';
 import { FakeSip2 } from '../../support/fake-sip2.js';
-import { seedTwoLibraries, startTestApp, type TestApp, type TwoLibraries } from '../../support/harness.js';
+import { seedTwoLibraries, startTestApp, type TestApp, type TwoLibraries, listenOnLoopback } from '../../support/harness.js';
 import { captureLogs } from '../../support/logs.js';
 import { allDelivered } from '../../support/patrons.js';
 import { checksSettled, confirmAndCheck, connectorEnv, kohaInput, kohaMember, newSecretsKey, SAVE, sip2Input, TEST } from './scene.js';
@@ -64,8 +63,7 @@ beforeAll(async () => {
   await sip.start({ tls: true });
   t = await startTestApp({ resend: true, workers: true, env: connectorEnv(newSecretsKey(), { NUMOS_CONNECTOR_TIMEOUT_MS: '500' }) });
   http = createHttpServer(t.app);
-  await new Promise<void>((resolve) => http.server.listen(0, '127.0.0.1', resolve));
-  origin = `http://127.0.0.1:${(http.server.address() as AddressInfo).port}`;
+  origin = await listenOnLoopback(http.server);
   scene = await seedTwoLibraries(t, [
     { code: '5235001', name: 'Médiathèque de Sarralbe' },
     { code: '5235002', name: 'Bibliothèque de Saint-Avold' },
