@@ -120,25 +120,23 @@ async function readiness(app: App, Response: typeof globalThis.Response): Promis
   }
 }
 
-/** Validation errors do not pass through maskError: they are refined (code, field, message) here. */
-const refineValidationErrors = (production: boolean): Plugin => ({
+/**
+ * Errors with their code, field and French message as soon as validation or execution ends, before
+ * the plugins after this one see them: the metrics count them by code (unrefined, a refused
+ * variable or document had none, counted as INTERNAL_SERVER_ERROR), and the tracing plugin records
+ * them (graphql-js's message about a refused variable quotes the whole value sent: a connector's
+ * secret, a password). Validation errors never reach maskError; request errors are refined here
+ * once. A resolver's error (it has a path) is shaped by maskError.
+ */
+const refineErrors = (production: boolean): Plugin => ({
   onValidate:
     () =>
     ({ result, setResult }) => {
       if (result.length) setResult(result.map((error) => refineError(error, production)));
     },
-});
-
-/**
- * An execution's errors refined as soon as it ends, before the plugins after this one see them: a
- * refused variable is graphql-js's message quoting the whole value sent (a connector's secret, a
- * password), which the tracing plugin would otherwise record on the operation's span.
- */
-const refineExecutionErrors = (production: boolean): Plugin => ({
   onExecute: () => ({
     onExecuteDone: ({ result, setResult }) => {
       if (!('errors' in result) || !result.errors?.length) return;
-      // Request errors only (no path: a refused variable); a resolver's error is shaped by maskError.
       setResult({ ...result, errors: result.errors.map((error) => (error.path ? error : refineError(error, production))) });
     },
   }),
@@ -191,12 +189,11 @@ export function createYogaServer(app: App, options: YogaOptions): Yoga {
       retryStatus,
       csrfPrevention(),
       noteOperation,
+      refineErrors(production),
       app.config.metrics.enabled ? app.metrics.plugin(knownOperationNames(options.documents)) : {},
-      refineExecutionErrors(production),
       tracingEnabled() ? tracingPlugin() : {},
       options.documents?.plugin((request) => resolveCaller(app.prisma, app.providerKeys, bearerToken(request.headers.get('authorization')), app.clock.now())) ??
         {},
-      refineValidationErrors(production),
       // Each protection's rejections are noted through its own hook (QUERY_TOO_COMPLEX), not read from its message.
       EnvelopArmorPlugin({
         maxDepth: { n: QUERY_LIMITS.maxDepth, flattenFragments: true, onReject: [noteOverLimit] },

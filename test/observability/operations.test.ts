@@ -161,6 +161,18 @@ describe('metrics', () => {
     expect(value(after, /numos_licences\{[^}]*kind="capacity"[^}]*\} (\d+)/)).toBe(20_000);
     expect(value(after, /numos_registration_requests_pending\{[^}]*state="AWAITING_DECISION"[^}]*\} (\d+)/)).toBeGreaterThanOrEqual(1);
   });
+
+  it("count a client's mistakes under their own codes, not as server errors", async () => {
+    const errors = (text: string, code: string) => value(text, new RegExp(`numos_graphql_errors_total\\{[^}]*code="${code}"[^}]*\\} (\\d+)`)) || 0;
+    const before = await scrape();
+    // A document the schema refuses, and a variable that is no e-mail address.
+    await post({ query: '{ champInconnu }' });
+    await post({ query: REGISTER, variables: { input: registerInput(libraryId, { email: 'paul@' }) } });
+    const after = await scrape();
+    expect(errors(after, 'GRAPHQL_VALIDATION_FAILED') - errors(before, 'GRAPHQL_VALIDATION_FAILED')).toBe(1);
+    expect(errors(after, 'BAD_USER_INPUT') - errors(before, 'BAD_USER_INPUT')).toBe(1);
+    expect(errors(after, 'INTERNAL_SERVER_ERROR') - errors(before, 'INTERNAL_SERVER_ERROR')).toBe(0);
+  });
 });
 
 describe('metrics under a flood of names and addresses', () => {
