@@ -1,26 +1,21 @@
 // consumeQuota under load, over HTTP, against two baselines measured in the same run on the same
 // database: the service's own SQL called directly (no HTTP, no GraphQL: the database's ceiling)
 // and a minimal graphql-yoga server whose resolver calls that same service (the stack's ceiling).
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+// Both servers are built (npm run build) and run as their own processes, as production runs NuMos;
+// the load comes from this process. Their resident memory is read while the load runs.
 import { encodeGlobalID } from '@pothos/plugin-relay';
-import { createSchema, createYoga } from 'graphql-yoga';
 import { createApp, type RunningApp as App } from '../src/wiring/app.js';
 import type { Caller } from '../src/auth/caller.js';
 import { loadConfig } from '../src/config.js';
 import { createProviderForBench } from './support-provider.js';
 import { consumeQuota } from '../src/modules/quotas/service.js';
-import { createHttpServer } from '../src/server/http.js';
 import { runLoad, type LoadResult } from './load.js';
+import { build, cpuMs, launch, rssMb, type ServerProcess } from './processes.js';
 import { benchDatabase, stats } from './support.js';
 
 const PATRONS = 10_000;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
-
-async function listen(server: Server): Promise<string> {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
-}
+const WARM_UP_SECONDS = Number(process.env.BENCH_WARM_UP_SECONDS ?? 6);
 
 /** The database's ceiling: the service itself, N callers in a loop, no HTTP. */
 async function direct(app: App, caller: Caller, patronIds: string[], connections: number): Promise<LoadResult> {
@@ -50,19 +45,53 @@ async function direct(app: App, caller: Caller, patronIds: string[], connections
   return { requests: latencies.length, errors, seconds: (performance.now() - started) / 1_000, latencies };
 }
 
-function line(label: string, result: LoadResult) {
+function line(label: string, result: LoadResult, more = '') {
   const s = stats(result.latencies);
   const rps = result.requests / result.seconds;
   console.log(
-    `${label.padEnd(40)} ${rps.toFixed(0).padStart(6)} req/s   p50 ${s.p50.toFixed(1).padStart(6)} ms   p99 ${s.p99.toFixed(1).padStart(6)} ms   errors ${result.errors}`,
+    `${label.padEnd(40)} ${rps.toFixed(0).padStart(6)} req/s   p50 ${s.p50.toFixed(1).padStart(6)} ms   p99 ${s.p99.toFixed(1).padStart(6)} ms   errors ${result.errors}   ${more}`,
   );
   return { rps, p99: s.p99 };
 }
 
+/** A load on a server process, its resident memory read every half second meanwhile. */
+type ServerLoad = LoadResult & { rss: number[]; cpuMs: number };
+
+/** A load on a server process: its resident memory read every half second meanwhile, and the CPU time it used. */
+async function loadWithMemory(server: ServerProcess, load: () => Promise<LoadResult>): Promise<ServerLoad> {
+  const rss: number[] = [];
+  const sampler = setInterval(() => void rssMb(server.pid).then((mb) => rss.push(mb)), 500);
+  const cpuBefore = await cpuMs(server.pid);
+  try {
+    const result = await load();
+    return { ...result, rss, cpuMs: (await cpuMs(server.pid)) - cpuBefore };
+  } finally {
+    clearInterval(sampler);
+  }
+}
+
+/** Several results of one load as one (their requests, latencies and times added up). */
+function merged(results: ServerLoad[]): ServerLoad {
+  return {
+    requests: results.reduce((n, r) => n + r.requests, 0),
+    errors: results.reduce((n, r) => n + r.errors, 0),
+    seconds: results.reduce((n, r) => n + r.seconds, 0),
+    latencies: results.flatMap((r) => r.latencies),
+    rss: results.flatMap((r) => r.rss),
+    cpuMs: results.reduce((n, r) => n + r.cpuMs, 0),
+  };
+}
+
+/** What a server process used: CPU per request (what its own code costs), and its memory at most. */
+const usage = (run: ServerLoad) =>
+  `CPU ${((1000 * run.cpuMs) / run.requests).toFixed(0)} µs/req (${((100 * run.cpuMs) / (1000 * run.seconds)).toFixed(0)} % of a core), RSS max ${Math.max(...run.rss).toFixed(0)} MB`;
+
 export async function consumeBench(): Promise<void> {
+  build();
   const db = await benchDatabase();
+  // In this process: the data, the provider, and the SQL baseline.
   const app = await createApp({ config: loadConfig({ DATABASE_URL: db.url, NUMOS_THROTTLE: '0', NODE_ENV: 'production' }), databaseUrl: db.url });
-  const numos = createHttpServer(app);
+  const servers: ServerProcess[] = [];
   try {
     await app.pool.query(`INSERT INTO library (code, name, email, search_text, updated_at) VALUES ('5200001', 'Bench', 'b@example.org', 'bench', now())`);
     const { rows } = await app.pool.query<{ id: string }>(
@@ -75,29 +104,25 @@ export async function consumeBench(): Promise<void> {
     const globalIds = rows.map((r) => encodeGlobalID('Patron', r.id));
     const { caller, apiKey } = await createProviderForBench(app);
 
-    const url = await listen(numos.server);
-    const minimal = createYoga({
-      schema: createSchema({
-        typeDefs: 'type Query { ok: Boolean } type Mutation { consume(patronId: ID!, key: String!): Boolean }',
-        resolvers: {
-          Mutation: {
-            consume: async (_: unknown, args: { patronId: string; key: string }) =>
-              (
-                await consumeQuota(app, caller, {
-                  patronId: args.patronId,
-                  patronRef: args.patronId,
-                  category: 'NEWSPAPER',
-                  resourceId: 'journal',
-                  idempotencyKey: args.key,
-                })
-              ).granted,
-          },
-        },
-      }),
-      logging: false,
-      graphiql: false,
-    });
-    const minimalUrl = await listen(createServer(minimal));
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      DATABASE_URL: db.url,
+      NODE_ENV: 'production',
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+      NUMOS_THROTTLE: '0',
+      NUMOS_DEMO_DATA: '0',
+      BENCH_API_KEY: apiKey,
+    };
+    delete env.VITEST;
+    // BENCH_SERVER_ARGS: more options for both servers' node (--cpu-prof, --max-semi-space-size…).
+    const serverArgs = (process.env.BENCH_SERVER_ARGS ?? '').split(' ').filter(Boolean);
+    const numos = await launch(process.execPath, [...serverArgs, '--import', './dist/src/observability/register.js', 'dist/src/start.js'], env, '/ready');
+    servers.push(numos);
+    const minimal = await launch(process.execPath, [...serverArgs, 'bench/minimal-server.mjs'], env, '/health');
+    servers.push(minimal);
+    console.log(`servers: NuMos pid ${numos.pid}, minimal yoga pid ${minimal.pid}`);
+    const numosIdle = await rssMb(numos.pid);
+    const minimalIdle = await rssMb(minimal.pid);
 
     const headers = { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` };
     const consumeBody = JSON.stringify({
@@ -108,25 +133,37 @@ export async function consumeBench(): Promise<void> {
       query: 'mutation($p: ID!, $k: String!) { consume(patronId: $p, key: $k) }',
       variables: { p: '%PATRON%', k: '%KEY%' },
     });
+    const loadNumos = (connections: number, seconds: number) =>
+      loadWithMemory(numos, () => runLoad({ url: `${numos.origin}/graphql`, headers, body: consumeBody, patronIds: globalIds, connections, seconds }));
+    const loadMinimal = (connections: number, seconds: number) =>
+      loadWithMemory(minimal, () =>
+        runLoad({ url: `${minimal.origin}/graphql`, headers: { 'content-type': 'application/json' }, body: minimalBody, patronIds, connections, seconds }),
+      );
 
-    console.log(`${PATRONS} ACTIVE patrons; ${SECONDS} s per measure; consumeQuota on NEWSPAPER (limit 31)`);
+    console.log(`${PATRONS} ACTIVE patrons; ${SECONDS} s per measure after ${WARM_UP_SECONDS} s of warm-up; consumeQuota on NEWSPAPER (limit 31)`);
+    console.log(`idle: NuMos ${numosIdle.toFixed(0)} MB, minimal yoga ${minimalIdle.toFixed(0)} MB resident`);
     // Each measure starts from vacuumed tables: otherwise autovacuum, woken by the previous
     // measure's inserts, runs during the next one and the last measured pays for the others.
     const settle = () => app.pool.query('VACUUM (ANALYZE) consumption, quota_usage');
     for (const connections of [8, 50]) {
-      await runLoad({ url, headers, body: consumeBody, patronIds: globalIds, connections, seconds: 2 }); // warm-up
+      // Warm-up: a built server reaches its steady speed only once V8 has optimised its hot paths
+      // (two seconds measured both still getting faster, NuMos more: its code is larger).
+      await loadMinimal(connections, WARM_UP_SECONDS);
+      await loadNumos(connections, WARM_UP_SECONDS);
       await settle();
       const base = line(`SQL through pg, ${connections} callers`, await direct(app, caller, patronIds, connections));
-      await settle();
-      const yoga = line(
-        `minimal yoga, ${connections} connections`,
-        await runLoad({ url: minimalUrl, headers: { 'content-type': 'application/json' }, body: minimalBody, patronIds, connections, seconds: SECONDS }),
-      );
-      await settle();
-      const full = line(
-        `NuMos consumeQuota, ${connections} connections`,
-        await runLoad({ url, headers, body: consumeBody, patronIds: globalIds, connections, seconds: SECONDS }),
-      );
+      // The two servers in turn, A B B A, a quarter of the time each: the tables grow as they are
+      // measured, and a drift in the machine's load falls on both alike.
+      const quarter = SECONDS / 4;
+      const runs: { minimal: ServerLoad[]; numos: ServerLoad[] } = { minimal: [], numos: [] };
+      for (const which of ['minimal', 'numos', 'numos', 'minimal'] as const) {
+        await settle();
+        runs[which].push(which === 'minimal' ? await loadMinimal(connections, quarter) : await loadNumos(connections, quarter));
+      }
+      const minimalRun = merged(runs.minimal);
+      const numosRun = merged(runs.numos);
+      const yoga = line(`minimal yoga, ${connections} connections`, minimalRun, usage(minimalRun));
+      const full = line(`NuMos consumeQuota, ${connections} connections`, numosRun, usage(numosRun));
       console.log(
         `  ratios: NuMos / minimal yoga ${((100 * full.rps) / yoga.rps).toFixed(0)} %, NuMos / pg ${((100 * full.rps) / base.rps).toFixed(0)} %, ` +
           `minimal yoga / pg ${((100 * yoga.rps) / base.rps).toFixed(0)} %`,
@@ -135,7 +172,7 @@ export async function consumeBench(): Promise<void> {
     const counts = await app.pool.query(`SELECT count(*)::int AS calls, count(*) FILTER (WHERE granted)::int AS granted FROM consumption`);
     console.log(`consumption log: ${counts.rows[0].calls} calls, ${counts.rows[0].granted} granted`);
   } finally {
-    await numos.close(1_000);
+    for (const server of servers) await server.stop();
     await app.close();
     await db.close();
   }

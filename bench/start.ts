@@ -6,11 +6,10 @@
 //   - a newcomer's first `npm start` (embedded PostgreSQL created, migrations, demonstration data):
 //     the target is 15 s.
 // Memory: resident set size of the server's own process once ready, then after 200 requests.
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../src/db/embedded.js';
+import { build, launch as launchServer, rssMb } from './processes.js';
 import { benchDatabase, stats } from './support.js';
 
 const RUNS = 5;
@@ -21,75 +20,22 @@ interface Launch {
   rssLoadedMb: number;
 }
 
-/** Resident memory of a process and its children (npm → node → PostgreSQL excepted: only node). */
-async function rssMb(pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
-  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
-}
-
-async function untilAnswered(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`le processus s'est arrêté (code ${child.exitCode}) avant de répondre`);
-    const ok = await fetch(url)
-      .then((r) => r.ok)
-      .catch(() => false);
-    if (ok) return;
-    if (performance.now() > deadline) throw new Error(`${url} sans réponse après ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  // The whole group: `npm start` runs node, which may run PostgreSQL.
-  process.kill(-child.pid!, 'SIGTERM');
-  await exited;
-}
-
-/** Launches a command (its own process group), waits for `path` to answer, measures, stops it. */
+/** Launches a server, waits for `path` to answer, measures its memory idle and after 200 requests, stops it. */
 async function launch(command: string, args: string[], env: NodeJS.ProcessEnv, path: string, timeoutMs = 60_000): Promise<Launch> {
-  const port = await freePort();
-  const started = performance.now();
-  const child = spawn(command, args, { env: { ...env, PORT: String(port) }, detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
-  let errors = '';
-  child.stderr!.on('data', (chunk) => (errors += chunk));
+  const server = await launchServer(command, args, env, path, timeoutMs);
   try {
-    await untilAnswered(`http://127.0.0.1:${port}${path}`, child, timeoutMs);
-    const readyMs = performance.now() - started;
-    // The node process itself (npm's parent excepted): the deepest `node` of the group.
-    const serverPid = nodeOf(child.pid!);
-    const rssIdleMb = await rssMb(serverPid);
+    const rssIdleMb = await rssMb(server.pid);
     for (let i = 0; i < 200; i++) {
-      await fetch(`http://127.0.0.1:${port}/graphql`, {
+      await fetch(`${server.origin}/graphql`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ query: '{ libraries { id name town } }' }),
       }).then((r) => r.arrayBuffer());
     }
-    return { readyMs, rssIdleMb, rssLoadedMb: await rssMb(serverPid) };
-  } catch (error) {
-    throw new Error(`${(error as Error).message}\n${errors.slice(-2_000)}`);
+    return { readyMs: server.readyMs, rssIdleMb, rssLoadedMb: await rssMb(server.pid) };
   } finally {
-    await stop(child);
+    await server.stop();
   }
-}
-
-/** The node process a launch runs the server in (itself, or npm's child). */
-function nodeOf(pid: number): number {
-  const children = spawnSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' })
-    .stdout.split('\n')
-    .filter(Boolean)
-    .map(Number);
-  // By its command line: Node.js 24 names its main thread "MainThread", which `ps -o comm` shows.
-  const node = children.find((child) =>
-    spawnSync('ps', ['-o', 'args=', '-p', String(child)], { encoding: 'utf8' })
-      .stdout.trim()
-      .split(' ')[0]
-      ?.endsWith('node'),
-  );
-  return node ? nodeOf(node) : pid;
 }
 
 const row = (name: string, launches: Launch[], target?: string) => {
@@ -113,10 +59,7 @@ export async function startBench(): Promise<void> {
   }
   const baseline = row('référence : serveur HTTP Node.js nu', bare);
 
-  const built = performance.now();
-  const build = spawnSync('npm', ['run', '--silent', 'build'], { encoding: 'utf8' });
-  if (build.status !== 0) throw new Error(`npm run build a échoué :\n${build.stdout}${build.stderr}`);
-  console.log(`npm run build : ${((performance.now() - built) / 1000).toFixed(1)} s`);
+  build();
 
   const database = await benchDatabase();
   try {

@@ -2,12 +2,13 @@
 // tokens are minted by the database (mint_token, 244 random bits) and stored with the same hash
 // (secret_hash), so that a job can mint thousands in one statement. A plain hash is enough here because the secret has full entropy; Argon2 is kept
 // for passwords, which do not.
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 
 export function newSecret(prefix = ''): string {
   return prefix + randomBytes(32).toString('base64url');
 }
 
+/** One-shot (crypto.hash): no Hash object per call, on the path of every authenticated request. */
 export function hashSecret(secret: string): string {
-  return createHash('sha256').update(secret).digest('hex');
+  return hash('sha256', secret, 'hex');
 }

@@ -62,8 +62,10 @@ const codeOf = (error: GraphQLError) => {
   return TOP_LEVEL_CODES.has(code) ? code : 'other';
 };
 
+type OperationLabels = { operation: string; field: string; type: string };
+
 /** The labels of an executed operation: its type, its first root field (a schema field), its name if known. */
-function operationLabels(document: DocumentNode, operationName: string | null | undefined, known: ReadonlySet<string>) {
+function operationLabels(document: DocumentNode, operationName: string | null | undefined, known: ReadonlySet<string>): OperationLabels {
   const operation: OperationDefinitionNode | null | undefined = getOperationAST(document, operationName);
   const first = operation?.selectionSet.selections.find((s) => s.kind === 'Field');
   const name = operation?.name?.value;
@@ -71,6 +73,32 @@ function operationLabels(document: DocumentNode, operationName: string | null | 
     operation: name && known.has(name) ? name : 'other',
     field: first?.kind === 'Field' ? first.name.value : 'other',
     type: operation?.operation ?? 'other',
+  };
+}
+
+/** An operation's label sets, made once per parsed document (yoga's parser cache hands the same one back). */
+interface OperationSeries {
+  ok: OperationLabels & { outcome: string };
+  error: OperationLabels & { outcome: string };
+  duration: { field: string; type: string };
+}
+
+function operationSeries(known: ReadonlySet<string>): (document: DocumentNode, operationName: string | null | undefined) => OperationSeries {
+  const byDocument = new WeakMap<DocumentNode, Map<string, OperationSeries>>();
+  return (document, operationName) => {
+    let byName = byDocument.get(document);
+    if (!byName) {
+      byName = new Map();
+      byDocument.set(document, byName);
+    }
+    const name = operationName ?? '';
+    let series = byName.get(name);
+    if (!series) {
+      const labels = operationLabels(document, operationName, known);
+      series = { ok: { ...labels, outcome: 'ok' }, error: { ...labels, outcome: 'error' }, duration: { field: labels.field, type: labels.type } };
+      byName.set(name, series);
+    }
+    return series;
   };
 }
 
@@ -165,10 +193,24 @@ export function createMetrics(): Metrics {
   return { ...metrics, plugin: (known) => requestMetrics(metrics, known) };
 }
 
-/** Counts every operation, over HTTP or WebSocket, and times HTTP requests. */
+/**
+ * Counts every operation, over HTTP or WebSocket, and times HTTP requests. On the path of every
+ * request (consumeQuota's among them): label sets are made once and reused, not per request.
+ */
 function requestMetrics(metrics: Omit<Metrics, 'plugin'>, known: ReadonlySet<string>): Plugin {
   const countErrors = (errors: readonly GraphQLError[] | undefined) => {
     for (const error of errors ?? []) metrics.errors.inc({ code: codeOf(error) });
+  };
+  const seriesOf = operationSeries(known);
+  const httpLabels = new Map<string, { method: string; status: string }>();
+  const httpSeries = (method: string, status: number) => {
+    const key = `${method} ${status}`;
+    let labels = httpLabels.get(key);
+    if (!labels) {
+      labels = { method, status: String(status) };
+      httpLabels.set(key, labels);
+    }
+    return labels;
   };
   const started = new WeakMap<Request, number>();
   return {
@@ -178,8 +220,8 @@ function requestMetrics(metrics: Omit<Metrics, 'plugin'>, known: ReadonlySet<str
     onResponse({ request, response }) {
       const start = started.get(request);
       if (start === undefined) return;
-      const method = METHODS.has(request.method) ? request.method : 'other';
-      metrics.httpDuration.observe({ method, status: String(response.status) }, (performance.now() - start) / 1_000);
+      // Any method name a client sends is one key at most: it is labelled `other` past the known ones.
+      metrics.httpDuration.observe(httpSeries(METHODS.has(request.method) ? request.method : 'other', response.status), (performance.now() - start) / 1_000);
     },
     onParse:
       () =>
@@ -188,23 +230,24 @@ function requestMetrics(metrics: Omit<Metrics, 'plugin'>, known: ReadonlySet<str
       },
     onValidate:
       () =>
-      ({ result }) =>
-        countErrors(result as readonly GraphQLError[]),
+      ({ result }) => {
+        if (result.length) countErrors(result as readonly GraphQLError[]);
+      },
     onExecute({ args }) {
-      const labels = operationLabels(args.document, args.operationName, known);
-      const stop = metrics.operationDuration.startTimer({ field: labels.field, type: labels.type });
+      const series = seriesOf(args.document, args.operationName);
+      const start = performance.now();
       return {
         onExecuteDone({ result }) {
-          stop();
+          metrics.operationDuration.observe(series.duration, (performance.now() - start) / 1_000);
           // A stream (@defer) is counted once, as it starts.
           const errors = 'errors' in result ? result.errors : undefined;
-          metrics.operations.inc({ ...labels, outcome: errors?.length ? 'error' : 'ok' });
+          metrics.operations.inc(errors?.length ? series.error : series.ok);
           countErrors(errors);
         },
       };
     },
     onSubscribe({ args }) {
-      metrics.operations.inc({ ...operationLabels(args.document, args.operationName, known), outcome: 'ok' });
+      metrics.operations.inc(seriesOf(args.document, args.operationName).ok);
     },
   };
 }

@@ -37,12 +37,12 @@ export function createHttpServer(app: App & { yoga: Yoga; documents: DocumentSto
   const accessLog = requestLogger(log());
   const server = createServer((request, response) => {
     if (serveMetrics(app, request, response) || serveMailbox(app, request, response)) return;
-    accessLog(request, response);
+    const scope = accessLog(request, response);
     if (draining) response.shouldKeepAlive = false;
     unanswered.set(response, { stream: request.headers.accept?.includes('text/event-stream') ?? false });
     response.once('close', () => unanswered.delete(response));
     // Whatever the request causes is logged with its id (and masked errors carry it).
-    requestScope.run({ requestId: String(request.id), log: request.log }, () => void app.yoga(request, response));
+    requestScope.run(scope, () => void app.yoga(request, response));
   });
   // Upgrades are handed over here rather than by giving ws the server: ws would also take on the
   // server's own errors (a port in use), which are the caller's to report.

@@ -4,7 +4,7 @@
 // concurrent calls never grant more than the limit, and a replayed key counts once. The writes
 // live in a database function (consume_quota, called from store.ts), so that a call costs one
 // round trip; the rules about who may have what stay here and arrive as its arguments.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { App } from '../../instance.js';
 import type { Caller } from '../../auth/caller.js';
 import { canSeePatron, type Viewing } from '../../auth/visibility.js';
@@ -145,9 +145,11 @@ export async function consumeQuota(app: Services, caller: Caller, input: Consume
   const key = input.idempotencyKey.trim();
   if (!key) throw new Refusal(userError('INVALID_INPUT', "La clé d'idempotence est obligatoire.", 'idempotencyKey'));
   const named = input.patronId !== NO_MATCH;
-  const requestHash = createHash('sha256')
-    .update(JSON.stringify([named ? input.patronId : input.patronRef, input.category, input.resourceId, input.minimumAge ?? null]))
-    .digest('hex');
+  const requestHash = hash(
+    'sha256',
+    JSON.stringify([named ? input.patronId : input.patronRef, input.category, input.resourceId, input.minimumAge ?? null]),
+    'hex',
+  );
   const now = app.clock.now();
   const outcome = await consumeForProvider(app.db, {
     keyHash: caller.keyHash,
