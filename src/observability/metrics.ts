@@ -32,6 +32,8 @@ export interface Metrics {
   /** Top-level errors by code (one of the API's codes, else `other`). */
   errors: Counter<'code'>;
   httpDuration: Histogram<'method' | 'status'>;
+  /** An HTTP request served (its response over), for httpDuration; any method name beyond the known ones is "other". */
+  httpRequest(method: string, status: number, seconds: number): void;
   /** Live subscriptions of this instance, by transport (sse, websocket). */
   subscriptions: Gauge<'transport'>;
   /** The request metrics plugin; `knownOperations` are the names that may be labels. */
@@ -116,7 +118,7 @@ export function createMetrics(): Metrics {
   const registry = new Registry();
   registry.setDefaultLabels({ service: 'numos' });
   collectDefaultMetrics({ register: registry });
-  const metrics: Omit<Metrics, 'plugin'> = {
+  const metrics: Omit<Metrics, 'plugin' | 'httpRequest'> = {
     registry,
     consumptions: new Counter({
       name: 'numos_quota_consumptions_total',
@@ -190,39 +192,32 @@ export function createMetrics(): Metrics {
       registers: [registry],
     }),
   };
-  return { ...metrics, plugin: (known) => requestMetrics(metrics, known) };
+  // Label sets made once per method and status, not per request.
+  const httpLabels = new Map<string, { method: string; status: string }>();
+  const httpRequest = (method: string, status: number, seconds: number) => {
+    const known = METHODS.has(method) ? method : 'other';
+    const key = `${known} ${status}`;
+    let labels = httpLabels.get(key);
+    if (!labels) {
+      labels = { method: known, status: String(status) };
+      httpLabels.set(key, labels);
+    }
+    metrics.httpDuration.observe(labels, seconds);
+  };
+  return { ...metrics, httpRequest, plugin: (known) => requestMetrics(metrics, known) };
 }
 
 /**
- * Counts every operation, over HTTP or WebSocket, and times HTTP requests. On the path of every
- * request (consumeQuota's among them): label sets are made once and reused, not per request.
+ * Counts every operation, over HTTP or WebSocket (HTTP requests are timed by the server as their
+ * responses end: httpRequest). On the path of every request (consumeQuota's among them): label
+ * sets are made once and reused, not per request.
  */
-function requestMetrics(metrics: Omit<Metrics, 'plugin'>, known: ReadonlySet<string>): Plugin {
+function requestMetrics(metrics: Omit<Metrics, 'plugin' | 'httpRequest'>, known: ReadonlySet<string>): Plugin {
   const countErrors = (errors: readonly GraphQLError[] | undefined) => {
     for (const error of errors ?? []) metrics.errors.inc({ code: codeOf(error) });
   };
   const seriesOf = operationSeries(known);
-  const httpLabels = new Map<string, { method: string; status: string }>();
-  const httpSeries = (method: string, status: number) => {
-    const key = `${method} ${status}`;
-    let labels = httpLabels.get(key);
-    if (!labels) {
-      labels = { method, status: String(status) };
-      httpLabels.set(key, labels);
-    }
-    return labels;
-  };
-  const started = new WeakMap<Request, number>();
   return {
-    onRequest({ request }) {
-      started.set(request, performance.now());
-    },
-    onResponse({ request, response }) {
-      const start = started.get(request);
-      if (start === undefined) return;
-      // Any method name a client sends is one key at most: it is labelled `other` past the known ones.
-      metrics.httpDuration.observe(httpSeries(METHODS.has(request.method) ? request.method : 'other', response.status), (performance.now() - start) / 1_000);
-    },
     onParse:
       () =>
       ({ result }) => {

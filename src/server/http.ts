@@ -34,13 +34,16 @@ export function createHttpServer(app: App & { yoga: Yoga; documents: DocumentSto
   let draining = false;
   /** Responses in progress; those of subscriptions over SSE are streams that never finish. */
   const unanswered = new Map<ServerResponse, { stream: boolean }>();
-  const accessLog = requestLogger(log());
+  const metered = app.config.metrics.enabled;
+  const accessLog = requestLogger(log(), (request, response, seconds) => {
+    unanswered.delete(response);
+    if (metered) app.metrics.httpRequest(request.method ?? 'other', response.statusCode, seconds);
+  });
   const server = createServer((request, response) => {
     if (serveMetrics(app, request, response) || serveMailbox(app, request, response)) return;
     const scope = accessLog(request, response);
     if (draining) response.shouldKeepAlive = false;
     unanswered.set(response, { stream: request.headers.accept?.includes('text/event-stream') ?? false });
-    response.once('close', () => unanswered.delete(response));
     // Whatever the request causes is logged with its id (and masked errors carry it).
     requestScope.run(scope, () => void app.yoga(request, response));
   });

@@ -65,14 +65,18 @@ const SANE_ID = /^[\w.:-]{1,100}$/;
 /** Probes and scrapes, every few seconds: not worth a line each. */
 const QUIET_PATHS = new Set(['/health', '/ready', '/metrics']);
 
+/** Called once per request when its response is over (sent, or the connection closed), with its duration. */
+export type RequestEnded = (request: IncomingMessage, response: ServerResponse, seconds: number) => void;
+
 /**
  * The access log: the request's id and scope (what its lines carry), and its one line once the
- * response is sent or the connection closes. Written here rather than with pino-http, which makes a
- * child logger per request up front: a quarter of the per-request cost of logging on consumeQuota,
- * the providers' hot path (npm run bench -- consume). The child is made only if the request logs
- * something of its own; the line itself names the id, as the child would.
+ * response is over. Written here rather than with pino-http, which makes a child logger per
+ * request up front: a quarter of the per-request cost of logging on consumeQuota, the providers'
+ * hot path (npm run bench -- consume). The child is made only if the request logs something of its
+ * own; the line itself names the id, as the child would. `ended` runs at the same moment, from the
+ * same listener (the server's own bookkeeping and the HTTP metrics).
  */
-export function requestLogger(logger: Logger): (request: IncomingMessage, response: ServerResponse) => RequestScope {
+export function requestLogger(logger: Logger, ended: RequestEnded): (request: IncomingMessage, response: ServerResponse) => RequestScope {
   return (request, response) => {
     const given = request.headers['x-request-id'];
     const requestId = typeof given === 'string' && SANE_ID.test(given) ? given : randomUUID();
@@ -86,14 +90,19 @@ export function requestLogger(logger: Logger): (request: IncomingMessage, respon
       },
     };
     const path = request.url?.split('?')[0] ?? '';
-    if (QUIET_PATHS.has(path)) return scope;
-    const traceId = currentTrace()?.traceId;
+    const quiet = QUIET_PATHS.has(path);
+    const traceId = quiet ? undefined : currentTrace()?.traceId;
     if (traceId) factsFor(request).traceId = traceId;
-    const started = Date.now();
-    const done = (error?: Error) => {
-      response.off('close', done);
-      response.off('finish', done);
-      response.off('error', done);
+    const started = performance.now();
+    let error: Error | undefined;
+    // A response emits 'close' once whatever happens (after 'finish', or when the connection is cut).
+    response.on('error', (cause) => {
+      error = cause;
+    });
+    response.once('close', () => {
+      const elapsed = performance.now() - started;
+      ended(request, response, elapsed / 1_000);
+      if (quiet) return;
       // 503 is the database being away: its cause is logged once (src/db/availability.ts), not per request.
       const failed = error !== undefined || (response.statusCode >= 500 && response.statusCode !== 503);
       const level = failed ? 'error' : 'info';
@@ -103,14 +112,11 @@ export function requestLogger(logger: Logger): (request: IncomingMessage, respon
         req: { method: request.method, path },
         res: { status: response.statusCode },
         ...(error ? { err: error } : {}),
-        responseTime: Date.now() - started,
+        responseTime: Math.round(elapsed),
         ...factsOf(request),
       };
       logger[level](line, failed ? 'requête en échec' : 'requête');
-    };
-    response.on('close', done);
-    response.on('finish', done);
-    response.on('error', done);
+    });
     return scope;
   };
 }
