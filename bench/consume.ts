@@ -14,7 +14,7 @@ import { build, cpuMs, launch, rssMb, type ServerProcess } from './processes.js'
 import { benchDatabase, stats } from './support.js';
 
 const PATRONS = 10_000;
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 16);
 const WARM_UP_SECONDS = Number(process.env.BENCH_WARM_UP_SECONDS ?? 6);
 
 /** The database's ceiling: the service itself, N callers in a loop, no HTTP. */
@@ -140,7 +140,9 @@ export async function consumeBench(): Promise<void> {
         runLoad({ url: `${minimal.origin}/graphql`, headers: { 'content-type': 'application/json' }, body: minimalBody, patronIds, connections, seconds }),
       );
 
-    console.log(`${PATRONS} ACTIVE patrons; ${SECONDS} s per measure after ${WARM_UP_SECONDS} s of warm-up; consumeQuota on NEWSPAPER (limit 31)`);
+    console.log(
+      `${PATRONS} ACTIVE patrons; consumeQuota on NEWSPAPER (limit 31); SQL ${SECONDS} s, then each server ${SECONDS / 2} s in turns of ${SECONDS / 8} s after ${WARM_UP_SECONDS} s of warm-up`,
+    );
     console.log(`idle: NuMos ${numosIdle.toFixed(0)} MB, minimal yoga ${minimalIdle.toFixed(0)} MB resident`);
     // Each measure starts from vacuumed tables: otherwise autovacuum, woken by the previous
     // measure's inserts, runs during the next one and the last measured pays for the others.
@@ -152,13 +154,13 @@ export async function consumeBench(): Promise<void> {
       await loadNumos(connections, WARM_UP_SECONDS);
       await settle();
       const base = line(`SQL through pg, ${connections} callers`, await direct(app, caller, patronIds, connections));
-      // The two servers in turn, A B B A, a quarter of the time each: the tables grow as they are
-      // measured, and a drift in the machine's load falls on both alike.
-      const quarter = SECONDS / 4;
+      // The two servers in turn, A B B A twice, an eighth of the time each: the tables grow as they
+      // are measured, and a drift in the machine's load falls on both alike.
+      const slice = SECONDS / 8;
       const runs: { minimal: ServerLoad[]; numos: ServerLoad[] } = { minimal: [], numos: [] };
-      for (const which of ['minimal', 'numos', 'numos', 'minimal'] as const) {
+      for (const which of ['minimal', 'numos', 'numos', 'minimal', 'minimal', 'numos', 'numos', 'minimal'] as const) {
         await settle();
-        runs[which].push(which === 'minimal' ? await loadMinimal(connections, quarter) : await loadNumos(connections, quarter));
+        runs[which].push(which === 'minimal' ? await loadMinimal(connections, slice) : await loadNumos(connections, slice));
       }
       const minimalRun = merged(runs.minimal);
       const numosRun = merged(runs.numos);
