@@ -10,7 +10,7 @@ import { loadConfig } from '../src/config.js';
 import { createProviderForBench } from './support-provider.js';
 import { consumeQuota } from '../src/modules/quotas/service.js';
 import { runLoad, type LoadResult } from './load.js';
-import { build, cpuMs, launch, rssMb, type ServerProcess } from './processes.js';
+import { build, cpuMs, launch, rssMb, servedArguments, type ServerProcess } from './processes.js';
 import { benchDatabase, stats } from './support.js';
 
 const PATRONS = 10_000;
@@ -114,11 +114,14 @@ export async function consumeBench(): Promise<void> {
       BENCH_API_KEY: apiKey,
     };
     delete env.VITEST;
-    // BENCH_SERVER_ARGS: more options for both servers' node (--cpu-prof, --max-semi-space-size…).
+    // BENCH_SERVER_ARGS: more options for both servers' node (--cpu-prof, or memory flags that
+    // override production's).
     const serverArgs = (process.env.BENCH_SERVER_ARGS ?? '').split(' ').filter(Boolean);
-    const numos = await launch(process.execPath, [...serverArgs, '--import', './dist/src/observability/register.js', 'dist/src/start.js'], env, '/ready');
+    // NuMos as `npm run serve` runs it; the baseline with the same runtime flags (memory).
+    const served = servedArguments();
+    const numos = await launch(process.execPath, [...served.runtime, ...serverArgs, ...served.entry], env, '/ready');
     servers.push(numos);
-    const minimal = await launch(process.execPath, [...serverArgs, 'bench/minimal-server.mjs'], env, '/health');
+    const minimal = await launch(process.execPath, [...served.runtime, ...serverArgs, 'bench/minimal-server.mjs'], env, '/health');
     servers.push(minimal);
     console.log(`servers: NuMos pid ${numos.pid}, minimal yoga pid ${minimal.pid}`);
     const numosIdle = await rssMb(numos.pid);

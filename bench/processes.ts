@@ -1,8 +1,21 @@
 // Servers run as their own processes by the benchmarks, as production runs them: the build
 // (npm run build), a launch that waits for the server's first answer, its resident memory, its stop.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { freePort } from '../src/db/embedded.js';
+
+/**
+ * What production gives Node.js to run the built server: the arguments of `npm run serve`, which
+ * the image's CMD and the systemd unit repeat (test/deploy/packaging.test.ts). `runtime` is the
+ * part that is about the process rather than NuMos (memory flags): a baseline server gets it too.
+ */
+export function servedArguments(): { all: string[]; runtime: string[]; entry: string[] } {
+  const scripts = JSON.parse(readFileSync('package.json', 'utf8')).scripts as Record<string, string>;
+  const all = scripts.serve!.replace(/^exec node /, '').split(/\s+/);
+  const isRuntime = (arg: string, i: number) => arg.startsWith('--') && arg !== '--import' && all[i - 1] !== '--import';
+  return { all, runtime: all.filter(isRuntime), entry: all.filter((arg, i) => !isRuntime(arg, i)) };
+}
 
 /** npm run build (dist/), once per benchmark that runs the built server. */
 export function build(): void {

@@ -9,7 +9,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { build, launch as launchServer, rssMb } from './processes.js';
+import { build, launch as launchServer, rssMb, servedArguments } from './processes.js';
 import { benchDatabase, stats } from './support.js';
 
 const RUNS = 5;
@@ -65,7 +65,7 @@ export async function startBench(): Promise<void> {
   try {
     const env = { ...base, DATABASE_URL: database.url, NODE_ENV: 'production' };
     const image = [];
-    for (let i = 0; i < RUNS; i++) image.push(await launch(node, ['--import', './dist/src/observability/register.js', 'dist/src/start.js'], env, '/ready'));
+    for (let i = 0; i < RUNS; i++) image.push(await launch(node, servedArguments().all, env, '/ready'));
     const warm = row('serveur construit (image), PostgreSQL prêt', image, '3 s');
     const tsx = [];
     for (let i = 0; i < 3; i++) tsx.push(await launch(node, ['--import', 'tsx', '--import', './src/observability/register.ts', 'src/start.ts'], env, '/ready'));

@@ -29,6 +29,21 @@ const SORT_KEY: Record<PatronSortField, (descending: boolean) => string> = {
   ACTIVE_UNTIL: (descending) => `coalesce(active_until, '${descending ? '-' : ''}infinity'::timestamptz)`,
 };
 
+/**
+ * The piece of a search word the trigram index is asked for, when the word has several (a login
+ * "lecteur.4250", an e-mail): the index cannot tell a piece found in every row from a rare one,
+ * and reads every trigram's list in full ("lecteur.4250" among a million "lecteur.N" logins: 22 ms
+ * in the index, 0.5 ms for "4250" alone). The piece with digits is taken first (the discriminating
+ * part of an identifier), else the longest; none under 3 characters (no trigram of its own).
+ * Undefined: the word is looked up whole. The whole word is always checked on the rows found.
+ */
+export function indexedPiece(term: string): string | undefined {
+  const pieces = term.split(/[^\p{L}\p{N}]+/u).filter((piece) => piece.length >= 3);
+  if (pieces.length === 0 || (pieces.length === 1 && pieces[0] === term)) return undefined;
+  const digits = (piece: string) => (/\p{N}/u.test(piece) ? 1 : 0);
+  return pieces.sort((a, b) => digits(b) - digits(a) || b.length - a.length)[0];
+}
+
 /** The ids of one page of a searched list, in order, and how many patrons match in all. */
 export async function searchedPatronPage(sql: Sql, page: SearchPage): Promise<{ ids: string[]; total: number }> {
   const values: unknown[] = [];
@@ -36,7 +51,12 @@ export async function searchedPatronPage(sql: Sql, page: SearchPage): Promise<{ 
     values.push(value);
     return `$${values.length}`;
   };
-  const conditions = page.terms.map((term) => `search_text LIKE ${param(`%${escapeLike(term)}%`)}`);
+  const conditions = page.terms.flatMap((term) => {
+    const piece = indexedPiece(term);
+    if (!piece) return [`search_text LIKE ${param(`%${escapeLike(term)}%`)}`];
+    // The whole word through an expression the index does not serve: checked on the rows found only.
+    return [`search_text LIKE ${param(`%${escapeLike(piece)}%`)}`, `(search_text || '') LIKE ${param(`%${escapeLike(term)}%`)}`];
+  });
   if (page.libraryId) conditions.push(`library_id = ${param(page.libraryId)}::uuid`);
   if (page.statuses?.length) conditions.push(`status = ANY(${param(page.statuses)}::"AccountStatus"[])`);
   const key = SORT_KEY[page.field](page.descending);

@@ -80,6 +80,19 @@ describe('patrons', () => {
     expect(oneLibrary.data.patrons.totalCount).toBe(1);
   });
 
+  it('finds a login or an e-mail searched whole, whichever of its pieces the index is asked for', async () => {
+    for (const login of ['piece.4250', 'piece.42507', 'autre.4250']) await patron(libA, { login, email: `${login.replace('.', '-')}@exemple.fr` });
+    const found = async (search: string) =>
+      (await t.gql(`query($s: String) { patrons(filter: { search: $s }) { edges { node { login } } } }`, { s: search }, { token: adminA })).data.patrons.edges
+        .map((e: any) => e.node.login)
+        .sort();
+    expect(await found('piece.4250')).toEqual(['piece.4250', 'piece.42507']);
+    expect(await found('PIECE.4250 exemple')).toEqual(['piece.4250', 'piece.42507']);
+    expect(await found('4250')).toEqual(['autre.4250', 'piece.4250', 'piece.42507']);
+    expect(await found('autre-4250@exemple.fr')).toEqual(['autre.4250']);
+    expect(await found('piece.425%')).toEqual([]);
+  });
+
   it('refuses another library, patrons and visitors', async () => {
     expect((await t.gql(PATRONS, { filter: { libraryId: libB.gid } }, { token: adminA })).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     expect((await t.gql(PATRONS, {})).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
