@@ -123,7 +123,21 @@ export async function consumeBench(): Promise<void> {
     servers.push(numos);
     const minimal = await launch(process.execPath, [...served.runtime, ...serverArgs, 'bench/minimal-server.mjs'], env, '/health');
     servers.push(minimal);
-    console.log(`servers: NuMos pid ${numos.pid}, minimal yoga pid ${minimal.pid}`);
+    // BENCH_COMPARE_ARGS (and BENCH_COMPARE_ENV, NAME=value,…): a second NuMos with other runtime
+    // settings, measured in the same turns (memory flags against the defaults, say).
+    const compareArgs = (process.env.BENCH_COMPARE_ARGS ?? '').split(' ').filter(Boolean);
+    const compareEnv = Object.fromEntries(
+      (process.env.BENCH_COMPARE_ENV ?? '')
+        .split(',')
+        .filter(Boolean)
+        .map((pair) => pair.split('=') as [string, string]),
+    );
+    const other =
+      compareArgs.length || Object.keys(compareEnv).length
+        ? await launch(process.execPath, [...served.runtime, ...serverArgs, ...compareArgs, ...served.entry], { ...env, ...compareEnv }, '/ready')
+        : undefined;
+    if (other) servers.push(other);
+    console.log(`servers: NuMos pid ${numos.pid}, minimal yoga pid ${minimal.pid}${other ? `, NuMos compared pid ${other.pid}` : ''}`);
     const numosIdle = await rssMb(numos.pid);
     const minimalIdle = await rssMb(minimal.pid);
 
@@ -138,6 +152,8 @@ export async function consumeBench(): Promise<void> {
     });
     const loadNumos = (connections: number, seconds: number) =>
       loadWithMemory(numos, () => runLoad({ url: `${numos.origin}/graphql`, headers, body: consumeBody, patronIds: globalIds, connections, seconds }));
+    const loadOther = (connections: number, seconds: number) =>
+      loadWithMemory(other!, () => runLoad({ url: `${other!.origin}/graphql`, headers, body: consumeBody, patronIds: globalIds, connections, seconds }));
     const loadMinimal = (connections: number, seconds: number) =>
       loadWithMemory(minimal, () =>
         runLoad({ url: `${minimal.origin}/graphql`, headers: { 'content-type': 'application/json' }, body: minimalBody, patronIds, connections, seconds }),
@@ -155,15 +171,18 @@ export async function consumeBench(): Promise<void> {
       // (two seconds measured both still getting faster, NuMos more: its code is larger).
       await loadMinimal(connections, WARM_UP_SECONDS);
       await loadNumos(connections, WARM_UP_SECONDS);
+      if (other) await loadOther(connections, WARM_UP_SECONDS);
       await settle();
       const base = line(`SQL through pg, ${connections} callers`, await direct(app, caller, patronIds, connections));
       // The two servers in turn, A B B A twice, an eighth of the time each: the tables grow as they
       // are measured, and a drift in the machine's load falls on both alike.
       const slice = SECONDS / 8;
-      const runs: { minimal: ServerLoad[]; numos: ServerLoad[] } = { minimal: [], numos: [] };
-      for (const which of ['minimal', 'numos', 'numos', 'minimal', 'minimal', 'numos', 'numos', 'minimal'] as const) {
+      const runs: Record<'minimal' | 'numos' | 'other', ServerLoad[]> = { minimal: [], numos: [], other: [] };
+      const load = { minimal: loadMinimal, numos: loadNumos, other: loadOther };
+      const turn: ('minimal' | 'numos' | 'other')[] = other ? ['minimal', 'numos', 'other'] : ['minimal', 'numos'];
+      for (const which of [...turn, ...turn.toReversed(), ...turn, ...turn.toReversed()]) {
         await settle();
-        runs[which].push(which === 'minimal' ? await loadMinimal(connections, slice) : await loadNumos(connections, slice));
+        runs[which].push(await load[which](connections, slice));
       }
       const minimalRun = merged(runs.minimal);
       const numosRun = merged(runs.numos);
@@ -173,6 +192,15 @@ export async function consumeBench(): Promise<void> {
         `  ratios: NuMos / minimal yoga ${((100 * full.rps) / yoga.rps).toFixed(0)} %, NuMos / pg ${((100 * full.rps) / base.rps).toFixed(0)} %, ` +
           `minimal yoga / pg ${((100 * yoga.rps) / base.rps).toFixed(0)} %`,
       );
+      if (other) {
+        const otherRun = merged(runs.other);
+        const compared = line(
+          `NuMos ${[...compareArgs, ...Object.entries(compareEnv).map(([name, value]) => `${name}=${value}`)].join(' ')}`,
+          otherRun,
+          usage(otherRun),
+        );
+        console.log(`  ratio: compared NuMos / NuMos ${((100 * compared.rps) / full.rps).toFixed(0)} %`);
+      }
     }
     const counts = await app.pool.query(`SELECT count(*)::int AS calls, count(*) FILTER (WHERE granted)::int AS granted FROM consumption`);
     console.log(`consumption log: ${counts.rows[0].calls} calls, ${counts.rows[0].granted} granted`);
