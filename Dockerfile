@@ -67,6 +67,6 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
   CMD ["/app/node_modules/node/bin/node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 4000) + '/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # Node.js itself, not npm: no npm banner in the logs, and SIGTERM reaches the server directly (it
 # drains requests, subscriptions and jobs within NUMOS_SHUTDOWN_GRACE_SECONDS). Node.js as PID 1 is
-# fine here: the server starts no child process in production. The same command as `npm run serve`
-# (memory flags, if wanted, through NODE_OPTIONS: README, "Memory").
-CMD ["/app/node_modules/node/bin/node", "--import", "./dist/src/observability/register.js", "dist/src/start.js"]
+# fine here: the server starts no child process in production. The same command as `npm run serve`,
+# young generation capped (README, "Memory"; more limits through NODE_OPTIONS).
+CMD ["/app/node_modules/node/bin/node", "--max-semi-space-size=16", "--import", "./dist/src/observability/register.js", "dist/src/start.js"]
