@@ -35,9 +35,10 @@ export function createHttpServer(app: App & { yoga: Yoga; documents: DocumentSto
   /** Responses in progress; those of subscriptions over SSE are streams that never finish. */
   const unanswered = new Map<ServerResponse, { stream: boolean }>();
   const metered = app.config.metrics.enabled;
-  const accessLog = requestLogger(log(), (request, response, seconds) => {
+  const accessLog = requestLogger(log(), (request, response, seconds, probe) => {
     unanswered.delete(response);
-    if (metered) app.metrics.httpRequest(request.method ?? 'other', response.statusCode, seconds);
+    // The histogram is about the API's requests: probes every few seconds would drown its low buckets.
+    if (metered && !probe) app.metrics.httpRequest(request.method ?? 'other', response.statusCode, seconds);
   });
   const server = createServer((request, response) => {
     if (serveMetrics(app, request, response) || serveMailbox(app, request, response)) return;

@@ -65,8 +65,11 @@ const SANE_ID = /^[\w.:-]{1,100}$/;
 /** Probes and scrapes, every few seconds: not worth a line each. */
 const QUIET_PATHS = new Set(['/health', '/ready', '/metrics']);
 
-/** Called once per request when its response is over (sent, or the connection closed), with its duration. */
-export type RequestEnded = (request: IncomingMessage, response: ServerResponse, seconds: number) => void;
+/**
+ * Called once per request when its response is over (sent, or the connection closed), with its
+ * duration; `probe`: a health check, a readiness probe or a scrape (not an API request).
+ */
+export type RequestEnded = (request: IncomingMessage, response: ServerResponse, seconds: number, probe: boolean) => void;
 
 /**
  * The access log: the request's id and scope (what its lines carry), and its one line once the
@@ -101,7 +104,7 @@ export function requestLogger(logger: Logger, ended: RequestEnded): (request: In
     });
     response.once('close', () => {
       const elapsed = performance.now() - started;
-      ended(request, response, elapsed / 1_000);
+      ended(request, response, elapsed / 1_000, quiet);
       if (quiet) return;
       // 503 is the database being away: its cause is logged once (src/db/availability.ts), not per request.
       const failed = error !== undefined || (response.statusCode >= 500 && response.statusCode !== 503);

@@ -148,6 +148,12 @@ describe('metrics', () => {
     expect(after).not.toMatch(/NomChoisiParLeClient/);
     expect(after).toMatch(/numos_graphql_operation_duration_seconds_count\{[^}]*field="libraries",type="query"/);
     expect(after).toMatch(/numos_http_request_duration_seconds_bucket\{[^}]*method="POST",status="200"/);
+    // Probes are not API requests: they leave the HTTP histogram as it was; a GET of the API is counted.
+    const gets = (text: string) => value(text, /numos_http_request_duration_seconds_count\{[^}]*method="GET"[^}]*\} (\d+)/) || 0;
+    for (const path of ['/health', '/ready', '/health', '/ready']) await fetch(`${origin}${path}`).then((r) => r.arrayBuffer());
+    await expect.poll(async () => gets(await scrape()) - gets(after), { timeout: 5_000 }).toBe(0);
+    await fetch(`${origin}/graphql?query=${encodeURIComponent('{ libraries { code } }')}`).then((r) => r.arrayBuffer());
+    await expect.poll(async () => gets(await scrape()) - gets(after), { timeout: 5_000 }).toBe(1);
     const steps = (text: string, step: string) => value(text, new RegExp(`numos_registration_steps_total\\{[^}]*step="${step}"[^}]*\\} (\\d+)`)) || 0;
     expect(steps(after, 'registered') - steps(before, 'registered')).toBe(1);
     expect(steps(after, 'confirmed') - steps(before, 'confirmed')).toBe(1);
