@@ -54,7 +54,7 @@ function line(label: string, result: LoadResult, more = '') {
   return { rps, p99: s.p99 };
 }
 
-/** A load on a server process, its resident memory read every half second meanwhile. */
+/** A load's result on a server process, with the process's resident memory samples and CPU time. */
 type ServerLoad = LoadResult & { rss: number[]; cpuMs: number };
 
 /** A load on a server process: its resident memory read every half second meanwhile, and the CPU time it used. */
@@ -150,10 +150,10 @@ export async function consumeBench(): Promise<void> {
       query: 'mutation($p: ID!, $k: String!) { consume(patronId: $p, key: $k) }',
       variables: { p: '%PATRON%', k: '%KEY%' },
     });
-    const loadNumos = (connections: number, seconds: number) =>
-      loadWithMemory(numos, () => runLoad({ url: `${numos.origin}/graphql`, headers, body: consumeBody, patronIds: globalIds, connections, seconds }));
-    const loadOther = (connections: number, seconds: number) =>
-      loadWithMemory(other!, () => runLoad({ url: `${other!.origin}/graphql`, headers, body: consumeBody, patronIds: globalIds, connections, seconds }));
+    /** consumeQuota on a NuMos server (the production one, or the one with other runtime settings). */
+    const loadNuMos = (server: ServerProcess) => (connections: number, seconds: number) =>
+      loadWithMemory(server, () => runLoad({ url: `${server.origin}/graphql`, headers, body: consumeBody, patronIds: globalIds, connections, seconds }));
+    const loadNumos = loadNuMos(numos);
     const loadMinimal = (connections: number, seconds: number) =>
       loadWithMemory(minimal, () =>
         runLoad({ url: `${minimal.origin}/graphql`, headers: { 'content-type': 'application/json' }, body: minimalBody, patronIds, connections, seconds }),
@@ -171,14 +171,14 @@ export async function consumeBench(): Promise<void> {
       // (two seconds measured both still getting faster, NuMos more: its code is larger).
       await loadMinimal(connections, WARM_UP_SECONDS);
       await loadNumos(connections, WARM_UP_SECONDS);
-      if (other) await loadOther(connections, WARM_UP_SECONDS);
+      if (other) await loadNuMos(other)(connections, WARM_UP_SECONDS);
       await settle();
       const base = line(`SQL through pg, ${connections} callers`, await direct(app, caller, patronIds, connections));
       // The two servers in turn, A B B A twice, an eighth of the time each: the tables grow as they
       // are measured, and a drift in the machine's load falls on both alike.
       const slice = SECONDS / 8;
       const runs: Record<'minimal' | 'numos' | 'other', ServerLoad[]> = { minimal: [], numos: [], other: [] };
-      const load = { minimal: loadMinimal, numos: loadNumos, other: loadOther };
+      const load = { minimal: loadMinimal, numos: loadNumos, other: other ? loadNuMos(other) : loadNumos };
       const turn: ('minimal' | 'numos' | 'other')[] = other ? ['minimal', 'numos', 'other'] : ['minimal', 'numos'];
       for (const which of [...turn, ...turn.toReversed(), ...turn, ...turn.toReversed()]) {
         await settle();

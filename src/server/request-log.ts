@@ -4,7 +4,7 @@
 // a person's name: those are not in the line. Lines the request causes carry its id too.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { getOperationAST } from 'graphql';
+import { getOperationAST, type DocumentNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Caller } from '../auth/caller.js';
 import type { Logger, RequestScope } from '../observability/logger.js';
@@ -39,20 +39,18 @@ export function noteCaller(request: IncomingMessage | undefined, caller: Caller)
   if (request) factsFor(request).caller = caller;
 }
 
+/** Notes a request's operation (name and type) for its line; `named` stands in when the document names none. */
+function noteOperationOf(args: { contextValue: { req?: IncomingMessage }; document: DocumentNode; operationName?: string | null }, named?: string | null) {
+  const request = args.contextValue.req;
+  if (!request) return;
+  const operation = getOperationAST(args.document, args.operationName);
+  Object.assign(factsFor(request), { operation: operation?.name?.value ?? named ?? undefined, operationType: operation?.operation });
+}
+
 /** Notes the operation of each request (name and type), for its log line. */
 export const noteOperation: Plugin<{ req?: IncomingMessage }> = {
-  onExecute({ args }) {
-    const request = args.contextValue.req;
-    if (!request) return;
-    const operation = getOperationAST(args.document, args.operationName);
-    Object.assign(factsFor(request), { operation: operation?.name?.value ?? args.operationName ?? undefined, operationType: operation?.operation });
-  },
-  onSubscribe({ args }) {
-    const request = args.contextValue.req;
-    if (!request) return;
-    const operation = getOperationAST(args.document, args.operationName);
-    Object.assign(factsFor(request), { operation: operation?.name?.value ?? undefined, operationType: operation?.operation });
-  },
+  onExecute: ({ args }) => noteOperationOf(args, args.operationName),
+  onSubscribe: ({ args }) => noteOperationOf(args),
 };
 
 /** What the request's line says of it; the trace id as seen when the request arrived (the span may be over when the line is written). */
