@@ -16,6 +16,8 @@ import { benchDatabase, stats } from './support.js';
 const PATRONS = 10_000;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 16);
 const WARM_UP_SECONDS = Number(process.env.BENCH_WARM_UP_SECONDS ?? 6);
+/** Unmeasured load before each measured turn, so that each is measured in its steady state rather than fresh from a rest. */
+const RESUME_SECONDS = Number(process.env.BENCH_RESUME_SECONDS ?? 1);
 
 /** The database's ceiling: the service itself, N callers in a loop, no HTTP. */
 async function direct(app: App, caller: Caller, patronIds: string[], connections: number): Promise<LoadResult> {
@@ -88,6 +90,10 @@ const usage = (run: ServerLoad) =>
 
 export async function consumeBench(): Promise<void> {
   build();
+  // BENCH_COMPARE_DIR: another checkout (its node_modules installed or linked), built and run as
+  // the compared NuMos: a change against the commit before it, in the same turns.
+  const compareDir = process.env.BENCH_COMPARE_DIR;
+  if (compareDir) build(compareDir);
   const db = await benchDatabase();
   // In this process: the data, the provider, and the SQL baseline.
   const app = await createApp({ config: loadConfig({ DATABASE_URL: db.url, NUMOS_THROTTLE: '0', NODE_ENV: 'production' }), databaseUrl: db.url });
@@ -124,7 +130,8 @@ export async function consumeBench(): Promise<void> {
     const minimal = await launch(process.execPath, [...served.runtime, ...serverArgs, 'bench/minimal-server.mjs'], env, '/health');
     servers.push(minimal);
     // BENCH_COMPARE_ARGS (and BENCH_COMPARE_ENV, NAME=value,…): a second NuMos with other runtime
-    // settings, measured in the same turns (memory flags against the defaults, say).
+    // settings, measured in the same turns (memory flags against the defaults, say); the one of
+    // BENCH_COMPARE_DIR when set.
     const compareArgs = (process.env.BENCH_COMPARE_ARGS ?? '').split(' ').filter(Boolean);
     const compareEnv = Object.fromEntries(
       (process.env.BENCH_COMPARE_ENV ?? '')
@@ -133,8 +140,10 @@ export async function consumeBench(): Promise<void> {
         .map((pair) => pair.split('=') as [string, string]),
     );
     const other =
-      compareArgs.length || Object.keys(compareEnv).length
-        ? await launch(process.execPath, [...served.runtime, ...serverArgs, ...compareArgs, ...served.entry], { ...env, ...compareEnv }, '/ready')
+      compareArgs.length || Object.keys(compareEnv).length || compareDir
+        ? await launch(process.execPath, [...served.runtime, ...serverArgs, ...compareArgs, ...served.entry], { ...env, ...compareEnv }, '/ready', {
+            cwd: compareDir,
+          })
         : undefined;
     if (other) servers.push(other);
     console.log(`servers: NuMos pid ${numos.pid}, minimal yoga pid ${minimal.pid}${other ? `, NuMos compared pid ${other.pid}` : ''}`);
@@ -160,7 +169,7 @@ export async function consumeBench(): Promise<void> {
       );
 
     console.log(
-      `${PATRONS} ACTIVE patrons; consumeQuota on NEWSPAPER (limit 31); SQL ${SECONDS} s, then each server ${SECONDS / 2} s in turns of ${SECONDS / 8} s after ${WARM_UP_SECONDS} s of warm-up`,
+      `${PATRONS} ACTIVE patrons; consumeQuota on NEWSPAPER (limit 31); SQL ${SECONDS} s, then each server ${SECONDS / 2} s in turns of ${SECONDS / 8} s (each after ${RESUME_SECONDS} s unmeasured) after ${WARM_UP_SECONDS} s of warm-up`,
     );
     console.log(`idle: NuMos ${numosIdle.toFixed(0)} MB, minimal yoga ${minimalIdle.toFixed(0)} MB resident`);
     // Each measure starts from vacuumed tables: otherwise autovacuum, woken by the previous
@@ -174,14 +183,18 @@ export async function consumeBench(): Promise<void> {
       if (other) await loadNuMos(other)(connections, WARM_UP_SECONDS);
       await settle();
       const base = line(`SQL through pg, ${connections} callers`, await direct(app, caller, patronIds, connections));
-      // The two servers in turn, A B B A twice, an eighth of the time each: the tables grow as they
-      // are measured, and a drift in the machine's load falls on both alike.
+      // The servers in turn, A B A B…, four turns each: a drift in the machine's load falls on all
+      // alike. Each turn starts under load: the server has rested while the others were measured
+      // (V8 collects garbage when idle), and was until then measured fresh from its rest. A server
+      // measured twice in a row (A B B A) paid its garbage in its second turn only: an identical
+      // copy of NuMos, placed so, read 89-91 % of the other copy.
       const slice = SECONDS / 8;
       const runs: Record<'minimal' | 'numos' | 'other', ServerLoad[]> = { minimal: [], numos: [], other: [] };
       const load = { minimal: loadMinimal, numos: loadNumos, other: other ? loadNuMos(other) : loadNumos };
       const turn: ('minimal' | 'numos' | 'other')[] = other ? ['minimal', 'numos', 'other'] : ['minimal', 'numos'];
-      for (const which of [...turn, ...turn.toReversed(), ...turn, ...turn.toReversed()]) {
+      for (const which of [...turn, ...turn, ...turn, ...turn]) {
         await settle();
+        await load[which](connections, RESUME_SECONDS);
         runs[which].push(await load[which](connections, slice));
       }
       const minimalRun = merged(runs.minimal);
@@ -195,7 +208,7 @@ export async function consumeBench(): Promise<void> {
       if (other) {
         const otherRun = merged(runs.other);
         const compared = line(
-          `NuMos ${[...compareArgs, ...Object.entries(compareEnv).map(([name, value]) => `${name}=${value}`)].join(' ')}`,
+          `NuMos ${[...(compareDir ? [compareDir] : []), ...compareArgs, ...Object.entries(compareEnv).map(([name, value]) => `${name}=${value}`)].join(' ')}`,
           otherRun,
           usage(otherRun),
         );

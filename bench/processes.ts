@@ -17,12 +17,12 @@ export function servedArguments(): { all: string[]; runtime: string[]; entry: st
   return { all, runtime: all.filter(isRuntime), entry: all.filter((arg, i) => !isRuntime(arg, i)) };
 }
 
-/** npm run build (dist/), once per benchmark that runs the built server. */
-export function build(): void {
+/** npm run build (dist/), once per benchmark that runs the built server; in `cwd` when given. */
+export function build(cwd?: string): void {
   const started = performance.now();
-  const result = spawnSync('npm', ['run', '--silent', 'build'], { encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`npm run build a échoué :\n${result.stdout}${result.stderr}`);
-  console.log(`npm run build : ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  const result = spawnSync('npm', ['run', '--silent', 'build'], { cwd, encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`npm run build a échoué${cwd ? ` dans ${cwd}` : ''} :\n${result.stdout}${result.stderr}`);
+  console.log(`npm run build${cwd ? ` (${cwd})` : ''} : ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }
 
 /** Resident memory of one process (MB), 0 once it is gone. */
@@ -62,11 +62,20 @@ async function untilAnswered(url: string, child: ChildProcess, timeoutMs: number
   }
 }
 
-/** Launches a command in its own process group on a free PORT, and waits for `path` to answer 200. */
-export async function launch(command: string, args: string[], env: NodeJS.ProcessEnv, path: string, timeoutMs = 60_000): Promise<ServerProcess> {
+/**
+ * Launches a command in its own process group on a free PORT, and waits for `path` to answer 200;
+ * in `cwd` when given (another checkout's build).
+ */
+export async function launch(
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  path: string,
+  { timeoutMs = 60_000, cwd }: { timeoutMs?: number; cwd?: string } = {},
+): Promise<ServerProcess> {
   const port = await freePort();
   const started = performance.now();
-  const child = spawn(command, args, { env: { ...env, PORT: String(port) }, detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(command, args, { cwd, env: { ...env, PORT: String(port) }, detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
   let errors = '';
   child.stderr!.on('data', (chunk) => {
     errors = (errors + chunk).slice(-4_000);

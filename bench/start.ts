@@ -22,7 +22,7 @@ interface Launch {
 
 /** Launches a server, waits for `path` to answer, measures its memory idle and after 200 requests, stops it. */
 async function launch(command: string, args: string[], env: NodeJS.ProcessEnv, path: string, timeoutMs = 60_000): Promise<Launch> {
-  const server = await launchServer(command, args, env, path, timeoutMs);
+  const server = await launchServer(command, args, env, path, { timeoutMs });
   try {
     const rssIdleMb = await rssMb(server.pid);
     for (let i = 0; i < 200; i++) {
