@@ -84,6 +84,9 @@ function merged(results: ServerLoad[]): ServerLoad {
   };
 }
 
+/** Node.js options given in an environment variable, separated by spaces. */
+const argumentsOf = (name: string) => (process.env[name] ?? '').split(' ').filter(Boolean);
+
 /** What a server process used: CPU per request (what its own code costs), and its memory at most. */
 const usage = (run: ServerLoad) =>
   `CPU ${((1000 * run.cpuMs) / run.requests).toFixed(0)} µs/req (${((100 * run.cpuMs) / (1000 * run.seconds)).toFixed(0)} % of a core), RSS max ${Math.max(...run.rss).toFixed(0)} MB`;
@@ -122,7 +125,7 @@ export async function consumeBench(): Promise<void> {
     delete env.VITEST;
     // BENCH_SERVER_ARGS: more options for both servers' node (--cpu-prof, or memory flags that
     // override production's).
-    const serverArgs = (process.env.BENCH_SERVER_ARGS ?? '').split(' ').filter(Boolean);
+    const serverArgs = argumentsOf('BENCH_SERVER_ARGS');
     // NuMos as `npm run serve` runs it; the baseline with the same runtime flags (memory).
     const served = servedArguments();
     const numos = await launch(process.execPath, [...served.runtime, ...serverArgs, ...served.entry], env, '/ready');
@@ -132,7 +135,7 @@ export async function consumeBench(): Promise<void> {
     // BENCH_COMPARE_ARGS (and BENCH_COMPARE_ENV, NAME=value,…): a second NuMos with other runtime
     // settings, measured in the same turns (memory flags against the defaults, say); the one of
     // BENCH_COMPARE_DIR when set.
-    const compareArgs = (process.env.BENCH_COMPARE_ARGS ?? '').split(' ').filter(Boolean);
+    const compareArgs = argumentsOf('BENCH_COMPARE_ARGS');
     const compareEnv = Object.fromEntries(
       (process.env.BENCH_COMPARE_ENV ?? '')
         .split(',')

@@ -17,6 +17,8 @@ const PAUSED_SUBJECT = /ne répond plus aux vérifications d'adhésion/;
 // fake's answer well within it even on a busy machine (at 0.3 s, a healthy answer once ran out of
 // time under CI's load: a second try, and a count of calls one test asserts, went up).
 const TIMEOUT_MS = 1_500;
+/** The limit as the messages write it ("1,5 s"). */
+const LIMIT = `${(TIMEOUT_MS / 1_000).toLocaleString('fr-FR')} s`;
 
 let t: TestApp;
 let scene: TwoLibraries;
@@ -105,7 +107,7 @@ describe('Koha', () => {
   });
 
   it('is UNAVAILABLE when Koha is too slow, and another library’s checks go on meanwhile', async () => {
-    // Given library A's Koha answering after 3 s (the limit is 1.5 s)
+    // Given library A's Koha answering after 3 s (the limit is TIMEOUT_MS)
     failing.fail({ delayMs: 3_000 });
 
     // When a person of A and a person of B confirm at the same time
@@ -119,7 +121,7 @@ describe('Koha', () => {
     ]);
 
     // Then A's check failed for the time limit, B's was made
-    expectUnavailable(slow, "Le serveur Koha n'a pas répondu à temps (délai de 1,5 s dépassé).");
+    expectUnavailable(slow, `Le serveur Koha n'a pas répondu à temps (délai de ${LIMIT} dépassé).`);
     expect(other.check.outcome).toBe('ACTIVE');
   });
 
@@ -204,7 +206,7 @@ describe('SIP2', () => {
 
   it('is UNAVAILABLE when the server says nothing', async () => {
     sip.failures = { silent: true };
-    expectUnavailable(await checkOn('C', { libraryCardNumber: 'SIP-FAIL' }), `Le serveur SIP2 (${sip.endpoint}) n'a pas répondu dans le délai de 1,5 s.`);
+    expectUnavailable(await checkOn('C', { libraryCardNumber: 'SIP-FAIL' }), `Le serveur SIP2 (${sip.endpoint}) n'a pas répondu dans le délai de ${LIMIT}.`);
     await sip.idle();
   });
 
