@@ -12,6 +12,7 @@ import type { App } from '../instance.js';
 import { bearerToken, resolveCaller } from '../auth/caller.js';
 import type { Context } from '../graphql/context.js';
 import { clientIp, trustedProxyList } from './client-ip.js';
+import { compiledExecution } from './compiled.js';
 import { noteOverLimit, requestRefused, refineError, retryStatus, shapeError } from './errors.js';
 import { nestingLimit } from './nesting.js';
 import type { DocumentStore } from './persisted-documents.js';
@@ -159,6 +160,8 @@ export interface YogaOptions {
   beforeOperation?: () => Promise<void>;
   /** Persisted (trusted) documents, when configured. */
   documents?: DocumentStore;
+  /** The providers' calls compiled (src/server/compiled.ts); false: every operation by the standard executor. */
+  compiled?: boolean;
 }
 
 export function createYogaServer(app: App, options: YogaOptions): Yoga {
@@ -214,6 +217,7 @@ export function createYogaServer(app: App, options: YogaOptions): Yoga {
         blockFieldSuggestion: { enabled: production },
       }),
       readinessEndpoint(app),
+      options.compiled === false ? {} : compiledExecution(),
     ],
     context: async ({ request, req, socket }) => {
       if (options.beforeOperation) await options.beforeOperation();
