@@ -10,6 +10,7 @@ import {
   isListType,
   isNonNullType,
   isObjectType,
+  type GraphQLInputObjectType,
   type GraphQLFieldResolver,
   type GraphQLInputType,
   type GraphQLSchema,
@@ -39,17 +40,11 @@ export const maxItems = (max: number, description?: string) => ({
   extensions: { maxItems: max },
 });
 
+/** Why a value is refused, and where inside the argument: the path innermost first, as the check unwinds (reversed to be read). */
 interface Refused {
-  field: string;
-  message: string;
-}
-
-function checkString(value: string, max: number, field: string): Refused | null {
-  if (value.length > max) return { field, message: `Ce champ (${field}) ne peut pas dépasser ${max} caractères.` };
-  if (value.includes('\0') || !value.isWellFormed()) {
-    return { field, message: `Ce champ (${field}) contient un caractère invalide.` };
-  }
-  return null;
+  reason: 'length' | 'character' | 'items';
+  max: number;
+  path: (string | number)[];
 }
 
 /** The declared maximums of an argument or input field. */
@@ -58,37 +53,71 @@ interface Limits {
   items?: number;
 }
 
-function checkValue(value: unknown, type: GraphQLInputType, limits: Limits, field: string): Refused | null {
-  if (value == null) return null;
-  if (isNonNullType(type)) return checkValue(value, type.ofType, limits, field);
-  if (isListType(type)) {
-    const items = value as unknown[];
-    const most = limits.items ?? LIST_MAX;
-    if (items.length > most) return { field, message: `Cette liste (${field}) ne peut pas compter plus de ${most} éléments.` };
-    for (const [index, item] of items.entries()) {
-      const refused = checkValue(item, type.ofType, { chars: limits.chars }, `${field}.${index}`);
-      if (refused) return refused;
-    }
-    return null;
-  }
-  if (isInputObjectType(type)) {
-    for (const inner of Object.values(type.getFields())) {
-      const refused = checkValue((value as Record<string, unknown>)[inner.name], inner.type, limitsOf(inner), `${field}.${inner.name}`);
-      if (refused) return refused;
-    }
-    return null;
-  }
-  const max = limits.chars;
-  if (typeof value !== 'string') return null;
-  // Other scalars (EmailAddress, dates) check their own lengths and shapes.
-  const bounded = type.name === 'String' || type.name === 'ID';
-  return checkString(value, bounded ? (max ?? ID_MAX) : Number.POSITIVE_INFINITY, field);
-}
-
 const limitsOf = (definition: { extensions?: { maxChars?: unknown; maxItems?: unknown } | null }): Limits => ({
   chars: typeof definition.extensions?.maxChars === 'number' ? definition.extensions.maxChars : undefined,
   items: typeof definition.extensions?.maxItems === 'number' ? definition.extensions.maxItems : undefined,
 });
+
+/** An input type's fields with their limits, read once per type rather than on every call (the providers' consumeQuota among them). */
+const fieldsOf = new WeakMap<GraphQLInputObjectType, { name: string; type: GraphQLInputType; limits: Limits }[]>();
+function inputFields(type: GraphQLInputObjectType) {
+  let fields = fieldsOf.get(type);
+  if (!fields) {
+    fields = Object.values(type.getFields()).map((field) => ({ name: field.name, type: field.type, limits: limitsOf(field) }));
+    fieldsOf.set(type, fields);
+  }
+  return fields;
+}
+
+function checkString(value: string, max: number): Refused | null {
+  if (value.length > max) return { reason: 'length', max, path: [] };
+  if (value.includes('\0') || !value.isWellFormed()) return { reason: 'character', max, path: [] };
+  return null;
+}
+
+function checkValue(value: unknown, type: GraphQLInputType, chars: number | undefined, items: number | undefined): Refused | null {
+  if (value == null) return null;
+  if (isNonNullType(type)) return checkValue(value, type.ofType, chars, items);
+  if (isListType(type)) {
+    const list = value as unknown[];
+    const most = items ?? LIST_MAX;
+    if (list.length > most) return { reason: 'items', max: most, path: [] };
+    for (let index = 0; index < list.length; index += 1) {
+      const refused = checkValue(list[index], type.ofType, chars, undefined);
+      if (refused) {
+        refused.path.push(index);
+        return refused;
+      }
+    }
+    return null;
+  }
+  if (isInputObjectType(type)) {
+    for (const field of inputFields(type)) {
+      const refused = checkValue((value as Record<string, unknown>)[field.name], field.type, field.limits.chars, field.limits.items);
+      if (refused) {
+        refused.path.push(field.name);
+        return refused;
+      }
+    }
+    return null;
+  }
+  if (typeof value !== 'string') return null;
+  // Other scalars (EmailAddress, dates) check their own lengths and shapes.
+  const bounded = type.name === 'String' || type.name === 'ID';
+  return checkString(value, bounded ? (chars ?? ID_MAX) : Number.POSITIVE_INFINITY);
+}
+
+/** A refusal in words: the field named from the argument down, as `input.limits.0.category`. */
+function described(argument: string, refused: Refused): { field: string; message: string } {
+  const field = [argument, ...refused.path.reverse()].join('.');
+  const message =
+    refused.reason === 'items'
+      ? `Cette liste (${field}) ne peut pas compter plus de ${refused.max} éléments.`
+      : refused.reason === 'length'
+        ? `Ce champ (${field}) ne peut pas dépasser ${refused.max} caractères.`
+        : `Ce champ (${field}) contient un caractère invalide.`;
+  return { field, message };
+}
 
 /** Wraps every field that takes arguments (resolve and subscribe) with the check. */
 export function guardInputs(schema: GraphQLSchema): GraphQLSchema {
@@ -96,11 +125,14 @@ export function guardInputs(schema: GraphQLSchema): GraphQLSchema {
     if (!isObjectType(type) || type.name.startsWith('__')) continue;
     for (const field of Object.values(type.getFields())) {
       if (!field.args.length) continue;
-      const check = (args: Record<string, unknown>): Refused | null => {
-        for (const arg of field.args) {
+      const args = field.args.map((arg) => ({ name: arg.name, type: arg.type, limits: limitsOf(arg) }));
+      const check = (values: Record<string, unknown>): { field: string; message: string } | null => {
+        for (const arg of args) {
+          const refused = checkValue(values[arg.name], arg.type, arg.limits.chars, arg.limits.items);
+          if (!refused) continue;
+          const { field, message } = described(arg.name, refused);
           // `input.lastName` is reported as `lastName`, as the services name fields.
-          const refused = checkValue(args[arg.name], arg.type, limitsOf(arg), arg.name);
-          if (refused) return { ...refused, field: refused.field.replace(/^input\./, '') };
+          return { field: field.replace(/^input\./, ''), message };
         }
         return null;
       };
