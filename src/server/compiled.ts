@@ -1,8 +1,8 @@
 // The resource providers' calls run as code compiled once per document (graphql-jit) instead of
 // being walked field by field by the standard executor on each request. They are the volume:
-// every loan or reading on a platform is a consumeQuota, server to server. With the standard
-// executor NuMos answered them at 72-93 % of the rate of a bare yoga server calling the same SQL;
-// compiled, at the bare server's rate or above (npm run bench -- consume).
+// every loan or reading on a platform is a consumeQuota, server to server. Compiled, NuMos answers
+// 3-14 % more of them a second than with the standard executor in the same run, and 84-98 % as
+// many as a bare yoga server calling the same SQL (80-93 % before): npm run bench -- consume.
 //
 // Every other operation keeps the standard executor, and so does any call whose variables are
 // refused: graphql-jit words refusals of its own (scalars, enums, missing fields), and
