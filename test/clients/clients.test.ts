@@ -199,6 +199,32 @@ describe('graphql-request (throws on any error)', () => {
     expect(first!.extensions).toMatchObject({ code, ...(field && { field }) });
   });
 
+  it('serves a resource provider with its API key: a unit consumed, replayed, the balance of its own categories, an unknown category refused on its field', async () => {
+    await seedStaff(t.app, { login: 'dlpb', password: 'mot de passe DLPB' });
+    const dlpb = await login(t, 'STAFF', 'dlpb', 'mot de passe DLPB');
+    const created = await t.gql(
+      `mutation { createResourceProvider(input: { name: "Presse", categories: [UNLIMITED, NEWSPAPER] }) { apiKey } }`,
+      {},
+      { token: dlpb },
+    );
+    const provider = new GraphQLClient(url, { headers: { authorization: `Bearer ${created.data.createResourceProvider.apiKey}` } });
+    const row = await t.app.prisma.patron.findFirstOrThrow({ where: { login: patron.login } });
+    const patronId = encodeGlobalID('Patron', row.id);
+    const consume = `mutation Consume($i: ConsumeQuotaInput!) { consumeQuota(input: $i) { granted replayed consumptionId errors { code field } } }`;
+    const input = { patronId, category: 'UNLIMITED', resourceId: 'journal-du-jour', idempotencyKey: 'client-1' };
+    const first = await provider.request<any>(consume, { i: input });
+    expect(first.consumeQuota).toMatchObject({ granted: true, replayed: false, errors: [] });
+    expect((await provider.request<any>(consume, { i: input })).consumeQuota).toEqual({ ...first.consumeQuota, replayed: true });
+    const balance = await provider.request<any>(`query($id: ID!) { quotaBalance(patronId: $id) { lines { category } } }`, { id: patronId });
+    expect(balance.quotaBalance.lines.map((l: { category: string }) => l.category)).toEqual(['NEWSPAPER']);
+    const refused = (await provider.request(consume, { i: { ...input, category: 'JEU' } }).catch((e) => e)) as ClientError;
+    expect(refused).toBeInstanceOf(ClientError);
+    expect(refused.response.errors![0]).toMatchObject({
+      message: 'Valeur inconnue pour ContentCategory.',
+      extensions: { code: 'BAD_USER_INPUT', field: 'category' },
+    });
+  });
+
   it('gives BAD_USER_INPUT to an invalid cursor', async () => {
     const token = await login(t, 'STAFF', '5212345', 'mot de passe A');
     const staff = new GraphQLClient(url, { headers: { authorization: `Bearer ${token}` } });
