@@ -124,12 +124,12 @@ async function readiness(app: App, Response: typeof globalThis.Response): Promis
 /**
  * GET /ready answered by `readiness`. yoga's useReadinessCheck also matches every other request's
  * URL against a URLPattern: 12 µs a request on consumeQuota, for a path compared here as a string.
- * Only a URL that names /ready is parsed: yoga's `url` parses the request's URL on first use, and
- * this hook was the only one to use it on every API request (yoga's own look at the string first).
+ * yoga's `url` parses the request's URL on first use: it is read only when the URL names /ready
+ * (this hook was the only one to read it on every API request; yoga's own look at the string first).
  */
 const readinessEndpoint = (app: App): Plugin => ({
-  onRequest({ request, endResponse, fetchAPI }) {
-    if (request.url.includes('/ready') && new URL(request.url).pathname === '/ready') return readiness(app, fetchAPI.Response).then(endResponse);
+  onRequest({ request, url, endResponse, fetchAPI }) {
+    if (request.url.includes('/ready') && url.pathname === '/ready') return readiness(app, fetchAPI.Response).then(endResponse);
   },
 });
 

@@ -5,10 +5,9 @@
 // refused at the top level (no key, a revoked key, staff), refused variables, aliases, literals.
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashPassword } from '../../src/lib/password.js';
 import { createYogaServer, type Yoga } from '../../src/server/yoga.js';
 import { getSchema } from '../../src/wiring/schema.js';
-import { login, seedLibrary, seedStaff, startTestApp, type TestApp } from '../support/harness.js';
+import { login, seedLibrary, seedPatron, seedStaff, startTestApp, type TestApp } from '../support/harness.js';
 import { captureLogs, type LogLine } from '../support/logs.js';
 
 const CONSUME = `mutation Consume($input: ConsumeQuotaInput!) {
@@ -41,23 +40,7 @@ async function send(yoga: Yoga, query: string, variables: Record<string, unknown
 
 async function patron(fields: { status?: 'ACTIVE' | 'EXPIRED'; birthDate?: string } = {}) {
   seq += 1;
-  const row = await t.app.prisma.patron.create({
-    data: {
-      libraryId: library,
-      lastName: 'Lecteur',
-      firstName: `N${seq}`,
-      birthDate: new Date(`${fields.birthDate ?? '1990-05-05'}T00:00:00Z`),
-      email: `parite.${seq}@example.org`,
-      login: `parite.${seq}`,
-      loginKey: `parite.${seq}`,
-      passwordHash: await hashPassword('mot de passe lecteur'),
-      newsletter: false,
-      identityKey: `parite|${seq}`,
-      searchText: `parite.${seq}`,
-      status: fields.status ?? 'ACTIVE',
-    },
-  });
-  return encodeGlobalID('Patron', row.id);
+  return encodeGlobalID('Patron', (await seedPatron(t.app, { ...fields, login: `parite.${seq}`, libraryId: library })).id);
 }
 
 /** What a call answers once the patron's id and the consumptions' ids (new rows, different by construction) are set aside. */

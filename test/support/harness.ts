@@ -144,6 +144,26 @@ export async function seedStaff(
   });
 }
 
+/** A patron account as the application stores it (password "mot de passe lecteur"), named after its login. */
+export async function seedPatron(app: App, fields: { login: string; libraryId: string; status?: 'ACTIVE' | 'TEMPORARY' | 'EXPIRED'; birthDate?: string }) {
+  return app.prisma.patron.create({
+    data: {
+      libraryId: fields.libraryId,
+      lastName: 'Lecteur',
+      firstName: fields.login,
+      birthDate: new Date(`${fields.birthDate ?? '1990-05-05'}T00:00:00Z`),
+      email: `${fields.login}@example.org`,
+      login: fields.login,
+      loginKey: fields.login,
+      passwordHash: await hashPassword('mot de passe lecteur'),
+      newsletter: false,
+      identityKey: `lecteur|${fields.login}`,
+      searchText: fields.login,
+      status: fields.status ?? 'ACTIVE',
+    },
+  });
+}
+
 export async function login(t: TestApp, realm: 'STAFF' | 'PATRON', loginName: string, password: string): Promise<string> {
   const { data, errors } = await t.gql(`mutation($input: LoginInput!) { login(input: $input) { token errors { code message } } }`, {
     input: { realm, login: loginName, password },

@@ -3,8 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashSecret } from '../../../src/lib/secrets.js';
 import { METERED_CATEGORIES } from '../../../src/modules/quotas/store.js';
 import { rollUpFinishedMonth } from '../../../src/modules/stats/service.js';
-import { login, seedLibrary, seedStaff, startTestApp, type TestApp } from '../../support/harness.js';
-import { hashPassword } from '../../../src/lib/password.js';
+import { login, seedLibrary, seedPatron, seedStaff, startTestApp, type TestApp } from '../../support/harness.js';
 
 const CONSUME = `mutation($input: ConsumeQuotaInput!) {
   consumeQuota(input: $input) { granted consumptionId replayed balance { period resetsAt lines { category limit used remaining } } errors { code message field } }
@@ -26,22 +25,7 @@ let seq = 0;
 async function patron(fields: { status?: 'ACTIVE' | 'TEMPORARY' | 'EXPIRED'; birthDate?: string; libraryId?: string } = {}) {
   seq += 1;
   const login = `lecteur.${seq}`;
-  const row = await t.app.prisma.patron.create({
-    data: {
-      libraryId: fields.libraryId ?? library.id,
-      lastName: 'Lecteur',
-      firstName: `N${seq}`,
-      birthDate: new Date(`${fields.birthDate ?? '1990-05-05'}T00:00:00Z`),
-      email: `${login}@example.org`,
-      login,
-      loginKey: login,
-      passwordHash: await hashPassword('mot de passe lecteur'),
-      newsletter: false,
-      identityKey: `lecteur|${seq}`,
-      searchText: login,
-      status: fields.status ?? 'ACTIVE',
-    },
-  });
+  const row = await seedPatron(t.app, { ...fields, login, libraryId: fields.libraryId ?? library.id });
   return { id: encodeGlobalID('Patron', row.id), login, uuid: row.id };
 }
 
