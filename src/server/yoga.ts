@@ -12,6 +12,7 @@ import type { App } from '../instance.js';
 import { bearerToken, resolveCaller } from '../auth/caller.js';
 import type { Context } from '../graphql/context.js';
 import { clientIp, trustedProxyList } from './client-ip.js';
+import { requestBodyLimit } from './body-limit.js';
 import { compiledExecution } from './compiled.js';
 import { noteOverLimit, requestRefused, refineError, retryStatus, shapeError } from './errors.js';
 import { nestingLimit } from './nesting.js';
@@ -27,8 +28,8 @@ export type Yoga = YogaServerInstance<ServerContext, Context>;
 
 /**
  * The largest request body (and WebSocket message) taken: several times the longest input (a
- * 20,000-character response text), far below what would hold the event loop. Counted as it is
- * read, whatever the Content-Length says.
+ * 20,000-character response text), far below what would hold the event loop. A body's stated
+ * length is checked before it is read; a body of unstated length is counted as it is read.
  */
 export const REQUEST_BODY_MAX = 256 * 1024;
 
@@ -185,7 +186,8 @@ export function createYogaServer(app: App, options: YogaOptions): Yoga {
     batching: false,
     // The GraphQL-over-HTTP name of a persisted document (src/server/persisted-documents.ts).
     extraParamNames: ['documentId'],
-    maxRequestBodySize: REQUEST_BODY_MAX,
+    // Counted by requestBodyLimit (src/server/body-limit.ts) only when the body does not state its length.
+    maxRequestBodySize: false,
     // The failures yoga masks are logged here: an unreachable database once per cause.
     logging: {
       debug: () => {},
@@ -220,6 +222,7 @@ export function createYogaServer(app: App, options: YogaOptions): Yoga {
       }),
       readinessEndpoint(app),
       options.compiled === false ? {} : compiledExecution(),
+      requestBodyLimit(REQUEST_BODY_MAX),
     ],
     context: async ({ request, req, socket }) => {
       if (options.beforeOperation) await options.beforeOperation();

@@ -151,7 +151,9 @@ describe('request bodies', () => {
     const big = JSON.stringify({ query: '{ libraries(search: $s) { code } }', variables: { s: 'x'.repeat(300_000) } });
     const tooLarge = await fetch(`http://127.0.0.1:${port}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: big });
     expect(tooLarge.status).toBe(413);
-    expect((await tooLarge.json()).errors[0].extensions.code).toBe('REQUEST_ENTITY_TOO_LARGE');
+    const refused = (await tooLarge.json()).errors[0];
+    expect(refused.extensions.code).toBe('REQUEST_ENTITY_TOO_LARGE');
+    expect(refused.message).toBe('Requête trop volumineuse : 256 Kio au plus.');
 
     const chunked = await new Promise<{ status: number; body: string }>((resolve, reject) => {
       const request = httpRequest(
@@ -175,5 +177,38 @@ describe('request bodies', () => {
       body: JSON.stringify({ query: '{ __typename }' }),
     });
     expect(await fine.json()).toEqual({ data: { __typename: 'Query' } });
+  });
+
+  it('reads a body of unstated length (chunked) under the limit, in several chunks, as any other', async () => {
+    // 100 KB: a variable the document does not declare (ignored), so that the body takes several chunks.
+    const body = JSON.stringify({ query: '{ __typename }', variables: { padding: 'x'.repeat(100_000) } });
+    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const request = httpRequest(
+        { host: '127.0.0.1', port, path: '/graphql', method: 'POST', headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' } },
+        (response) => {
+          let text = '';
+          response.on('data', (chunk) => (text += chunk));
+          response.on('end', () => resolve({ status: response.statusCode!, body: text }));
+        },
+      );
+      request.on('error', reject);
+      request.write(body.slice(0, 40_000));
+      request.write(body.slice(40_000, 80_000));
+      request.end(body.slice(80_000));
+    });
+    expect(answer.status).toBe(200);
+    expect(JSON.parse(answer.body)).toEqual({ data: { __typename: 'Query' } });
+  });
+
+  it('refuses a Content-Length that is not one number, before reading anything', async () => {
+    for (const length of ['12, 12', '-1', '0x10']) {
+      const response = await t.app.yoga.fetch('http://localhost/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-length': length },
+        body: JSON.stringify({ query: '{ __typename }' }),
+      });
+      expect(response.status).toBe(400);
+      expect((await response.json()).errors[0]).toMatchObject({ message: 'En-tête Content-Length invalide.', extensions: { code: 'BAD_REQUEST' } });
+    }
   });
 });
