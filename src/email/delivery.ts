@@ -14,7 +14,8 @@ import { log } from '../observability/logger.js';
 import { repeatedErrors } from '../observability/repeated-errors.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { PgBoss } from '../jobs/boss.js';
-import { EMAIL_DEAD_QUEUE, EMAIL_QUEUE } from '../jobs/queues.js';
+import { EMAIL_DEAD_QUEUE, EMAIL_QUEUE, type Polling } from '../jobs/queues.js';
+import { drainQueue } from '../jobs/work.js';
 import { type EmailDeliveryJob, withSenderAddress } from './outbox.js';
 
 /** How long a held e-mail waits between tries once its job's own retries are spent. */
@@ -147,7 +148,10 @@ export function createDeliverer(deps: { prisma: PrismaClient; boss: PgBoss; conf
 }
 
 /** Workers for the e-mail queues. Retries exhausted: the dead-letter job marks the e-mail FAILED. */
-export async function workEmailQueues(deps: { prisma: PrismaClient; boss: PgBoss; deliverer: Deliverer; config: Config; metrics: Metrics }): Promise<void> {
+export async function workEmailQueues(
+  deps: { prisma: PrismaClient; boss: PgBoss; deliverer: Deliverer; config: Config; metrics: Metrics },
+  polling: Polling,
+): Promise<void> {
   const { prisma, boss, deliverer, config, metrics } = deps;
   // Sequential, paced sends: Resend allows about 2 requests a second per team (a 429 that gets
   // through anyway is waited out). Real time, not the application clock: this is Resend's pace.
@@ -176,10 +180,10 @@ export async function workEmailQueues(deps: { prisma: PrismaClient; boss: PgBoss
 
   // One job at a time: a job of a bulk run holds DELIVERY_CHUNK e-mails, and its time to expire
   // (src/jobs/queues.ts) counts from the moment it is fetched.
-  await boss.work<EmailDeliveryJob>(EMAIL_QUEUE, { localConcurrency: 1, batchSize: 1, pollingIntervalSeconds: 0.5 }, async ([job]) => {
+  await drainQueue<EmailDeliveryJob>(boss, EMAIL_QUEUE, { pace: polling.prompt }, async ([job]) => {
     await deliverAll(job!.data.outboxIds);
   });
-  await boss.work<EmailDeliveryJob>(EMAIL_DEAD_QUEUE, { pollingIntervalSeconds: 5 }, async (jobs) => {
+  await boss.work<EmailDeliveryJob>(EMAIL_DEAD_QUEUE, polling.slow, async (jobs) => {
     const ids = jobs.flatMap((j) => j.data.outboxIds);
     // The last e-mail of an erased account leaves no trace, delivered or not.
     await prisma.emailOutbox.deleteMany({ where: { id: { in: ids }, status: { in: ['PENDING', 'HELD'] }, forget: true } });

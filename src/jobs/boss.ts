@@ -3,6 +3,7 @@
 import { PgBoss, type Db } from 'pg-boss';
 import { isDatabaseUnavailable, reportDatabaseError } from '../db/availability.js';
 import type { Sql } from '../db/sql.js';
+import { log } from '../observability/logger.js';
 import { repeatedErrors } from '../observability/repeated-errors.js';
 import { queueDefinitions, type QueueOptions } from './queues.js';
 
@@ -14,12 +15,20 @@ export async function startBoss(connectionString: string, options: QueueOptions 
     connectionString,
     max: options.poolMax ?? 4,
     application_name: 'numos-jobs',
-    ...(options.quiet ? { schedule: false, supervise: false } : {}),
+    // A job sent wakes the workers of every instance at once (src/jobs/queues.ts, POLLING), over
+    // one connection of its own that listens. A command line only sends.
+    ...(options.quiet ? { schedule: false, supervise: false } : { useListenNotify: true }),
   });
   // During a database outage every poll of every worker fails: one line per cause, not one per poll.
   boss.on('error', (error) =>
     isDatabaseUnavailable(error) ? reportDatabaseError(error) : repeatedErrors.report(`pg-boss:${error.message}`, `pg-boss : ${error.message}`),
   );
+  // Without a listener (PgBouncer in transaction pooling) the workers poll at their base pace: said once.
+  boss.on('warning', (warning) => {
+    if ((warning.data as { type?: string }).type === 'listen_notify_unavailable') {
+      log().warn({ cause: warning.message }, 'pg-boss : notifications indisponibles, les tâches sont cherchées toutes les 0,5 s');
+    }
+  });
   await boss.start();
   // createQueue leaves an existing queue as it was; updateQueue brings its options up to date.
   // Dead-letter queues first (a queue can only name one that exists), then the others together:

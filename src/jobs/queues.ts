@@ -12,6 +12,29 @@ const PERSONAL_PAYLOAD = { deleteAfterSeconds: 3_600, retentionSeconds: 86_400, 
 
 type QueueDefinition = Omit<Queue, 'name'> & { name: string };
 
+/**
+ * How a worker looks for jobs. Every queue has `notify`: a job sent wakes the workers of every
+ * instance at once (PostgreSQL's LISTEN/NOTIFY, src/jobs/boss.ts), and a worker that has just
+ * handled a job looks again at once (src/jobs/work.ts). Polling is then a backstop for what no
+ * notification announces, a job due later (a retry, a `startAfter`), which starts at most
+ * `notifyPollingIntervalSeconds` after it is due; `pollingIntervalSeconds` is the pace when the
+ * instance cannot listen (PgBouncer in transaction pooling, a listener being reconnected). Before
+ * notifications each instance asked about 20 times a second whether anything had come, idle or
+ * not, and took one job per poll from a backlog.
+ */
+export type Pace = { pollingIntervalSeconds: number; notifyPollingIntervalSeconds: number };
+export interface Polling {
+  /** The queues whose jobs someone is waiting for: e-mails, checks in a library's system. */
+  prompt: Pace;
+  /** Scheduled steps (every ten minutes at the most) and given-up e-mails. */
+  slow: Pace;
+}
+
+export const POLLING: Polling = {
+  prompt: { pollingIntervalSeconds: 0.5, notifyPollingIntervalSeconds: 2 },
+  slow: { pollingIntervalSeconds: 5, notifyPollingIntervalSeconds: 30 },
+};
+
 export interface QueueOptions {
   emailRetryDelaySeconds: number;
   /** One queue per scheduled job. */
@@ -19,7 +42,11 @@ export interface QueueOptions {
 }
 
 /** The queues, given the names of the scheduled jobs (src/wiring/schedules.ts, which imports the modules: not imported here). */
-export const queueDefinitions = (options: QueueOptions): QueueDefinition[] => [
+export const queueDefinitions = (options: QueueOptions): QueueDefinition[] =>
+  // Every queue announces its jobs (POLLING).
+  queues(options).map((queue) => ({ ...queue, notify: true }));
+
+const queues = (options: QueueOptions): QueueDefinition[] => [
   // Dead letters first: a queue can only name a dead-letter queue that exists.
   { name: EMAIL_DEAD_QUEUE, retentionSeconds: 30 * 86_400 },
   {

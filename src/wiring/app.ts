@@ -11,6 +11,7 @@ import { createDeliverer } from '../email/delivery.js';
 import { Outbox } from '../email/outbox.js';
 import { startEventBus } from '../events/bus.js';
 import { startBoss, type PgBoss } from '../jobs/boss.js';
+import type { Polling } from '../jobs/queues.js';
 import { SCHEDULED_JOBS } from './schedules.js';
 import { startWorkers } from './workers.js';
 import { createYogaServer, type Yoga } from '../server/yoga.js';
@@ -31,8 +32,8 @@ export interface RunningApp extends App {
   yoga: Yoga;
   /** Persisted (trusted) documents, when configured. */
   documents: DocumentStore | undefined;
-  /** Starts the job workers (src/jobs/workers.ts). */
-  startWorkers(): Promise<void>;
+  /** Starts the job workers (src/wiring/workers.ts); `polling`: their pace, POLLING unless a test sets another. */
+  startWorkers(polling?: Polling): Promise<void>;
   /** Stops the workers (letting running jobs finish) and closes every connection. */
   close(): Promise<void>;
 }
@@ -114,7 +115,7 @@ export async function createApp(options: { config: Config; databaseUrl: string; 
     beforeOperation: config.testClock ? () => syncTestClock(app) : undefined,
     documents: app.documents,
   });
-  app.startWorkers = () => startWorkers(app);
+  app.startWorkers = (polling) => startWorkers(app, polling);
   app.close = async () => {
     await boss.stop({ graceful: true, timeout: config.shutdownGraceSeconds * 1_000, close: true });
     app.sessions.close();

@@ -10,6 +10,7 @@ import { inject } from 'vitest';
 import { createApp, type RunningApp as App } from '../../src/wiring/app.js';
 import { loadConfig } from '../../src/config.js';
 import type { ScheduledJob } from '../../src/wiring/schedules.js';
+import type { Polling } from '../../src/jobs/queues.js';
 import { librarySearchText } from '../../src/modules/libraries/service.js';
 import { hashPassword } from '../../src/lib/password.js';
 import { ManualClock } from './clock.js';
@@ -64,6 +65,8 @@ export interface TestAppOptions {
   resend?: FakeResend | boolean;
   /** Start the job workers (e-mail delivery…). */
   workers?: boolean;
+  /** The workers' pace, when not production's (src/jobs/queues.ts, POLLING). */
+  polling?: Polling;
   /** Share an existing database (several instances); else a new one is created and dropped. */
   database?: TestDatabase;
   /** Replace the scheduled jobs (e.g. a faster cron). */
@@ -84,7 +87,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   });
   // With the test clock the application keeps its own (persisted, shared) clock.
   const app = await createApp({ config, databaseUrl: database.url, clock: config.testClock ? undefined : clock, schedules: options.schedules });
-  if (options.workers) await app.startWorkers();
+  if (options.workers) await app.startWorkers(options.polling);
   return {
     app,
     clock,
