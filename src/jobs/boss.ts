@@ -26,7 +26,10 @@ export async function startBoss(connectionString: string, options: QueueOptions 
   // Without a listener (PgBouncer in transaction pooling) the workers poll at their base pace: said once.
   boss.on('warning', (warning) => {
     if ((warning.data as { type?: string }).type === 'listen_notify_unavailable') {
-      log().warn({ cause: warning.message }, 'pg-boss : notifications indisponibles, les tâches sont cherchées toutes les 0,5 s');
+      log().warn(
+        { cause: warning.message },
+        'pg-boss : notifications indisponibles, les files sont interrogées toutes les 0,5 s (5 s pour les tâches planifiées)',
+      );
     }
   });
   await boss.start();

@@ -8,13 +8,13 @@ import type { Pace } from './queues.js';
 export async function drainQueue<T>(
   boss: PgBoss,
   queue: string,
-  options: { pace: Pace; workers?: number; batchSize?: number },
+  options: { pace: Pace; workers?: number },
   handler: (jobs: Job<T>[]) => Promise<void>,
 ): Promise<void> {
   for (let n = 0; n < (options.workers ?? 1); n += 1) {
     // Each worker its own work() call: pg-boss wakes a worker by the id work() answers.
     let workerId: string | undefined;
-    workerId = await boss.work<T>(queue, { ...options.pace, batchSize: options.batchSize ?? 1, localConcurrency: 1 }, async (jobs) => {
+    workerId = await boss.work<T>(queue, { ...options.pace, batchSize: 1, localConcurrency: 1 }, async (jobs) => {
       try {
         await handler(jobs);
       } finally {
