@@ -1,6 +1,7 @@
 // npm run bench [-- name…]: runs the benchmark scripts (all when no name is given). Figures, not
 // pass/fail: speed targets are read here, never asserted in the test suite.
 import { credentialsBench } from './credentials.js';
+import { idleBench } from './idle.js';
 import { consumeBench } from './consume.js';
 import { jobsBench } from './jobs.js';
 import { membershipBench } from './membership.js';
@@ -25,6 +26,7 @@ const benches: Record<string, () => Promise<void>> = {
   observability: () => observabilityBench(),
   membership: () => membershipBench(),
   start: () => startBench(),
+  idle: () => idleBench(),
 };
 
 const wanted = process.argv.slice(2);
