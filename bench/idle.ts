@@ -26,7 +26,13 @@ export async function idleBench(): Promise<void> {
   const database = new URL(db.url).pathname.slice(1);
   const reader = new pg.Client({ connectionString: db.url });
   await reader.connect();
-  const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: db.url, NODE_ENV: 'production', LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', NUMOS_DEMO_DATA: '0' };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    DATABASE_URL: db.url,
+    NODE_ENV: 'production',
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+    NUMOS_DEMO_DATA: '0',
+  };
   delete env.VITEST;
   const served = servedArguments();
   console.log(`an instance started, then left alone ${SECONDS} s (after ${SETTLE_SECONDS} s)`);
