@@ -56,12 +56,16 @@ afterAll(async () => {
 
 it('runs each cron occurrence once across two instances, one reminder per account', async () => {
   const addresses = [await duePatron(a), await duePatron(a), await duePatron(a)];
-  // Wait for the next minute's occurrence to have been run.
+  // Wait for an occurrence sent after these accounts exist to have been run (one sent while they
+  // were being written may have run before them: its worker is woken as soon as it is sent).
+  const since = (await a.app.pool.query<{ now: Date }>('SELECT now()')).rows[0]!.now;
   await expect
-    .poll(async () => (await a.app.pool.query(`SELECT count(*)::int AS n FROM pgboss.job WHERE name = $1 AND state = 'completed'`, [REMINDER])).rows[0].n, {
-      timeout: 90_000,
-      interval: 1_000,
-    })
+    .poll(
+      async () =>
+        (await a.app.pool.query(`SELECT count(*)::int AS n FROM pgboss.job WHERE name = $1 AND state = 'completed' AND created_on > $2`, [REMINDER, since]))
+          .rows[0].n,
+      { timeout: 90_000, interval: 1_000 },
+    )
     .toBeGreaterThanOrEqual(1);
   const { rows } = await a.app.pool.query(
     `SELECT date_trunc('minute', created_on) AS minute, count(*)::int AS jobs FROM pgboss.job WHERE name = $1 GROUP BY 1`,
@@ -76,7 +80,8 @@ it('runs each cron occurrence once across two instances, one reminder per accoun
 it('sends one reminder per account when both instances run the job at the same moment', async () => {
   const addresses = [await duePatron(a), await duePatron(a)];
   const counts = await Promise.all([reminderJob.run(a.app, a.clock.now()), reminderJob.run(b.app, b.clock.now())]);
-  expect(counts.reduce((x, y) => x + y, 0)).toBe(2);
+  // The minute's occurrence may run beside them and remind some first: never more than one each.
+  expect(counts.reduce((x, y) => x + y, 0)).toBeLessThanOrEqual(2);
   await resend.waitFor(() => addresses.every((address) => reminders(address).length === 1));
   await new Promise((r) => setTimeout(r, 1_000));
   for (const address of addresses) expect(reminders(address)).toHaveLength(1);
