@@ -53,7 +53,14 @@ export async function startOwnPostgres(): Promise<OwnPostgres> {
     async kill() {
       const postmaster = Number((await readFile(join(dataDir, 'postmaster.pid'), 'utf8')).split('\n')[0]);
       const pids = await processTree(postmaster);
-      for (const pid of pids) process.kill(pid, 'SIGKILL');
+      for (const pid of pids) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch (error) {
+          // A backend that ended between the listing and its kill (a connection closing) is gone already.
+          if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+        }
+      }
       while (pids.some(alive)) await new Promise((r) => setTimeout(r, 20));
     },
     async restart() {
