@@ -10,7 +10,7 @@ import { loadConfig } from '../src/config.js';
 import { createProviderForBench } from './support-provider.js';
 import { consumeQuota } from '../src/modules/quotas/service.js';
 import { runLoad, type LoadResult } from './load.js';
-import { build, cpuMs, launch, rssMb, servedArguments, type ServerProcess } from './processes.js';
+import { build, cpuMs, launch, rssMb, servedArguments, servedEnv, type ServerProcess } from './processes.js';
 import { benchDatabase, stats } from './support.js';
 
 const PATRONS = 10_000;
@@ -113,16 +113,7 @@ export async function consumeBench(): Promise<void> {
     const globalIds = rows.map((r) => encodeGlobalID('Patron', r.id));
     const { caller, apiKey } = await createProviderForBench(app);
 
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      DATABASE_URL: db.url,
-      NODE_ENV: 'production',
-      LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
-      NUMOS_THROTTLE: '0',
-      NUMOS_DEMO_DATA: '0',
-      BENCH_API_KEY: apiKey,
-    };
-    delete env.VITEST;
+    const env = servedEnv(db.url, { NUMOS_THROTTLE: '0', BENCH_API_KEY: apiKey });
     // BENCH_SERVER_ARGS: more options for both servers' node (--cpu-prof, or memory flags that
     // override production's).
     const serverArgs = argumentsOf('BENCH_SERVER_ARGS');

@@ -3,7 +3,7 @@
 // pg-boss's upkeep) and its own CPU, read over BENCH_SECONDS (default 30). With BENCH_COMPARE_DIR,
 // another checkout's build (the commit before a change) is measured the same way, just after.
 import pg from 'pg';
-import { build, cpuMs, launch, rssMb, servedArguments } from './processes.js';
+import { build, cpuMs, launch, rssMb, servedArguments, servedEnv } from './processes.js';
 import { benchDatabase } from './support.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
@@ -26,14 +26,7 @@ export async function idleBench(): Promise<void> {
   const database = new URL(db.url).pathname.slice(1);
   const reader = new pg.Client({ connectionString: db.url });
   await reader.connect();
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    DATABASE_URL: db.url,
-    NODE_ENV: 'production',
-    LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
-    NUMOS_DEMO_DATA: '0',
-  };
-  delete env.VITEST;
+  const env = servedEnv(db.url);
   const served = servedArguments();
   console.log(`an instance started, then left alone ${SECONDS} s (after ${SETTLE_SECONDS} s)`);
   try {

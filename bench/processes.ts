@@ -17,6 +17,23 @@ export function servedArguments(): { all: string[]; runtime: string[]; entry: st
   return { all, runtime: all.filter(isRuntime), entry: all.filter((arg, i) => !isRuntime(arg, i)) };
 }
 
+/**
+ * The environment of a built server run by a benchmark: production, on `databaseUrl`, warnings only
+ * (unless LOG_LEVEL says otherwise), no demonstration data, not seen as under test; `more` on top.
+ */
+export function servedEnv(databaseUrl: string, more: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    DATABASE_URL: databaseUrl,
+    NODE_ENV: 'production',
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+    NUMOS_DEMO_DATA: '0',
+    ...more,
+  };
+  delete env.VITEST;
+  return env;
+}
+
 /** npm run build (dist/), once per benchmark that runs the built server; in `cwd` when given. */
 export function build(cwd?: string): void {
   const started = performance.now();
